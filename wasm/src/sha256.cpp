@@ -1,0 +1,139 @@
+#include "vs3/sha256.hpp"
+
+#include <cstring>
+
+namespace vs3 {
+namespace {
+
+constexpr std::uint32_t kK[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+
+constexpr std::uint32_t kInit[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+
+inline std::uint32_t rotr(std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+inline std::uint32_t load_be32(const std::uint8_t* p) {
+  return (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) |
+         std::uint32_t(p[3]);
+}
+inline void store_be32(std::uint8_t* p, std::uint32_t v) {
+  p[0] = std::uint8_t(v >> 24);
+  p[1] = std::uint8_t(v >> 16);
+  p[2] = std::uint8_t(v >> 8);
+  p[3] = std::uint8_t(v);
+}
+
+// Compresses `blocks` consecutive 64-byte blocks into state h.
+void compress(std::uint32_t h[8], const std::uint8_t* p, std::size_t blocks) {
+  std::uint32_t w[64];
+  while (blocks--) {
+    for (int i = 0; i < 16; ++i) w[i] = load_be32(p + 4 * i);
+    for (int i = 16; i < 64; ++i) {
+      const std::uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
+      const std::uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
+      w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+    std::uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
+    // Eight rounds per iteration with rotating variable names instead of shuffling registers.
+#define VS3_SHA_ROUND(a, b, c, d, e, f, g, h, i)                                         \
+  do {                                                                                   \
+    const std::uint32_t t1 =                                                             \
+        h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + kK[i] + w[i]; \
+    const std::uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c)); \
+    d += t1;                                                                             \
+    h = t1 + t2;                                                                         \
+  } while (0)
+    for (int i = 0; i < 64; i += 8) {
+      VS3_SHA_ROUND(a, b, c, d, e, f, g, hh, i + 0);
+      VS3_SHA_ROUND(hh, a, b, c, d, e, f, g, i + 1);
+      VS3_SHA_ROUND(g, hh, a, b, c, d, e, f, i + 2);
+      VS3_SHA_ROUND(f, g, hh, a, b, c, d, e, i + 3);
+      VS3_SHA_ROUND(e, f, g, hh, a, b, c, d, i + 4);
+      VS3_SHA_ROUND(d, e, f, g, hh, a, b, c, i + 5);
+      VS3_SHA_ROUND(c, d, e, f, g, hh, a, b, i + 6);
+      VS3_SHA_ROUND(b, c, d, e, f, g, hh, a, i + 7);
+    }
+#undef VS3_SHA_ROUND
+    h[0] += a; h[1] += b; h[2] += c; h[3] += d;
+    h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
+    p += 64;
+  }
+}
+
+}  // namespace
+
+void Sha256::reset() {
+  std::memcpy(h_, kInit, sizeof h_);
+  buf_len_ = 0;
+  total_len_ = 0;
+}
+
+void Sha256::update(const std::uint8_t* data, std::size_t len) {
+  if (len == 0) return;
+  total_len_ += len;
+  if (buf_len_ > 0) {
+    const std::size_t take = (kBlockSize - buf_len_ < len) ? kBlockSize - buf_len_ : len;
+    std::memcpy(buf_ + buf_len_, data, take);
+    buf_len_ += take;
+    data += take;
+    len -= take;
+    if (buf_len_ < kBlockSize) return;
+    compress(h_, buf_, 1);
+    buf_len_ = 0;
+  }
+  const std::size_t blocks = len / kBlockSize;
+  if (blocks) {
+    compress(h_, data, blocks);
+    data += blocks * kBlockSize;
+    len -= blocks * kBlockSize;
+  }
+  if (len) {
+    std::memcpy(buf_, data, len);
+    buf_len_ = len;
+  }
+}
+
+Sha256::Digest Sha256::digest() const {
+  std::uint32_t h[8];
+  std::memcpy(h, h_, sizeof h);
+  std::uint8_t tail[2 * kBlockSize] = {0};
+  std::memcpy(tail, buf_, buf_len_);
+  tail[buf_len_] = 0x80;
+  const std::size_t tail_len = (buf_len_ + 1 + 8 <= kBlockSize) ? kBlockSize : 2 * kBlockSize;
+  const std::uint64_t bits = total_len_ * 8;
+  for (int i = 0; i < 8; ++i) tail[tail_len - 1 - i] = std::uint8_t(bits >> (8 * i));
+  compress(h, tail, tail_len / kBlockSize);
+  Digest out;
+  for (int i = 0; i < 8; ++i) store_be32(out.data() + 4 * i, h[i]);
+  return out;
+}
+
+std::string Sha256::hex_digest() const {
+  const Digest d = digest();
+  return to_hex(d.data(), d.size());
+}
+
+Sha256::Digest Sha256::hash(const std::uint8_t* data, std::size_t len) {
+  Sha256 s;
+  s.update(data, len);
+  return s.digest();
+}
+
+std::string to_hex(const std::uint8_t* data, std::size_t len) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out(len * 2, '0');
+  for (std::size_t i = 0; i < len; ++i) {
+    out[2 * i] = kHex[data[i] >> 4];
+    out[2 * i + 1] = kHex[data[i] & 15];
+  }
+  return out;
+}
+
+}  // namespace vs3

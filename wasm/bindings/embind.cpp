@@ -21,9 +21,12 @@ namespace {
 // are reported as values and the TypeScript wrapper (js/src/core.ts) turns them into errors.
 bool is_u64(double v) { return v >= 0 && v <= 9007199254740991.0 && std::floor(v) == v; }
 
-// Shared scratch-buffer plumbing for streaming hashers.
+std::string hex_of(const vs3::Sha256& h) { return h.hex_digest(); }
+std::string hex_of(const vs3::Xxh3_128& h) { return h.digest().hex(); }
+
+// A streaming hasher with a scratch buffer in the WASM heap (one class per algorithm).
 template <typename Hasher>
-class Streaming {
+class StreamingJs {
  public:
   // A Uint8Array view of n bytes of scratch inside the WASM heap. Valid until the next call.
   val buffer(std::size_t n) {
@@ -34,26 +37,35 @@ class Streaming {
   bool update(std::size_t n) {
     if (n > scratch_.size()) return false;
     h_.update(scratch_.data(), n);
+    bytes_ += n;
     return true;
   }
-  void reset() { h_.reset(); }
+  void reset() {
+    h_.reset();
+    bytes_ = 0;
+  }
   void release() { std::vector<std::uint8_t>().swap(scratch_); }
+  std::string digestHex() const { return hex_of(h_); }
+  double bytesHashed() const { return bytes_; }
 
- protected:
+ private:
   Hasher h_;
   std::vector<std::uint8_t> scratch_;
+  double bytes_ = 0;
 };
 
-class Sha256Js : public Streaming<vs3::Sha256> {
- public:
-  std::string digestHex() const { return h_.hex_digest(); }
-  double bytesHashed() const { return double(h_.bytes_hashed()); }
-};
-
-class Xxh3Js : public Streaming<vs3::Xxh3_128> {
- public:
-  std::string digestHex() const { return h_.digest().hex(); }
-};
+template <typename Hasher>
+void bind_streaming(const char* name) {
+  using T = StreamingJs<Hasher>;
+  emscripten::class_<T>(name)
+      .template constructor<>()
+      .function("buffer", &T::buffer)
+      .function("update", &T::update)
+      .function("reset", &T::reset)
+      .function("release", &T::release)
+      .function("digestHex", &T::digestHex)
+      .function("bytesHashed", &T::bytesHashed);
+}
 
 struct PlanJs {
   bool ok;
@@ -106,21 +118,8 @@ bool isRetryableStatus(int status) { return vs3::RetryPolicy::is_retryable_statu
 
 EMSCRIPTEN_BINDINGS(vs3core) {
   using namespace emscripten;
-  class_<Sha256Js>("Sha256")
-      .constructor<>()
-      .function("buffer", &Sha256Js::buffer)
-      .function("update", &Sha256Js::update)
-      .function("reset", &Sha256Js::reset)
-      .function("release", &Sha256Js::release)
-      .function("digestHex", &Sha256Js::digestHex)
-      .function("bytesHashed", &Sha256Js::bytesHashed);
-  class_<Xxh3Js>("Xxh3_128")
-      .constructor<>()
-      .function("buffer", &Xxh3Js::buffer)
-      .function("update", &Xxh3Js::update)
-      .function("reset", &Xxh3Js::reset)
-      .function("release", &Xxh3Js::release)
-      .function("digestHex", &Xxh3Js::digestHex);
+  bind_streaming<vs3::Sha256>("Sha256");
+  bind_streaming<vs3::Xxh3_128>("Xxh3_128");
   value_object<PlanJs>("PartPlan")
       .field("ok", &PlanJs::ok)
       .field("errorCode", &PlanJs::errorCode)

@@ -1,0 +1,77 @@
+// How bytes reach storage. XHR in browsers (it reports upload progress; fetch does not),
+// fetch elsewhere. A network failure is status 0, never a throw, so the retry policy sees it.
+import { Vs3Error } from '../errors.js';
+
+export interface PutRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: Blob;
+  signal?: AbortSignal;
+  onProgress?: (bytesSent: number) => void;
+}
+
+export interface PutResponse {
+  /** 0: no response (network error, CORS refusal, timeout). */
+  status: number;
+  header(name: string): string | null;
+  body: string;
+}
+
+export interface Transport {
+  put(req: PutRequest): Promise<PutResponse>;
+}
+
+const aborted = () => new Vs3Error('aborted', 'upload aborted', 0);
+
+export function xhrTransport(): Transport {
+  return {
+    put(req) {
+      return new Promise((resolve, reject) => {
+        if (req.signal?.aborted) return reject(aborted());
+        const xhr = new XMLHttpRequest();
+        xhr.open('PUT', req.url);
+        for (const [k, v] of Object.entries(req.headers)) xhr.setRequestHeader(k, v);
+        xhr.upload.onprogress = (e) => req.onProgress?.(e.loaded);
+        const onAbort = () => xhr.abort();
+        req.signal?.addEventListener('abort', onAbort, { once: true });
+        const done = () => req.signal?.removeEventListener('abort', onAbort);
+        xhr.onload = () => {
+          done();
+          if (xhr.status >= 200 && xhr.status < 300) req.onProgress?.(req.body.size);
+          resolve({ status: xhr.status, header: (n) => xhr.getResponseHeader(n), body: xhr.responseText });
+        };
+        xhr.onerror = xhr.ontimeout = () => {
+          done();
+          resolve({ status: 0, header: () => null, body: '' });
+        };
+        xhr.onabort = () => {
+          done();
+          reject(aborted());
+        };
+        xhr.send(req.body);
+      });
+    },
+  };
+}
+
+export function fetchTransport(fetchImpl: typeof fetch = (...a) => fetch(...a)): Transport {
+  return {
+    async put(req) {
+      if (req.signal?.aborted) throw aborted();
+      let res: Response;
+      try {
+        res = await fetchImpl(req.url, { method: 'PUT', headers: req.headers, body: req.body, signal: req.signal });
+      } catch (e) {
+        if (req.signal?.aborted) throw aborted();
+        return { status: 0, header: () => null, body: String((e as Error)?.message ?? e) };
+      }
+      const body = await res.text().catch(() => '');
+      if (res.ok) req.onProgress?.(req.body.size);
+      return { status: res.status, header: (n) => res.headers.get(n), body };
+    },
+  };
+}
+
+export function defaultTransport(): Transport {
+  return typeof XMLHttpRequest === 'function' ? xhrTransport() : fetchTransport();
+}

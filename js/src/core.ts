@@ -1,0 +1,139 @@
+// Typed front for the C++ core compiled to WebAssembly. Loads in browsers, workers and Node
+// (in Node pass { wasmBinary }, see vs3/node's loadCoreNode()).
+import createVs3Core, { type Vs3CoreModule, type Vs3CoreOptions, type StreamingHasher } from './wasm/vs3core.mjs';
+import { Vs3Error } from './errors.js';
+
+export type { Vs3CoreModule, Vs3CoreOptions, StreamingHasher };
+
+const cache = new Map<string, Promise<Vs3CoreModule>>();
+
+/** Loads (once per key) the WASM core. In browsers the .wasm is found next to vs3core.mjs. */
+export function loadCore(options: Vs3CoreOptions = {}, cacheKey = 'default'): Promise<Vs3CoreModule> {
+  let p = cache.get(cacheKey);
+  if (!p) {
+    p = createVs3Core(options);
+    cache.set(cacheKey, p);
+    p.catch(() => cache.delete(cacheKey));
+  }
+  return p;
+}
+
+export type HashAlgorithm = 'sha256' | 'xxh3-128';
+
+/** Feeds chunks into a core hasher: one copy into the WASM heap per chunk, nothing else retained. */
+export class CoreHasher {
+  private readonly h: StreamingHasher;
+  constructor(core: Vs3CoreModule, readonly algorithm: HashAlgorithm = 'sha256') {
+    this.h = algorithm === 'sha256' ? new core.Sha256() : new core.Xxh3_128();
+  }
+  update(chunk: Uint8Array): this {
+    // Large chunks are copied in slices so the scratch buffer stays small.
+    const max = 4 << 20;
+    for (let off = 0; off < chunk.length; off += max) {
+      const part = chunk.subarray(off, Math.min(chunk.length, off + max));
+      this.h.buffer(part.length).set(part);
+      if (!this.h.update(part.length)) throw new Vs3Error('hash_failed', 'core rejected a chunk', 500);
+    }
+    return this;
+  }
+  get bytesHashed(): number {
+    return this.h.bytesHashed();
+  }
+  digestHex(): string {
+    return this.h.digestHex();
+  }
+  reset(): void {
+    this.h.reset();
+  }
+  dispose(): void {
+    this.h.delete();
+  }
+}
+
+/** Hashes a Blob slice by slice (bounded memory); reports progress after each slice. */
+export async function hashBlob(
+  core: Vs3CoreModule,
+  blob: Blob,
+  opts: { algorithm?: HashAlgorithm; chunkSize?: number; signal?: AbortSignal; onProgress?: (bytes: number) => void } = {},
+): Promise<string> {
+  const h = new CoreHasher(core, opts.algorithm ?? 'sha256');
+  const step = opts.chunkSize ?? 4 << 20;
+  try {
+    for (let off = 0; off < blob.size; off += step) {
+      if (opts.signal?.aborted) throw new Vs3Error('aborted', 'hashing aborted', 0);
+      const buf = new Uint8Array(await blob.slice(off, Math.min(blob.size, off + step)).arrayBuffer());
+      h.update(buf);
+      opts.onProgress?.(h.bytesHashed);
+    }
+    return h.digestHex();
+  } finally {
+    h.dispose();
+  }
+}
+
+export interface PartPlan {
+  objectSize: number;
+  partSize: number;
+  partCount: number;
+  lastPartSize: number;
+  concurrency: number;
+  multipart: boolean;
+}
+
+/** Equal-size parts inside S3's limits, decided by the core. Throws Vs3Error('invalid_part_plan'). */
+export function planParts(
+  core: Vs3CoreModule,
+  size: number,
+  opts: { preferredPartSize?: number; memoryBudget?: number; maxConcurrency?: number } = {},
+): PartPlan {
+  const r = core.planParts(size, opts.preferredPartSize ?? 0, opts.memoryBudget ?? 0, opts.maxConcurrency ?? 4);
+  if (!r.ok) throw new Vs3Error('invalid_part_plan', `${r.errorCode}: ${r.errorMessage}`, 400, { reason: r.errorCode });
+  const { ok: _ok, errorCode: _c, errorMessage: _m, ...plan } = r;
+  return plan;
+}
+
+export interface RetryOptions {
+  /** Total attempts, the first included. Default 5. */
+  maxAttempts?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** Fixed seed for reproducible jitter (tests); random by default. */
+  seed?: number;
+}
+
+export interface RetryDecision {
+  retry: boolean;
+  delayMs: number;
+  reason: string;
+}
+
+/** Exponential backoff with full jitter; the decision is made by the C++ core. */
+export class RetryPolicy {
+  private readonly p;
+  constructor(core: Vs3CoreModule, opts: RetryOptions = {}) {
+    const maxAttempts = opts.maxAttempts ?? 5;
+    const base = opts.baseDelayMs ?? 300;
+    const max = opts.maxDelayMs ?? 20_000;
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 100) {
+      throw new Vs3Error('invalid_request', 'retry.maxAttempts must be an integer in 1..100');
+    }
+    if (!(base >= 0) || !(max >= base)) throw new Vs3Error('invalid_request', 'retry delays must satisfy 0 <= baseDelayMs <= maxDelayMs');
+    let hi: number, lo: number;
+    if (opts.seed !== undefined) {
+      hi = Math.floor(opts.seed / 2 ** 32) >>> 0;
+      lo = opts.seed >>> 0;
+    } else {
+      const r = crypto.getRandomValues(new Uint32Array(2));
+      hi = r[0]!;
+      lo = r[1]!;
+    }
+    this.p = new core.RetryPolicy(maxAttempts, base, max, hi, lo);
+  }
+  /** attempt: failed attempts so far (1 after the first); status 0 = no response. */
+  decide(attempt: number, status: number, s3Code = '', retryAfterMs = -1): RetryDecision {
+    return this.p.decide(attempt, status | 0, s3Code, retryAfterMs);
+  }
+  dispose(): void {
+    this.p.delete();
+  }
+}

@@ -1,0 +1,54 @@
+/** Stable, machine-readable error codes shared by server and client. */
+export type Vs3ErrorCode =
+  // request shape
+  | 'invalid_json'
+  | 'invalid_request'
+  | 'request_too_large'
+  | 'method_not_allowed'
+  | 'not_found'
+  | 'unknown_route'
+  | 'forbidden'
+  // file checks
+  | 'file_too_large'
+  | 'file_too_small'
+  | 'invalid_file_type'
+  | 'invalid_file_name'
+  | 'invalid_metadata'
+  | 'invalid_checksum'
+  // signed URLs and tokens
+  | 'invalid_signature'
+  | 'url_expired'
+  | 'invalid_token'
+  | 'token_expired'
+  // upload body checks
+  | 'missing_content_length'
+  | 'content_length_mismatch'
+  | 'content_type_mismatch'
+  | 'checksum_mismatch'
+  // completion
+  | 'upload_not_found'
+  | 'upload_mismatch'
+  // storage and transport
+  | 'storage_error'
+  | 'network_error'
+  | 'upload_failed'
+  | 'aborted'
+  | 'hash_failed'
+  | 'invalid_part_plan'
+  | 'internal_error';
+
+export class Vs3Error extends Error {
+  override readonly name = 'Vs3Error';
+  constructor(
+    readonly code: Vs3ErrorCode,
+    message: string,
+    /** HTTP status the server answers with (or got, on the client). */
+    readonly status = 400,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+  toJSON() {
+    return { error: { code: this.code, message: this.message, ...(this.details === undefined ? {} : { details: this.details }) } };
+  }
+}

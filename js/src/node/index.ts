@@ -1,0 +1,55 @@
+// Node-only helpers: disk store, loading the WASM core from disk, bucket setup.
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { loadCore } from '../core.js';
+import type { Vs3CoreModule } from '../core.js';
+import { s3Storage, type S3Options } from '../server/s3.js';
+
+export { fsStore } from './fs-store.js';
+
+/** The WASM core for Node: reads vs3core.wasm next to the glue and hands it over as wasmBinary. */
+export async function loadCoreNode(): Promise<Vs3CoreModule> {
+  const wasmPath = fileURLToPath(new URL('../wasm/vs3core.wasm', import.meta.url));
+  return loadCore({ wasmBinary: await readFile(wasmPath) }, 'node');
+}
+
+/**
+ * Creates the bucket if it does not exist and, with corsOrigins, sets a CORS rule so browsers on
+ * those origins may PUT/GET with the signed headers. (PutBucketCors needs Content-MD5, hence Node.)
+ */
+export async function ensureBucket(opts: S3Options, { corsOrigins = [] as string[] } = {}): Promise<void> {
+  const s3 = s3Storage(opts);
+  const made = await s3.signedFetch(s3.bucketUrl(), { method: 'PUT' });
+  if (!made.ok && made.status !== 409) throw new Error(`vs3: creating bucket ${opts.bucket} failed: ${made.status} ${await made.text()}`);
+  if (!corsOrigins.length) return;
+  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  const xml =
+    '<CORSConfiguration><CORSRule>' +
+    corsOrigins.map((o) => `<AllowedOrigin>${esc(o)}</AllowedOrigin>`).join('') +
+    '<AllowedMethod>PUT</AllowedMethod><AllowedMethod>GET</AllowedMethod><AllowedMethod>HEAD</AllowedMethod>' +
+    '<AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader><MaxAgeSeconds>600</MaxAgeSeconds>' +
+    '</CORSRule></CORSConfiguration>';
+  const res = await s3.signedFetch(`${s3.bucketUrl()}?cors`, {
+    method: 'PUT',
+    body: xml,
+    headers: { 'content-type': 'application/xml', 'content-md5': createHash('md5').update(xml).digest('base64') },
+  });
+  if (!res.ok) throw new Error(`vs3: setting CORS on ${opts.bucket} failed: ${res.status} ${await res.text()}`);
+}
+
+/** S3 options from VS3_S3_* environment variables, or null when VS3_S3_ENDPOINT is unset. */
+export function s3OptionsFromEnv(env: NodeJS.ProcessEnv = process.env, bucket = env.VS3_S3_BUCKET): S3Options | null {
+  if (!env.VS3_S3_ENDPOINT) return null;
+  const need = ['VS3_S3_ACCESS_KEY_ID', 'VS3_S3_SECRET_ACCESS_KEY'].filter((k) => !env[k]);
+  if (!bucket) need.push('VS3_S3_BUCKET');
+  if (need.length) throw new Error(`vs3: VS3_S3_ENDPOINT is set but ${need.join(', ')} missing`);
+  return {
+    endpoint: env.VS3_S3_ENDPOINT,
+    bucket: bucket!,
+    region: env.VS3_S3_REGION || 'us-east-1',
+    accessKeyId: env.VS3_S3_ACCESS_KEY_ID!,
+    secretAccessKey: env.VS3_S3_SECRET_ACCESS_KEY!,
+    forcePathStyle: env.VS3_S3_FORCE_PATH_STYLE !== '0',
+  };
+}

@@ -1,0 +1,204 @@
+// Upload routes: what each endpoint accepts, declared in code on the server.
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { Vs3Error } from '../errors.js';
+import { parseSize } from './util.js';
+
+export type SizeLike = number | string;
+
+export interface FileInfo {
+  name: string;
+  size: number;
+  type: string;
+  sha256?: string;
+}
+
+export interface KeyContext<M> {
+  route: string;
+  file: FileInfo;
+  metadata: M;
+  auth: unknown;
+  /** A fresh random id (UUID v4), handy for unique keys. */
+  id: string;
+  /** The file name made safe for object keys. */
+  safeName: string;
+}
+
+export interface CompleteContext<M> {
+  route: string;
+  key: string;
+  file: FileInfo;
+  metadata: M;
+  request: Request;
+}
+
+export interface RouteConfig<M = unknown> {
+  /** Largest accepted file: bytes, or "16MB", "1GiB". Required: no route is unbounded. */
+  maxFileSize: SizeLike;
+  minFileSize?: SizeLike;
+  /**
+   * MIME types ("image/png", "image/*") and/or extensions (".png"). A file must match one of the
+   * MIME entries if any are given, AND one of the extension entries if any are given.
+   * Omitted: any type.
+   */
+  allowedFileTypes?: string[];
+  /** Standard Schema (zod, valibot, arktype, ...) for client metadata. Omitted: no metadata accepted. */
+  metadata?: StandardSchemaV1<unknown, M>;
+  /** Require the client's SHA-256 (signed into the upload). Default true. */
+  requireChecksum?: boolean;
+  /** Seconds the presigned URL stays valid. Default 600. */
+  expiresIn?: number;
+  /** Decide who may upload: throw (Vs3Error or anything) or return false to refuse with 403. */
+  authorize?: (request: Request) => unknown | Promise<unknown>;
+  /** Server-side object key. Default: `${route}/${id}/${safeName}`. */
+  key?: (ctx: KeyContext<M>) => string | Promise<string>;
+  /** Runs once storage has confirmed the object; its return value is sent to the client as `result`. */
+  onUploadComplete?: (ctx: CompleteContext<M>) => unknown | Promise<unknown>;
+}
+
+export function defineRoute<M = undefined>(config: RouteConfig<M>): RouteConfig<M> {
+  return config;
+}
+
+/** A route with its sizes parsed and its type rules split, checked once at handler creation. */
+export interface CompiledRoute {
+  name: string;
+  config: RouteConfig<any>;
+  maxFileSize: number;
+  minFileSize: number;
+  mimePatterns: string[];
+  extensions: string[];
+  expiresIn: number;
+}
+
+const MIME_RE = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/;
+const MIME_PATTERN_RE = /^([a-z0-9][a-z0-9!#$&^_.+-]*)\/(\*|[a-z0-9][a-z0-9!#$&^_.+-]*)$/;
+const SINGLE_PUT_LIMIT = 5 * 1024 ** 3;
+
+export function compileRoute(name: string, config: RouteConfig<any>): CompiledRoute {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) throw new Error(`vs3: route name ${JSON.stringify(name)} must match [A-Za-z0-9_-]{1,64}`);
+  const maxFileSize = parseSize(config.maxFileSize);
+  const minFileSize = config.minFileSize === undefined ? 0 : parseSize(config.minFileSize);
+  if (minFileSize > maxFileSize) throw new Error(`vs3: route ${name}: minFileSize > maxFileSize`);
+  const mimePatterns: string[] = [];
+  const extensions: string[] = [];
+  for (const t of config.allowedFileTypes ?? []) {
+    const v = t.trim().toLowerCase();
+    if (/^\.[a-z0-9][a-z0-9._+-]*$/.test(v)) extensions.push(v);
+    else if (MIME_PATTERN_RE.test(v)) mimePatterns.push(v);
+    else throw new Error(`vs3: route ${name}: allowedFileTypes entry ${JSON.stringify(t)} is neither a MIME type nor an .extension`);
+  }
+  const expiresIn = config.expiresIn ?? 600;
+  if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > 7 * 24 * 3600) {
+    throw new Error(`vs3: route ${name}: expiresIn must be 1..604800 seconds`);
+  }
+  return { name, config, maxFileSize, minFileSize, mimePatterns, extensions, expiresIn };
+}
+
+const EXT_TYPES: Record<string, string> = {
+  '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.png': 'image/png', '.gif': 'image/gif', '.webp': 'image/webp',
+  '.avif': 'image/avif', '.svg': 'image/svg+xml', '.pdf': 'application/pdf', '.txt': 'text/plain',
+  '.csv': 'text/csv', '.json': 'application/json', '.zip': 'application/zip', '.mp4': 'video/mp4',
+  '.webm': 'video/webm', '.mp3': 'audio/mpeg', '.wav': 'audio/wav', '.bin': 'application/octet-stream',
+};
+
+export function extensionOf(name: string): string {
+  const i = name.lastIndexOf('.');
+  return i > 0 ? name.slice(i).toLowerCase() : '';
+}
+
+const utf8Len = (s: string) => new TextEncoder().encode(s).length;
+
+/** Rejects names that are not plain file names: separators, traversal, control characters. */
+export function validateFileName(raw: unknown): string {
+  if (typeof raw !== 'string') throw new Vs3Error('invalid_file_name', 'file.name must be a string');
+  const name = raw.normalize('NFC');
+  if (name.length === 0 || utf8Len(name) > 255) throw new Vs3Error('invalid_file_name', 'file name must be 1..255 bytes');
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(name)) throw new Vs3Error('invalid_file_name', 'file name contains control characters');
+  if (/[\\/]/.test(name)) throw new Vs3Error('invalid_file_name', 'file name must not contain path separators');
+  if (name.trim() === '.' || name.trim() === '..' || name.trim() === '') throw new Vs3Error('invalid_file_name', 'file name is not a file name');
+  return name;
+}
+
+/** A conservative, key-safe version of a (validated) file name: [A-Za-z0-9._-], at most 100 chars. */
+export function sanitizeFileName(name: string): string {
+  const ext = extensionOf(name).replace(/[^a-z0-9.]/g, '').slice(0, 16);
+  const stem = (ext ? name.slice(0, name.length - extensionOf(name).length) : name)
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/^[._-]+|[._-]+$/g, '')
+    .slice(0, 100 - ext.length);
+  return (stem || 'file') + (ext.length > 1 ? ext : '');
+}
+
+/** Object keys must be relative, with no empty, '.' or '..' segments and no control characters. */
+export function validateKey(key: unknown): string {
+  if (typeof key !== 'string' || key.length === 0 || utf8Len(key) > 1024) throw new Error('vs3: object key must be 1..1024 bytes');
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f\\]/.test(key)) throw new Error('vs3: object key has control characters or backslashes');
+  for (const seg of key.split('/')) {
+    if (seg === '' || seg === '.' || seg === '..') throw new Error(`vs3: object key ${JSON.stringify(key)} has an empty, '.' or '..' segment`);
+  }
+  return key;
+}
+
+/** Normalizes and checks the declared type against the route. Returns the Content-Type to sign. */
+export function checkType(route: CompiledRoute, name: string, declared: unknown): string {
+  if (declared !== undefined && declared !== null && typeof declared !== 'string') {
+    throw new Vs3Error('invalid_file_type', 'file.type must be a string', 415);
+  }
+  const ext = extensionOf(name);
+  let type = (declared ?? '').trim().toLowerCase();
+  if (type === '') type = EXT_TYPES[ext] ?? 'application/octet-stream';
+  if (!MIME_RE.test(type) || type.length > 127) throw new Vs3Error('invalid_file_type', `"${type}" is not a valid MIME type`, 415);
+  if (route.mimePatterns.length) {
+    const ok = route.mimePatterns.some((p) => (p.endsWith('/*') ? type.startsWith(p.slice(0, -1)) : p === type));
+    if (!ok) throw new Vs3Error('invalid_file_type', `type ${type} is not allowed here (allowed: ${route.mimePatterns.join(', ')})`, 415);
+  }
+  if (route.extensions.length && !route.extensions.includes(ext)) {
+    throw new Vs3Error('invalid_file_type', `extension "${ext || '(none)'}" is not allowed here (allowed: ${route.extensions.join(', ')})`, 415);
+  }
+  return type;
+}
+
+export function checkSize(route: CompiledRoute, size: unknown): number {
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
+    throw new Vs3Error('invalid_request', 'file.size must be a non-negative integer');
+  }
+  if (size > route.maxFileSize) throw new Vs3Error('file_too_large', `file is ${size} bytes; this route takes at most ${route.maxFileSize}`, 413);
+  if (size > SINGLE_PUT_LIMIT) throw new Vs3Error('file_too_large', `single uploads are limited to ${SINGLE_PUT_LIMIT} bytes`, 413);
+  if (size < route.minFileSize) throw new Vs3Error('file_too_small', `file is ${size} bytes; this route needs at least ${route.minFileSize}`);
+  return size;
+}
+
+export function checkSha256(route: CompiledRoute, sha: unknown): string | undefined {
+  if (sha === undefined || sha === null) {
+    if (route.config.requireChecksum === false) return undefined;
+    throw new Vs3Error('invalid_checksum', 'file.sha256 is required on this route');
+  }
+  if (typeof sha !== 'string' || !/^[0-9a-fA-F]{64}$/.test(sha)) throw new Vs3Error('invalid_checksum', 'file.sha256 must be 64 hex digits');
+  return sha.toLowerCase();
+}
+
+const MAX_METADATA_BYTES = 4096;
+
+export async function checkMetadata(route: CompiledRoute, metadata: unknown): Promise<unknown> {
+  const schema = route.config.metadata;
+  if (!schema) {
+    if (metadata === undefined || metadata === null) return undefined;
+    throw new Vs3Error('invalid_metadata', 'this route accepts no metadata');
+  }
+  if (utf8Len(JSON.stringify(metadata ?? null)) > MAX_METADATA_BYTES) {
+    throw new Vs3Error('invalid_metadata', `metadata exceeds ${MAX_METADATA_BYTES} bytes`);
+  }
+  const result = await schema['~standard'].validate(metadata);
+  if (result.issues) {
+    const issues = result.issues.map((i) => ({
+      message: i.message,
+      path: i.path?.map((p) => (typeof p === 'object' && p !== null && 'key' in p ? p.key : p)),
+    }));
+    throw new Vs3Error('invalid_metadata', issues.map((i) => i.message).join('; ') || 'metadata is invalid', 400, { issues });
+  }
+  return result.value;
+}

@@ -1,0 +1,131 @@
+// Small helpers for the Fetch-API server half. Web platform only (no Node built-ins), so the
+// handler runs on Node, workerd, Deno and Bun alike.
+import { Vs3Error } from '../errors.js';
+
+export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
+  });
+}
+
+export function errorResponse(e: Vs3Error, headers: Record<string, string> = {}): Response {
+  return json(e.toJSON(), e.status, headers);
+}
+
+const enc = new TextEncoder();
+export const utf8 = (s: string) => enc.encode(s);
+
+export function b64urlEncode(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]!);
+  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+export function b64urlDecode(s: string): Uint8Array<ArrayBuffer> | null {
+  if (!/^[A-Za-z0-9_-]*$/.test(s)) return null;
+  try {
+    const bin = atob(s.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (s.length % 4)) % 4));
+    const out = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out;
+  } catch {
+    return null;
+  }
+}
+
+export function hexToBytes(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+export function hexToBase64(hex: string): string {
+  let s = '';
+  for (const b of hexToBytes(hex)) s += String.fromCharCode(b);
+  return btoa(s);
+}
+
+/** HMAC-SHA256 with WebCrypto; verification is constant-time (crypto.subtle.verify). */
+export class Hmac {
+  private key: Promise<CryptoKey>;
+  constructor(secret: string) {
+    if (typeof secret !== 'string' || secret.length < 32) {
+      throw new Error('vs3: secret must be a string of at least 32 characters');
+    }
+    this.key = crypto.subtle.importKey('raw', utf8(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+  }
+  async sign(data: string): Promise<string> {
+    return b64urlEncode(new Uint8Array(await crypto.subtle.sign('HMAC', await this.key, utf8(data))));
+  }
+  async verify(data: string, signature: string): Promise<boolean> {
+    const sig = b64urlDecode(signature);
+    if (!sig || sig.length !== 32) return false;
+    return crypto.subtle.verify('HMAC', await this.key, sig, utf8(data));
+  }
+}
+
+/** Reads a JSON object body with a byte cap. Bad input becomes a 4xx Vs3Error, never a 500. */
+export async function readJsonObject(req: Request, maxBytes: number): Promise<Record<string, unknown>> {
+  const declared = req.headers.get('content-length');
+  if (declared !== null && Number(declared) > maxBytes) {
+    throw new Vs3Error('request_too_large', `request body exceeds ${maxBytes} bytes`, 413);
+  }
+  let text = '';
+  if (req.body) {
+    const reader = req.body.getReader();
+    const dec = new TextDecoder('utf-8', { fatal: true });
+    let total = 0;
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        total += value.byteLength;
+        if (total > maxBytes) {
+          await reader.cancel().catch(() => {});
+          throw new Vs3Error('request_too_large', `request body exceeds ${maxBytes} bytes`, 413);
+        }
+        text += dec.decode(value, { stream: true });
+      }
+      text += dec.decode();
+    } catch (e) {
+      if (e instanceof Vs3Error) throw e;
+      throw new Vs3Error('invalid_json', 'request body is not valid UTF-8 JSON', 400);
+    }
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new Vs3Error('invalid_json', 'request body is not valid JSON', 400);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new Vs3Error('invalid_request', 'request body must be a JSON object', 400);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+const UNITS: Record<string, number> = {
+  b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12,
+  kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4,
+};
+
+/** 1048576, "16MB", "1.5 GiB" -> bytes. */
+export function parseSize(v: number | string): number {
+  if (typeof v === 'number') {
+    if (Number.isSafeInteger(v) && v >= 0) return v;
+  } else {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(v);
+    const unit = UNITS[(m?.[2] || 'b').toLowerCase()];
+    if (m && unit) return Math.floor(Number(m[1]) * unit);
+  }
+  throw new Error(`vs3: invalid size ${JSON.stringify(v)}`);
+}
+
+/** RFC 3986 encoding of each key segment, keeping '/'. */
+export function encodeKey(key: string): string {
+  return key
+    .split('/')
+    .map((s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase()))
+    .join('/');
+}

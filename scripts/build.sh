@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Builds the C++ core natively (tests, bench) and to WebAssembly, then the TypeScript package.
+#   scripts/build.sh          -> everything
+#   scripts/build.sh wasm     -> WASM + TypeScript only (what the demo needs)
+set -euo pipefail
+what=${1:-all}
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export NODE_PATH=/usr/share/nodejs   # Debian's emscripten needs its node modules (acorn)
+
+if [ "$what" = all ]; then
+  cmake -S . -B build/native -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build build/native -j2 >/dev/null
+fi
+
+if [ ! -f build/wasm/CMakeCache.txt ]; then
+  emcmake cmake -S . -B build/wasm -DCMAKE_BUILD_TYPE=Release >/dev/null
+fi
+cmake --build build/wasm -j2 >/dev/null
+
+# TypeScript: the server and client must typecheck without Node types (edge runtimes, browsers);
+# the emitted package includes the Node helpers (vs3/node).
+npx tsc -p js/tsconfig.json --noEmit
+npx tsc -p js/tsconfig.node.json
+mkdir -p js/dist/wasm
+cp build/wasm/vs3core.mjs build/wasm/vs3core.wasm js/dist/wasm/
+cp js/src/wasm/vs3core.d.mts js/dist/wasm/
+echo "build: ok (native, wasm $(stat -c %s js/dist/wasm/vs3core.wasm) bytes, js/dist)"

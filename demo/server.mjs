@@ -1,0 +1,100 @@
+// vs3 demo server: the page, the vs3 browser bundle, the presign handler and a file list.
+// Storage: local disk (.demo-data/) by default; set VS3_S3_ENDPOINT, VS3_S3_BUCKET,
+// VS3_S3_ACCESS_KEY_ID, VS3_S3_SECRET_ACCESS_KEY (and VS3_S3_REGION) to use S3-compatible storage.
+import { createReadStream, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { getRequestListener } from '@hono/node-server';
+import { createHandler, defineRoute, localStorage, s3Storage } from 'vs3/server';
+import { ensureBucket, fsStore, s3OptionsFromEnv } from 'vs3/node';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+const host = process.env.VS3_HOST ?? '127.0.0.1';
+const port = Number(process.env.VS3_PORT ?? 5173);
+const secret = process.env.VS3_SECRET ?? randomBytes(32).toString('hex');
+const basePath = '/api/vs3';
+
+const s3opts = s3OptionsFromEnv(process.env, process.env.VS3_S3_BUCKET);
+const dataDir = path.resolve(process.env.VS3_DATA_DIR ?? path.join(root, '.demo-data'));
+const storage = s3opts ? s3Storage(s3opts) : localStorage({ store: fsStore(dataDir), secret });
+
+const handler = createHandler({
+  secret,
+  storage,
+  basePath,
+  routes: {
+    files: defineRoute({ maxFileSize: process.env.VS3_DEMO_MAX_SIZE ?? '1GiB' }),
+    images: defineRoute({ maxFileSize: '25MB', allowedFileTypes: ['image/*'] }),
+  },
+});
+
+const STATIC_TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.map': 'application/json' };
+// URL prefix -> directory. Only the browser half of the package is served.
+const mounts = [
+  ['/vs3/', path.join(root, 'js/dist/')],
+  ['/', path.join(here, 'public/')],
+];
+const browserFiles = /^(client\/|wasm\/vs3core\.(mjs|wasm)$|core\.js$|errors\.js$)/;
+
+function serveStatic(req, res, pathname) {
+  for (const [prefix, dir] of mounts) {
+    if (!pathname.startsWith(prefix)) continue;
+    let rel = decodeURIComponent(pathname.slice(prefix.length)) || 'index.html';
+    if (prefix === '/vs3/' && !browserFiles.test(rel)) break;
+    const file = path.resolve(dir, rel);
+    if (!file.startsWith(dir)) break;
+    let st;
+    try {
+      st = statSync(file);
+    } catch {
+      break;
+    }
+    if (!st.isFile()) break;
+    res.writeHead(200, { 'content-type': STATIC_TYPES[path.extname(file)] ?? 'application/octet-stream', 'content-length': st.size, 'cache-control': 'no-cache' });
+    if (req.method === 'HEAD') return res.end();
+    createReadStream(file).pipe(res);
+    return;
+  }
+  res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+}
+
+async function listFiles(request) {
+  const origin = new URL(request.url).origin;
+  const ctx = { baseUrl: origin + basePath, now: Date.now() };
+  const objects = await storage.list({ limit: 200 });
+  const files = await Promise.all(objects.map(async (o) => ({ ...o, url: await storage.downloadUrl(o.key, 3600, ctx) })));
+  return Response.json({ storage: storage.kind, files });
+}
+
+const apiListener = getRequestListener(async (request) => {
+  const { pathname } = new URL(request.url);
+  if (pathname === '/api/files' && request.method === 'GET') {
+    try {
+      return await listFiles(request);
+    } catch (e) {
+      return Response.json({ error: { code: 'storage_error', message: String(e.message ?? e) } }, { status: 502 });
+    }
+  }
+  return handler(request);
+});
+
+const server = http.createServer((req, res) => {
+  const { pathname } = new URL(req.url, 'http://x');
+  if (pathname.startsWith('/api/')) return apiListener(req, res);
+  if (req.method !== 'GET' && req.method !== 'HEAD') return res.writeHead(405).end();
+  serveStatic(req, res, pathname);
+});
+server.requestTimeout = 0; // large uploads to the local driver may take long
+
+server.listen(port, host, async () => {
+  const origin = `http://${host}:${server.address().port}`;
+  if (s3opts) {
+    await ensureBucket(s3opts, { corsOrigins: [origin] });
+  }
+  console.log(`vs3 demo: ${origin}/  (storage: ${s3opts ? `s3 ${s3opts.endpoint} bucket ${s3opts.bucket}` : `local ${dataDir}`})`);
+});
+
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => server.close(() => process.exit(0)) && setTimeout(() => process.exit(0), 500).unref());

@@ -101,9 +101,10 @@ const EXT_TYPES: Record<string, string> = {
   '.webm': 'video/webm', '.mp3': 'audio/mpeg', '.wav': 'audio/wav', '.bin': 'application/octet-stream',
 };
 
+/** ".png" for "a.b.PNG"; "" for "README" and for dotfiles like ".env" or "..hidden". */
 export function extensionOf(name: string): string {
-  const i = name.lastIndexOf('.');
-  return i > 0 ? name.slice(i).toLowerCase() : '';
+  const m = /[^.](\.[^.]+)$/.exec(name);
+  return m ? m[1]!.toLowerCase() : '';
 }
 
 const utf8Len = (s: string) => new TextEncoder().encode(s).length;

@@ -43,6 +43,11 @@ stop() {
 start() {
   command -v ceph-mon >/dev/null && command -v radosgw >/dev/null || { log "ceph-mon/radosgw not installed (scripts/setup.sh installs them)"; exit 1; }
   stop
+  for port in "$mon_port" "$rgw_port"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      log "port $port on 127.0.0.1 is in use (another cluster?); set VS3_RGW_MON_PORT / VS3_RGW_PORT"; exit 1
+    fi
+  done
   mkdir -p "$dir"/{run,log,mon,osd0,rgw}
   local fsid; fsid=$(cat /proc/sys/kernel/random/uuid)
   cat > "$conf" <<CONF

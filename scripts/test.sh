@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs every vs3 test: installs what is missing (apt, npm), builds, starts a throwaway Ceph RGW,
+# then GoogleTest (C++ core), node:test (WASM core, handler, client, RGW integration) and the
+# Playwright/Chromium e2e suite. Safe to re-run.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+bash scripts/setup.sh test
+bash scripts/build.sh
+
+echo "== C++ core: GoogleTest (native)"
+ctest --test-dir build/native --output-on-failure 2>&1 | tee build/ctest.log | grep -E "tests passed|tests failed|Failed|\*\*\*" || true
+cpp_line=$(grep -E "tests passed, [0-9]+ tests failed out of [0-9]+" build/ctest.log || echo "0% tests passed, 1 tests failed out of 1")
+cpp_total=$(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$cpp_line")
+cpp_failed=$(sed -E 's/.* ([0-9]+) tests failed.*/\1/' <<<"$cpp_line")
+
+echo "== starting Ceph RGW (scripts/rgw.sh)"
+rgw_env=$(bash scripts/rgw.sh start)
+trap 'bash scripts/rgw.sh stop || true' EXIT
+eval "$rgw_env"
+export VS3_REQUIRE_RGW=1
+
+echo "== JS: WASM core, handler, client, RGW integration, Chromium e2e (node:test)"
+set +e
+node --test --test-reporter=spec tests/js/*.test.mjs e2e/*.test.mjs 2>&1 | tee build/node-test.log
+js_rc=${PIPESTATUS[0]}
+set -e
+num() { grep -E "^ℹ $1 [0-9]+" build/node-test.log | tail -1 | awk '{print $3}'; }
+js_pass=$(num pass); js_fail=$(num fail); js_skip=$(num skipped)
+: "${js_pass:=0}" "${js_fail:=1}" "${js_skip:=0}"
+
+passed=$((cpp_total - cpp_failed + js_pass))
+failed=$((cpp_failed + js_fail))
+echo
+echo "C++ (ctest): $((cpp_total - cpp_failed)) passed, $cpp_failed failed; JS (node:test): $js_pass passed, $js_fail failed, $js_skip skipped"
+echo "total: $passed passed, $failed failed, $js_skip skipped"
+[ "$failed" = 0 ] && [ "$js_rc" = 0 ]

@@ -21,8 +21,8 @@ stop() {
     pid=$(cat "$p" 2>/dev/null || true)
     [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
   done
-  # wait a little for them to exit, then force
-  for _ in $(seq 1 30); do
+  # throwaway data: wait a moment for a clean exit, then force
+  for _ in $(seq 1 5); do
     alive=0
     for p in "$dir"/run/*.pid; do
       [ -f "$p" ] || continue
@@ -37,20 +37,15 @@ stop() {
     pid=$(cat "$p" 2>/dev/null || true)
     [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
   done
+  # Anything still running on this cluster's config (e.g. a daemon whose pid file was never written).
+  pkill -9 -f -- "-c $conf" 2>/dev/null || true
   rm -rf "$dir"
 }
 
-start() {
-  command -v ceph-mon >/dev/null && command -v radosgw >/dev/null || { log "ceph-mon/radosgw not installed (scripts/setup.sh installs them)"; exit 1; }
-  stop
-  for port in "$mon_port" "$rgw_port"; do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      log "port $port on 127.0.0.1 is in use (another cluster?); set VS3_RGW_MON_PORT / VS3_RGW_PORT"; exit 1
-    fi
-  done
-  mkdir -p "$dir"/{run,log,mon,osd0,rgw}
+start_once() {
+  mkdir -p "$dir"/{run,log,mon,osd0,rgw} || return 1
   local fsid; fsid=$(cat /proc/sys/kernel/random/uuid)
-  cat > "$conf" <<CONF
+  cat > "$conf" <<CONF || return 1
 [global]
 fsid = $fsid
 mon host = v1:127.0.0.1:$mon_port
@@ -92,6 +87,10 @@ osd objectstore = memstore
 osd data = $dir/osd0
 memstore device bytes = 4294967296
 osd max object size = 134217728
+# The OSD would otherwise send CRUSH commands at boot, sometimes before it has the monmap
+# ("wrong fsid" race); the script places it in the CRUSH map itself.
+osd crush update on start = false
+osd class update on start = false
 [client.rgw]
 rgw frontends = beast endpoint=127.0.0.1:$rgw_port
 rgw data = $dir/rgw
@@ -99,28 +98,55 @@ rgw dns name = localhost
 rgw enable usage log = false
 rgw thread pool size = 64
 CONF
-  : > "$dir/keyring"
-  monmaptool --create --clobber --addv a "[v1:127.0.0.1:$mon_port]" --fsid "$fsid" "$dir/monmap" >/dev/null
-  ceph-mon -c "$conf" --mkfs -i a --monmap "$dir/monmap" >/dev/null 2>"$dir/log/mkfs-mon.err"
-  ceph-mon -c "$conf" -i a
-  ceph -c "$conf" --connect-timeout 20 osd create >/dev/null
-  ceph-osd -c "$conf" -i 0 --mkfs >/dev/null 2>"$dir/log/mkfs-osd.err"
-  ceph-osd -c "$conf" -i 0
-  radosgw -c "$conf" -n client.rgw
-  for i in $(seq 1 300); do
+  : > "$dir/keyring" || return 1
+  monmaptool --create --clobber --addv a "[v1:127.0.0.1:$mon_port]" --fsid "$fsid" "$dir/monmap" >/dev/null || return 1
+  ceph-mon -c "$conf" --mkfs -i a --monmap "$dir/monmap" >/dev/null 2>"$dir/log/mkfs-mon.err" || return 1
+  ceph-mon -c "$conf" -i a 2>>"$dir/log/mon-start.err" || return 1
+  local osd_uuid; osd_uuid=$(cat /proc/sys/kernel/random/uuid)
+  timeout 30 ceph -c "$conf" --connect-timeout 20 osd new "$osd_uuid" 0 >/dev/null 2>>"$dir/log/cli.err" || return 1
+  timeout 30 ceph -c "$conf" osd crush add osd.0 1.0 root=default host=vs3 >/dev/null 2>>"$dir/log/cli.err" || return 1
+  ceph-osd -c "$conf" -i 0 --mkfs --osd-uuid "$osd_uuid" >/dev/null 2>"$dir/log/mkfs-osd.err" || return 1
+  ceph-osd -c "$conf" -i 0 2>>"$dir/log/osd-start.err" || return 1
+  radosgw -c "$conf" -n client.rgw 2>>"$dir/log/rgw-start.err" || return 1
+  local i
+  for i in $(seq 1 150); do
     if curl -s -o /dev/null "http://127.0.0.1:$rgw_port/"; then break; fi
-    [ "$i" = 300 ] && { log "radosgw did not come up; see $dir/log"; exit 1; }
+    [ "$i" = 150 ] && return 1
     sleep 0.2
   done
-  radosgw-admin -c "$conf" -n client.admin user create --uid=vs3 --display-name=vs3 \
-    --access-key="$access_key" --secret-key="$secret_key" >/dev/null
-  cat <<OUT
+  timeout 60 radosgw-admin -c "$conf" -n client.admin user create --uid=vs3 --display-name=vs3 \
+    --access-key="$access_key" --secret-key="$secret_key" >/dev/null 2>>"$dir/log/cli.err" || return 1
+  # RGW is serving S3: the anonymous ListBuckets answers 200 (an empty list), not 5xx.
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$rgw_port/")" = 200 ] || return 1
+  return 0
+}
+
+start() {
+  command -v ceph-mon >/dev/null && command -v radosgw >/dev/null || { log "ceph-mon/radosgw not installed (scripts/setup.sh installs them)"; exit 1; }
+  stop
+  for port in "$mon_port" "$rgw_port"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      log "port $port on 127.0.0.1 is in use (another cluster?); set VS3_RGW_MON_PORT / VS3_RGW_PORT"; exit 1
+    fi
+  done
+  local attempt
+  for attempt in 1 2 3; do
+    if start_once; then
+      cat <<OUT
 export VS3_S3_ENDPOINT=http://127.0.0.1:$rgw_port
 export VS3_S3_REGION=us-east-1
 export VS3_S3_ACCESS_KEY_ID=$access_key
 export VS3_S3_SECRET_ACCESS_KEY=$secret_key
 export VS3_S3_FORCE_PATH_STYLE=1
 OUT
+      return 0
+    fi
+    log "start attempt $attempt failed; logs:"
+    tail -n 5 "$dir"/log/*.err "$dir"/log/*.log 2>/dev/null | sed 's/^/  /' >&2 || true
+    stop
+  done
+  log "could not start Ceph RGW"
+  exit 1
 }
 
 case "$cmd" in

@@ -20,8 +20,13 @@ constexpr std::uint32_t kInit[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff5
 
 inline std::uint32_t rotr(std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
 inline std::uint32_t load_be32(const std::uint8_t* p) {
-  return (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) |
-         std::uint32_t(p[3]);
+  std::uint32_t v;
+  std::memcpy(&v, p, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  return __builtin_bswap32(v);
+#else
+  return v;
+#endif
 }
 inline void store_be32(std::uint8_t* p, std::uint32_t v) {
   p[0] = std::uint8_t(v >> 24);
@@ -30,42 +35,62 @@ inline void store_be32(std::uint8_t* p, std::uint32_t v) {
   p[3] = std::uint8_t(v);
 }
 
-// Compresses `blocks` consecutive 64-byte blocks into state h.
+// Compresses `blocks` consecutive 64-byte blocks into state h. Fully unrolled; the message schedule
+// lives in a 16-word ring computed alongside the rounds, and the working variables rotate by name
+// instead of being shuffled, so the compiler keeps everything in registers (WASM locals).
+#define VS3_CH(x, y, z) ((z) ^ ((x) & ((y) ^ (z))))
+#define VS3_S0(x) (rotr(x, 2) ^ rotr(x, 13) ^ rotr(x, 22))
+#define VS3_S1(x) (rotr(x, 6) ^ rotr(x, 11) ^ rotr(x, 25))
+#define VS3_s0(x) (rotr(x, 7) ^ rotr(x, 18) ^ ((x) >> 3))
+#define VS3_s1(x) (rotr(x, 17) ^ rotr(x, 19) ^ ((x) >> 10))
+#define VS3_W(i) w[(i) & 15]
+#define VS3_SCHED(i) (VS3_W(i) += VS3_s1(VS3_W((i) - 2)) + VS3_W((i) - 7) + VS3_s0(VS3_W((i) - 15)))
+#define VS3_RND(a, b, c, d, e, f, g, h, k, wi)             \
+  do {                                                     \
+    const std::uint32_t t1 = h + VS3_S1(e) + VS3_CH(e, f, g) + (k) + (wi); \
+    const std::uint32_t ab = a ^ b;                        \
+    d += t1;                                               \
+    /* Maj(a,b,c) = b ^ ((a^b) & (b^c)); next round's b^c is this round's a^b. */ \
+    h = t1 + VS3_S0(a) + (b ^ (ab & bc));                  \
+    bc = ab;                                               \
+  } while (0)
+#define VS3_R8(i, W)                                      \
+  VS3_RND(a, b, c, d, e, f, g, hh, kK[(i) + 0], W((i) + 0)); \
+  VS3_RND(hh, a, b, c, d, e, f, g, kK[(i) + 1], W((i) + 1)); \
+  VS3_RND(g, hh, a, b, c, d, e, f, kK[(i) + 2], W((i) + 2)); \
+  VS3_RND(f, g, hh, a, b, c, d, e, kK[(i) + 3], W((i) + 3)); \
+  VS3_RND(e, f, g, hh, a, b, c, d, kK[(i) + 4], W((i) + 4)); \
+  VS3_RND(d, e, f, g, hh, a, b, c, kK[(i) + 5], W((i) + 5)); \
+  VS3_RND(c, d, e, f, g, hh, a, b, kK[(i) + 6], W((i) + 6)); \
+  VS3_RND(b, c, d, e, f, g, hh, a, kK[(i) + 7], W((i) + 7))
 void compress(std::uint32_t h[8], const std::uint8_t* p, std::size_t blocks) {
-  std::uint32_t w[64];
+  std::uint32_t w[16];
   while (blocks--) {
     for (int i = 0; i < 16; ++i) w[i] = load_be32(p + 4 * i);
-    for (int i = 16; i < 64; ++i) {
-      const std::uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
-      const std::uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
-      w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-    }
     std::uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
-    // Eight rounds per iteration with rotating variable names instead of shuffling registers.
-#define VS3_SHA_ROUND(a, b, c, d, e, f, g, h, i)                                         \
-  do {                                                                                   \
-    const std::uint32_t t1 =                                                             \
-        h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + kK[i] + w[i]; \
-    const std::uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c)); \
-    d += t1;                                                                             \
-    h = t1 + t2;                                                                         \
-  } while (0)
-    for (int i = 0; i < 64; i += 8) {
-      VS3_SHA_ROUND(a, b, c, d, e, f, g, hh, i + 0);
-      VS3_SHA_ROUND(hh, a, b, c, d, e, f, g, i + 1);
-      VS3_SHA_ROUND(g, hh, a, b, c, d, e, f, i + 2);
-      VS3_SHA_ROUND(f, g, hh, a, b, c, d, e, i + 3);
-      VS3_SHA_ROUND(e, f, g, hh, a, b, c, d, i + 4);
-      VS3_SHA_ROUND(d, e, f, g, hh, a, b, c, i + 5);
-      VS3_SHA_ROUND(c, d, e, f, g, hh, a, b, i + 6);
-      VS3_SHA_ROUND(b, c, d, e, f, g, hh, a, i + 7);
-    }
-#undef VS3_SHA_ROUND
+    std::uint32_t bc = b ^ c;
+    VS3_R8(0, VS3_W);
+    VS3_R8(8, VS3_W);
+    VS3_R8(16, VS3_SCHED);
+    VS3_R8(24, VS3_SCHED);
+    VS3_R8(32, VS3_SCHED);
+    VS3_R8(40, VS3_SCHED);
+    VS3_R8(48, VS3_SCHED);
+    VS3_R8(56, VS3_SCHED);
     h[0] += a; h[1] += b; h[2] += c; h[3] += d;
     h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
     p += 64;
   }
 }
+#undef VS3_R8
+#undef VS3_RND
+#undef VS3_SCHED
+#undef VS3_W
+#undef VS3_s1
+#undef VS3_s0
+#undef VS3_S1
+#undef VS3_S0
+#undef VS3_CH
 
 }  // namespace
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every vs3 test: installs what is missing (apt, npm), builds, starts a throwaway Ceph RGW,
-# then GoogleTest (C++ core), node:test (WASM core, handler, client, RGW integration) and the
+# then GoogleTest (C++ core), node:test (WASM core, handler, client, RGW integration, workerd) and the
 # Playwright/Chromium e2e suite. Safe to re-run.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,7 +21,7 @@ trap 'bash scripts/rgw.sh stop || true' EXIT
 eval "$rgw_env"
 export VS3_REQUIRE_RGW=1
 
-echo "== JS: WASM core, handler, client, RGW integration, Chromium e2e (node:test)"
+echo "== JS: WASM core, handler, client, RGW integration, workerd, Chromium e2e (node:test)"
 set +e
 node --test --test-reporter=spec tests/js/*.test.mjs e2e/*.test.mjs 2>&1 | tee build/node-test.log
 js_rc=${PIPESTATUS[0]}

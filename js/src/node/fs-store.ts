@@ -6,7 +6,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { Vs3Error } from '../errors.js';
-import type { BlobStore } from '../server/local.js';
+import { readExactly, type BlobStore } from '../server/local.js';
 import type { StoredObject } from '../server/storage.js';
 import { validateKey } from '../server/routes.js';
 
@@ -40,27 +40,17 @@ export function fsStore(dir: string): BlobStore {
       const tmpPath = path.join(tmp, randomUUID());
       const fh = await fs.open(tmpPath, 'wx');
       const hash = createHash('sha256');
-      let total = 0;
       let ok = false;
       try {
-        const reader = body.getReader();
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) break;
-          total += value.byteLength;
-          if (total > m.size) {
-            await reader.cancel().catch(() => {});
-            throw new Vs3Error('content_length_mismatch', 'body is longer than signed', 400);
-          }
-          hash.update(value);
-          await fh.write(value);
-        }
-        if (total !== m.size) throw new Vs3Error('content_length_mismatch', `body is ${total} bytes, signed ${m.size}`, 400);
+        await readExactly(body, m.size, async (chunk) => {
+          hash.update(chunk);
+          await fh.write(chunk);
+        });
         const sha256 = hash.digest('hex');
         if (m.sha256 && m.sha256 !== sha256) throw new Vs3Error('checksum_mismatch', 'body SHA-256 differs from the signed one', 400);
         await fh.sync();
         await fh.close();
-        const info: StoredObject = { key, size: total, contentType: m.contentType, sha256, lastModified: new Date().toUTCString() };
+        const info: StoredObject = { key, size: m.size, contentType: m.contentType, sha256, lastModified: new Date().toUTCString() };
         await fs.mkdir(path.dirname(dest), { recursive: true });
         await fs.mkdir(path.dirname(metaPath), { recursive: true });
         await fs.rename(tmpPath, dest);

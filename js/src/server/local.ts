@@ -115,25 +115,38 @@ export function localStorage(opts: LocalOptions): StorageDriver {
   };
 }
 
+/**
+ * Reads a request body of exactly `size` bytes, handing each chunk to `onChunk`. Refuses
+ * (content_length_mismatch) as soon as it runs long, or at the end if it ran short. For BlobStores.
+ */
+export async function readExactly(
+  body: ReadableStream<Uint8Array>,
+  size: number,
+  onChunk: (chunk: Uint8Array) => unknown,
+): Promise<void> {
+  let total = 0;
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > size) {
+      await reader.cancel().catch(() => {});
+      throw new Vs3Error('content_length_mismatch', 'body is longer than signed', 400);
+    }
+    await onChunk(value);
+  }
+  if (total !== size) throw new Vs3Error('content_length_mismatch', `body is ${total} bytes, signed ${size}`, 400);
+}
+
 /** Keeps objects in memory; verifies length and SHA-256 with WebCrypto. For tests and small demos. */
 export function memoryStore(): BlobStore {
   const objects = new Map<string, { bytes: Uint8Array<ArrayBuffer>; info: StoredObject }>();
   return {
     async put(key, body, meta) {
       const chunks: Uint8Array[] = [];
-      let total = 0;
-      const reader = body.getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        total += value.byteLength;
-        if (total > meta.size) {
-          await reader.cancel().catch(() => {});
-          throw new Vs3Error('content_length_mismatch', 'body is longer than signed', 400);
-        }
-        chunks.push(value);
-      }
-      if (total !== meta.size) throw new Vs3Error('content_length_mismatch', `body is ${total} bytes, signed ${meta.size}`, 400);
+      await readExactly(body, meta.size, (c) => chunks.push(c));
+      const total = meta.size;
       const bytes = new Uint8Array(total);
       let off = 0;
       for (const c of chunks) {

@@ -10,12 +10,13 @@ import { SECRET, randomFile, serve, sha256hex, tempDir } from './helpers.mjs';
 
 const core = await loadCoreNode();
 
-async function setup(t, { transport, fetch: fetchImpl, retry } = {}) {
+async function setup(t, { transport, fetch: fetchImpl, retry, now } = {}) {
   const dir = await tempDir(t);
   const store = fsStore(dir);
   const completed = [];
   const handler = createHandler({
     secret: SECRET,
+    now,
     storage: localStorage({ store, secret: SECRET }),
     routes: {
       files: defineRoute({ maxFileSize: '64MB', onUploadComplete: ({ key }) => (completed.push(key), { seen: key }) }),
@@ -153,4 +154,33 @@ test('a storage that stores other bytes than were hashed is caught at completion
   const { uploader, store } = await setup(t, { transport: evil });
   await assert.rejects(uploader.upload(randomFile(1000).blob, { route: 'files' }), (e) => e.code === 'upload_failed' && e.status === 400);
   assert.deepEqual(await store.list(), []);
+});
+
+test('an upload URL that expired before the PUT is presigned again (at most twice more)', async (t) => {
+  // The server's clock jumps 2 h after each presign answer, so the URL just handed out is stale.
+  let clock = Date.now();
+  let presigns = 0;
+  let jumps = 1;
+  const fetchImpl = async (url, init) => {
+    const res = await fetch(url, init);
+    if (String(url).endsWith('/presign')) {
+      presigns++;
+      if (jumps-- > 0) clock += 2 * 3600_000;
+    }
+    return res;
+  };
+  const { store, uploader } = await setup(t, { fetch: fetchImpl, now: () => clock });
+  const f = randomFile(200_000, 'late.bin');
+  const phases = [];
+  const res = await uploader.upload(f.blob, { route: 'files', onProgress: (p) => phases.push(p.phase) });
+  assert.equal(presigns, 2);
+  assert.equal(res.sha256, f.sha256);
+  assert.equal((await store.head(res.key)).sha256, f.sha256);
+  assert.deepEqual(phases.filter((p, i) => p !== phases[i - 1]), ['hashing', 'presigning', 'uploading', 'presigning', 'uploading', 'confirming', 'done']);
+
+  // Every fresh URL stale too: three presigns, then the storage's 403 surfaces.
+  presigns = 0;
+  jumps = Infinity;
+  await assert.rejects(uploader.upload(randomFile(1000).blob, { route: 'files' }), (e) => e.code === 'upload_failed' && e.status === 403);
+  assert.equal(presigns, 3);
 });

@@ -98,3 +98,21 @@ test('storage errors are 502 storage_error, not 500', { skip }, async () => {
   assert.equal(res.status, 502);
   assert.equal((await res.json()).error.code, 'storage_error');
 });
+
+test('client re-presigns when RGW refuses an expired URL (RGW says only AccessDenied)', { skip }, async (t) => {
+  await ensureBucket(opts);
+  let lag = 660_000; // the first URL is signed 11 minutes in the past with a 10-minute lifetime
+  let presigns = 0;
+  const srv = await serve(createHandler({ secret: SECRET, storage, routes, now: () => Date.now() - lag }));
+  t.after(() => srv.close());
+  const fetchImpl = async (url, init) => {
+    const res = await fetch(url, init);
+    if (String(url).endsWith('/presign')) (presigns++, (lag = 0));
+    return res;
+  };
+  const uploader = createUploader({ endpoint: `${srv.url}/api/vs3`, core, hasher: coreHasher(core), transport: fetchTransport(), fetch: fetchImpl, retry: { seed: 1 } });
+  const f = randomFile(100_000, 'late.bin');
+  const res = await uploader.upload(f.blob, { route: 'files' });
+  assert.equal(presigns, 2);
+  assert.equal((await storage.head(res.key)).sha256, f.sha256);
+});

@@ -65,6 +65,11 @@ interface PresignAnswer {
   upload: { method: 'PUT'; url: string; headers: Record<string, string>; expiresAt: number };
 }
 
+interface PutFailure {
+  s3Code: string;
+  expired: boolean;
+}
+
 const abortError = () => new Vs3Error('aborted', 'upload aborted', 0);
 
 function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -155,6 +160,35 @@ export function createUploader(options: UploaderOptions): Uploader {
     });
   }
 
+  /** PUTs the body to the presigned URL under the retry policy. */
+  function putOnce(presigned: PresignAnswer, file: Blob, signal: AbortSignal | undefined, emit: (p: Partial<UploadProgress>) => void) {
+    return withRetry<void>(signal, (attempt) => emit({ attempt, uploaded: 0 }), async () => {
+      const res = await transport.put({
+        url: presigned.upload.url,
+        headers: presigned.upload.headers,
+        body: file,
+        signal,
+        onProgress: (b) => emit({ uploaded: b }),
+      });
+      if (res.status >= 200 && res.status < 300) return { ok: true, value: undefined };
+      const s3Code = /<Code>([^<]+)<\/Code>/.exec(res.body)?.[1] ?? /"code"\s*:\s*"([^"]+)"/.exec(res.body)?.[1] ?? '';
+      // AWS: AccessDenied "Request has expired"; the local driver: url_expired.
+      const failure: PutFailure = { s3Code, expired: res.status === 403 && /expired/i.test(res.body) };
+      return {
+        ok: false,
+        status: res.status,
+        s3Code,
+        retryAfter: retryAfterMs(res.header('retry-after')),
+        error: new Vs3Error(
+          res.status === 0 ? 'network_error' : 'upload_failed',
+          res.status === 0 ? 'storage could not be reached' : `storage answered ${res.status}${s3Code ? ` ${s3Code}` : ''}`,
+          res.status,
+          failure,
+        ),
+      };
+    });
+  }
+
   return {
     async upload<M>(file: Blob, opts: UploadOptions<M>): Promise<UploadResult> {
       const { signal } = opts;
@@ -171,36 +205,28 @@ export function createUploader(options: UploaderOptions): Uploader {
       const sha256 = await hasher.sha256(file, { signal, onProgress: (b) => emit({ hashed: b }) });
       emit({ hashed: file.size, phase: 'presigning' });
 
-      const presigned = await postJson<PresignAnswer>(
-        '/presign',
-        { route: opts.route, file: { name, size: file.size, type, sha256 }, metadata: opts.metadata },
-        signal,
-        (attempt) => emit({ attempt }),
-      );
-
-      emit({ phase: 'uploading', attempt: 1 });
-      await withRetry<void>(signal, (attempt) => emit({ attempt, uploaded: 0 }), async () => {
-        const res = await transport.put({
-          url: presigned.upload.url,
-          headers: presigned.upload.headers,
-          body: file,
+      const presign = () =>
+        postJson<PresignAnswer>(
+          '/presign',
+          { route: opts.route, file: { name, size: file.size, type, sha256 }, metadata: opts.metadata },
           signal,
-          onProgress: (b) => emit({ uploaded: b }),
-        });
-        if (res.status >= 200 && res.status < 300) return { ok: true, value: undefined };
-        const s3Code = /<Code>([^<]+)<\/Code>/.exec(res.body)?.[1] ?? /"code"\s*:\s*"([^"]+)"/.exec(res.body)?.[1] ?? '';
-        return {
-          ok: false,
-          status: res.status,
-          s3Code,
-          retryAfter: retryAfterMs(res.header('retry-after')),
-          error: new Vs3Error(
-            res.status === 0 ? 'network_error' : 'upload_failed',
-            res.status === 0 ? 'storage could not be reached' : `storage answered ${res.status}${s3Code ? ` ${s3Code}` : ''}`,
-            res.status,
-          ),
-        };
-      });
+          (attempt) => emit({ attempt }),
+        );
+      let presigned = await presign();
+
+      // A URL can expire while retries back off (or a tab sleeps): ask for a fresh one, twice at most.
+      for (let round = 1; ; round++) {
+        emit({ phase: 'uploading', attempt: 1 });
+        try {
+          await putOnce(presigned, file, signal, (p) => emit(p));
+          break;
+        } catch (e) {
+          const expired = e instanceof Vs3Error && e.status === 403 && ((e.details as PutFailure)?.expired || Date.now() >= presigned.upload.expiresAt);
+          if (!expired || round >= 3 || signal?.aborted) throw e;
+          emit({ phase: 'presigning', attempt: 1, uploaded: 0 });
+          presigned = await presign();
+        }
+      }
 
       emit({ phase: 'confirming', uploaded: file.size, attempt: 1 });
       const done = await postJson<{ file: Omit<UploadResult, 'result'>; result: unknown }>('/complete', { token: presigned.token }, signal, (attempt) => emit({ attempt }));

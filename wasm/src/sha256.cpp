@@ -71,12 +71,20 @@ void compress(std::uint32_t h[8], const std::uint8_t* p, std::size_t blocks) {
     std::uint32_t bc = b ^ c;
     VS3_R8(0, VS3_W);
     VS3_R8(8, VS3_W);
-    VS3_R8(16, VS3_SCHED);
-    VS3_R8(24, VS3_SCHED);
-    VS3_R8(32, VS3_SCHED);
-    VS3_R8(40, VS3_SCHED);
-    VS3_R8(48, VS3_SCHED);
-    VS3_R8(56, VS3_SCHED);
+    for (int base = 16; base < 64; base += 16) {
+      // (base + j) & 15 == j: the ring indexes stay constants, so w[] stays in registers.
+      const std::uint32_t* k = kK + base;
+#define VS3_RK(a, b, c, d, e, f, g, h, j) VS3_RND(a, b, c, d, e, f, g, h, k[j], VS3_SCHED(j))
+      VS3_RK(a, b, c, d, e, f, g, hh, 0); VS3_RK(hh, a, b, c, d, e, f, g, 1);
+      VS3_RK(g, hh, a, b, c, d, e, f, 2); VS3_RK(f, g, hh, a, b, c, d, e, 3);
+      VS3_RK(e, f, g, hh, a, b, c, d, 4); VS3_RK(d, e, f, g, hh, a, b, c, 5);
+      VS3_RK(c, d, e, f, g, hh, a, b, 6); VS3_RK(b, c, d, e, f, g, hh, a, 7);
+      VS3_RK(a, b, c, d, e, f, g, hh, 8); VS3_RK(hh, a, b, c, d, e, f, g, 9);
+      VS3_RK(g, hh, a, b, c, d, e, f, 10); VS3_RK(f, g, hh, a, b, c, d, e, 11);
+      VS3_RK(e, f, g, hh, a, b, c, d, 12); VS3_RK(d, e, f, g, hh, a, b, c, 13);
+      VS3_RK(c, d, e, f, g, hh, a, b, 14); VS3_RK(b, c, d, e, f, g, hh, a, 15);
+#undef VS3_RK
+    }
     h[0] += a; h[1] += b; h[2] += c; h[3] += d;
     h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
     p += 64;

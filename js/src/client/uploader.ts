@@ -161,7 +161,7 @@ export function createUploader(options: UploaderOptions): Uploader {
   }
 
   /** PUTs the body to the presigned URL under the retry policy. */
-  function putOnce(presigned: PresignAnswer, file: Blob, signal: AbortSignal | undefined, emit: (p: Partial<UploadProgress>) => void) {
+  function putWithRetry(presigned: PresignAnswer, file: Blob, signal: AbortSignal | undefined, emit: (p: Partial<UploadProgress>) => void) {
     return withRetry<void>(signal, (attempt) => emit({ attempt, uploaded: 0 }), async () => {
       const res = await transport.put({
         url: presigned.upload.url,
@@ -218,7 +218,7 @@ export function createUploader(options: UploaderOptions): Uploader {
       for (let round = 1; ; round++) {
         emit({ phase: 'uploading', attempt: 1 });
         try {
-          await putOnce(presigned, file, signal, (p) => emit(p));
+          await putWithRetry(presigned, file, signal, emit);
           break;
         } catch (e) {
           const expired = e instanceof Vs3Error && e.status === 403 && ((e.details as PutFailure)?.expired || Date.now() >= presigned.upload.expiresAt);

@@ -2,7 +2,7 @@
 // BlobStore keeps the bytes (fsStore in vs3/node for disk, memoryStore for tests and edge demos).
 import { Vs3Error } from '../errors.js';
 import type { DriverContext, PresignPutInput, PresignedRequest, StorageDriver, StoredObject } from './storage.js';
-import { Hmac, encodeKey, errorResponse, json } from './util.js';
+import { Hmac, encodeKey, errorResponse, json, readCapped } from './util.js';
 import { validateKey } from './routes.js';
 
 export interface PutMeta {
@@ -124,18 +124,7 @@ export async function readExactly(
   size: number,
   onChunk: (chunk: Uint8Array) => unknown,
 ): Promise<void> {
-  let total = 0;
-  const reader = body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > size) {
-      await reader.cancel().catch(() => {});
-      throw new Vs3Error('content_length_mismatch', 'body is longer than signed', 400);
-    }
-    await onChunk(value);
-  }
+  const total = await readCapped(body, size, () => new Vs3Error('content_length_mismatch', 'body is longer than signed', 400), onChunk);
   if (total !== size) throw new Vs3Error('content_length_mismatch', `body is ${total} bytes, signed ${size}`, 400);
 }
 

@@ -65,28 +65,42 @@ export class Hmac {
   }
 }
 
+/**
+ * Reads a body chunk by chunk into `onChunk`, stopping with `tooLong()` as soon as it passes
+ * `maxBytes` (the rest is never read). Returns the byte count.
+ */
+export async function readCapped(
+  body: ReadableStream<Uint8Array>,
+  maxBytes: number,
+  tooLong: () => Vs3Error,
+  onChunk: (chunk: Uint8Array) => unknown,
+): Promise<number> {
+  let total = 0;
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return total;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw tooLong();
+    }
+    await onChunk(value);
+  }
+}
+
 /** Reads a JSON object body with a byte cap. Bad input becomes a 4xx Vs3Error, never a 500. */
 export async function readJsonObject(req: Request, maxBytes: number): Promise<Record<string, unknown>> {
+  const tooLarge = () => new Vs3Error('request_too_large', `request body exceeds ${maxBytes} bytes`, 413);
   const declared = req.headers.get('content-length');
-  if (declared !== null && Number(declared) > maxBytes) {
-    throw new Vs3Error('request_too_large', `request body exceeds ${maxBytes} bytes`, 413);
-  }
+  if (declared !== null && Number(declared) > maxBytes) throw tooLarge();
   let text = '';
   if (req.body) {
-    const reader = req.body.getReader();
     const dec = new TextDecoder('utf-8', { fatal: true });
-    let total = 0;
     try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        total += value.byteLength;
-        if (total > maxBytes) {
-          await reader.cancel().catch(() => {});
-          throw new Vs3Error('request_too_large', `request body exceeds ${maxBytes} bytes`, 413);
-        }
-        text += dec.decode(value, { stream: true });
-      }
+      await readCapped(req.body, maxBytes, tooLarge, (chunk) => {
+        text += dec.decode(chunk, { stream: true });
+      });
       text += dec.decode();
     } catch (e) {
       if (e instanceof Vs3Error) throw e;

@@ -1,6 +1,6 @@
 // Typed front for the C++ core compiled to WebAssembly. Loads in browsers, workers and Node
 // (in Node pass { wasmBinary }, see vs3/node's loadCoreNode()).
-import createVs3Core, { type Vs3CoreModule, type Vs3CoreOptions, type StreamingHasher } from './wasm/vs3core.mjs';
+import createVs3Core, { type RawPartPlan, type Vs3CoreModule, type Vs3CoreOptions, type StreamingHasher } from './wasm/vs3core.mjs';
 import { Vs3Error } from './errors.js';
 
 export type { Vs3CoreModule, Vs3CoreOptions, StreamingHasher };
@@ -71,14 +71,8 @@ export async function hashBlob(
   }
 }
 
-export interface PartPlan {
-  objectSize: number;
-  partSize: number;
-  partCount: number;
-  lastPartSize: number;
-  concurrency: number;
-  multipart: boolean;
-}
+/** A plan the core accepted: equal parts of partSize, the last one lastPartSize. */
+export type PartPlan = Omit<RawPartPlan, 'ok' | 'errorCode' | 'errorMessage'>;
 
 /** Equal-size parts inside S3's limits, decided by the core. Throws Vs3Error('invalid_part_plan'). */
 export function planParts(

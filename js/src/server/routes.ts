@@ -51,7 +51,11 @@ export interface RouteConfig<M = unknown> {
   authorize?: (request: Request) => unknown | Promise<unknown>;
   /** Server-side object key. Default: `${route}/${id}/${safeName}`. */
   key?: (ctx: KeyContext<M>) => string | Promise<string>;
-  /** Runs once storage has confirmed the object; its return value is sent to the client as `result`. */
+  /**
+   * Runs after storage has confirmed the object; its return value is sent to the client as `result`.
+   * Completion is stateless: if the answer is lost and the client retries, this runs again for the
+   * same key, so make it idempotent on `key` (e.g. an upsert).
+   */
   onUploadComplete?: (ctx: CompleteContext<M>) => unknown | Promise<unknown>;
 }
 

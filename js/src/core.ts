@@ -1,7 +1,7 @@
 // Typed front for the C++ core compiled to WebAssembly. Loads in browsers, workers and Node
 // (in Node pass { wasmBinary }, see vs3/node's loadCoreNode()).
 import createVs3Core, { type RawPartPlan, type Vs3CoreModule, type Vs3CoreOptions, type StreamingHasher } from './wasm/vs3core.mjs';
-import { Vs3Error } from './errors.js';
+import { Vs3Error, abortedError } from './errors.js';
 
 export type { Vs3CoreModule, Vs3CoreOptions, StreamingHasher };
 
@@ -60,7 +60,7 @@ export async function hashBlob(
   const step = opts.chunkSize ?? 4 << 20;
   try {
     for (let off = 0; off < blob.size; off += step) {
-      if (opts.signal?.aborted) throw new Vs3Error('aborted', 'hashing aborted', 0);
+      if (opts.signal?.aborted) throw abortedError('hashing aborted');
       const buf = new Uint8Array(await blob.slice(off, Math.min(blob.size, off + step)).arrayBuffer());
       h.update(buf);
       opts.onProgress?.(h.bytesHashed);

@@ -52,3 +52,6 @@ export class Vs3Error extends Error {
     return { error: { code: this.code, message: this.message, ...(this.details === undefined ? {} : { details: this.details }) } };
   }
 }
+
+/** The error every client step rejects with when its AbortSignal fires. */
+export const abortedError = (message = 'upload aborted') => new Vs3Error('aborted', message, 0);

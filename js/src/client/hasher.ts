@@ -1,7 +1,7 @@
 // Hashers: the browser default runs the WASM core in a Web Worker so the main thread stays free;
 // coreHasher runs it in the current thread (Node, edge workers, tests, or inside a worker).
 import { hashBlob, loadCore, type Vs3CoreModule } from '../core.js';
-import { Vs3Error } from '../errors.js';
+import { Vs3Error, abortedError } from '../errors.js';
 
 export interface HashOptions {
   signal?: AbortSignal;
@@ -76,13 +76,13 @@ export function workerHasher(opts: WorkerHasherOptions = {}): Hasher {
   return {
     sha256(blob, o = {}) {
       return new Promise<string>((resolve, reject) => {
-        if (o.signal?.aborted) return reject(new Vs3Error('aborted', 'upload aborted', 0));
+        if (o.signal?.aborted) return reject(abortedError());
         const id = nextId++;
         const w = getWorker();
         const onAbort = () => {
           w.postMessage({ type: 'cancel', id });
           jobs.delete(id);
-          reject(new Vs3Error('aborted', 'upload aborted', 0));
+          reject(abortedError());
         };
         o.signal?.addEventListener('abort', onAbort, { once: true });
         const cleanup = () => o.signal?.removeEventListener('abort', onAbort);
@@ -95,7 +95,7 @@ export function workerHasher(opts: WorkerHasherOptions = {}): Hasher {
       });
     },
     dispose() {
-      failAll(new Vs3Error('aborted', 'hasher disposed', 0));
+      failAll(abortedError('hasher disposed'));
     },
   };
 }

@@ -1,6 +1,6 @@
 // How bytes reach storage. XHR in browsers (it reports upload progress; fetch does not),
 // fetch elsewhere. A network failure is status 0, never a throw, so the retry policy sees it.
-import { Vs3Error } from '../errors.js';
+import { abortedError } from '../errors.js';
 
 export interface PutRequest {
   url: string;
@@ -21,13 +21,11 @@ export interface Transport {
   put(req: PutRequest): Promise<PutResponse>;
 }
 
-const aborted = () => new Vs3Error('aborted', 'upload aborted', 0);
-
 export function xhrTransport(): Transport {
   return {
     put(req) {
       return new Promise((resolve, reject) => {
-        if (req.signal?.aborted) return reject(aborted());
+        if (req.signal?.aborted) return reject(abortedError());
         const xhr = new XMLHttpRequest();
         xhr.open('PUT', req.url);
         for (const [k, v] of Object.entries(req.headers)) xhr.setRequestHeader(k, v);
@@ -46,7 +44,7 @@ export function xhrTransport(): Transport {
         };
         xhr.onabort = () => {
           done();
-          reject(aborted());
+          reject(abortedError());
         };
         xhr.send(req.body);
       });
@@ -57,12 +55,12 @@ export function xhrTransport(): Transport {
 export function fetchTransport(fetchImpl: typeof fetch = (...a) => fetch(...a)): Transport {
   return {
     async put(req) {
-      if (req.signal?.aborted) throw aborted();
+      if (req.signal?.aborted) throw abortedError();
       let res: Response;
       try {
         res = await fetchImpl(req.url, { method: 'PUT', headers: req.headers, body: req.body, signal: req.signal });
       } catch (e) {
-        if (req.signal?.aborted) throw aborted();
+        if (req.signal?.aborted) throw abortedError();
         return { status: 0, header: () => null, body: String((e as Error)?.message ?? e) };
       }
       const body = await res.text().catch(() => '');

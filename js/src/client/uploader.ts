@@ -1,6 +1,6 @@
 // createUploader({ endpoint }).upload(file, { route }) : hash (worker) -> presign -> PUT -> complete.
 import { RetryPolicy, loadCore, type RetryOptions, type Vs3CoreModule } from '../core.js';
-import { Vs3Error, type Vs3ErrorCode } from '../errors.js';
+import { Vs3Error, abortedError, type Vs3ErrorCode } from '../errors.js';
 import { coreHasher, workerHasher, type Hasher } from './hasher.js';
 import { defaultTransport, type Transport } from './transport.js';
 
@@ -70,18 +70,16 @@ interface PutFailure {
   expired: boolean;
 }
 
-const abortError = () => new Vs3Error('aborted', 'upload aborted', 0);
-
 function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortError());
+    if (signal?.aborted) return reject(abortedError());
     const t = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
     const onAbort = () => {
       clearTimeout(t);
-      reject(abortError());
+      reject(abortedError());
     };
     signal?.addEventListener('abort', onAbort, { once: true });
   });
@@ -113,7 +111,7 @@ export function createUploader(options: UploaderOptions): Uploader {
     const policy = new RetryPolicy(await core(), options.retry);
     try {
       for (let attempt = 1; ; attempt++) {
-        if (signal?.aborted) throw abortError();
+        if (signal?.aborted) throw abortedError();
         onAttempt(attempt);
         const r = await attemptOnce();
         if (r.ok) return r.value;
@@ -138,7 +136,7 @@ export function createUploader(options: UploaderOptions): Uploader {
           signal,
         });
       } catch (e) {
-        if (signal?.aborted) throw abortError();
+        if (signal?.aborted) throw abortedError();
         return { ok: false, status: 0, error: new Vs3Error('network_error', `${path}: ${(e as Error).message}`, 0) };
       }
       const text = await res.text().catch(() => '');
@@ -192,7 +190,7 @@ export function createUploader(options: UploaderOptions): Uploader {
   return {
     async upload<M>(file: Blob, opts: UploadOptions<M>): Promise<UploadResult> {
       const { signal } = opts;
-      if (signal?.aborted) throw abortError();
+      if (signal?.aborted) throw abortedError();
       const name = opts.name ?? (file as File).name ?? 'blob';
       const type = opts.type ?? file.type ?? '';
       const progress: UploadProgress = { phase: 'hashing', total: file.size, hashed: 0, uploaded: 0, attempt: 1 };

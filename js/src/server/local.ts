@@ -135,8 +135,7 @@ export function memoryStore(): BlobStore {
     async put(key, body, meta) {
       const chunks: Uint8Array[] = [];
       await readExactly(body, meta.size, (c) => chunks.push(c));
-      const total = meta.size;
-      const bytes = new Uint8Array(total);
+      const bytes = new Uint8Array(meta.size);
       let off = 0;
       for (const c of chunks) {
         bytes.set(c, off);
@@ -144,7 +143,7 @@ export function memoryStore(): BlobStore {
       }
       const sha = [...new Uint8Array(await crypto.subtle.digest('SHA-256', bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
       if (meta.sha256 && sha !== meta.sha256) throw new Vs3Error('checksum_mismatch', 'body SHA-256 differs from the signed one', 400);
-      const info: StoredObject = { key, size: total, contentType: meta.contentType, sha256: sha, lastModified: new Date().toUTCString() };
+      const info: StoredObject = { key, size: meta.size, contentType: meta.contentType, sha256: sha, lastModified: new Date().toUTCString() };
       objects.set(key, { bytes, info });
       return info;
     },

@@ -127,8 +127,9 @@ export function validateFileName(raw: unknown): string {
 
 /** A conservative, key-safe version of a (validated) file name: [A-Za-z0-9._-], at most 100 chars. */
 export function sanitizeFileName(name: string): string {
-  const ext = extensionOf(name).replace(/[^a-z0-9.]/g, '').slice(0, 16);
-  const stem = (ext ? name.slice(0, name.length - extensionOf(name).length) : name)
+  const rawExt = extensionOf(name);
+  const ext = rawExt.replace(/[^a-z0-9.]/g, '').slice(0, 16);
+  const stem = (ext ? name.slice(0, name.length - rawExt.length) : name)
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
     .replace(/[^A-Za-z0-9._-]+/g, '_')

@@ -2,6 +2,7 @@
 #include "engine_sim.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
@@ -150,7 +151,8 @@ void World::execute(const Action& a) {
       return;
     }
     case ActionType::kWake:
-      at(a.at_ms, [this] {
+      // Like setTimeout: whole milliseconds, so a timer may fire a fraction of a millisecond early.
+      at(std::floor(a.at_ms), [this] {
         engine_.timer(now_);
         drain();
       });

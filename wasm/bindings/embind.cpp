@@ -8,6 +8,8 @@
 #include <cmath>
 #include <vector>
 
+#include "vs3/crc32c.hpp"
+#include "vs3/engine/engine.hpp"
 #include "vs3/part_planner.hpp"
 #include "vs3/retry.hpp"
 #include "vs3/sha256.hpp"
@@ -114,6 +116,181 @@ class RetryPolicyJs {
 
 bool isRetryableStatus(int status) { return vs3::RetryPolicy::is_retryable_status(status); }
 
+// One pass over each part: the bytes are copied into the heap once and feed both the whole-file
+// SHA-256 (sequential, file identity and dedupe) and the part's CRC32C (signed into its URL).
+// verifyOnly: a part read again after a pause feeds the CRC only (the SHA-256 is past it).
+class PartHasherJs {
+ public:
+  val buffer(std::size_t n) {
+    if (scratch_.size() < n) scratch_.resize(n);
+    return val(emscripten::typed_memory_view(n, scratch_.data()));
+  }
+  bool update(std::size_t n, bool verifyOnly) {
+    if (n > scratch_.size()) return false;
+    if (!verifyOnly) sha_.update(scratch_.data(), n);
+    crc_.update(scratch_.data(), n);
+    return true;
+  }
+  double endPart() {  // the part's CRC32C (as an unsigned 32-bit number); starts the next part
+    const double c = crc_.digest();
+    crc_.reset();
+    return c;
+  }
+  std::string sha256Hex() const { return sha_.hex_digest(); }
+  double bytesHashed() const { return double(sha_.bytes_hashed()); }
+  void release() { std::vector<std::uint8_t>().swap(scratch_); }
+
+ private:
+  vs3::Sha256 sha_;
+  vs3::Crc32c crc_;
+  std::vector<std::uint8_t> scratch_;
+};
+
+struct EngineConfigJs {
+  double maxInFlight, maxControlInFlight, maxActiveFiles, hashAhead, signBatch, preferredPartSize;
+  double stallTimeoutMs, retryTimeBudgetMs, maxAttempts, baseDelayMs, maxDelayMs, urlRefreshMarginMs;
+  double seedHi, seedLo;
+};
+
+const char* action_name(vs3::engine::ActionType t) {
+  using T = vs3::engine::ActionType;
+  switch (t) {
+    case T::kRead: return "read";
+    case T::kCreate: return "create";
+    case T::kPresign: return "presign";
+    case T::kSign: return "sign";
+    case T::kSend: return "send";
+    case T::kComplete: return "complete";
+    case T::kDedupe: return "dedupe";
+    case T::kAbort: return "abort";
+    case T::kCancel: return "cancel";
+    case T::kRelease: return "release";
+    case T::kWake: return "wake";
+    case T::kChanged: return "changed";
+    case T::kDone: return "done";
+    case T::kFailed: return "failed";
+  }
+  return "unknown";
+}
+
+// The engine for JS: events in (sizes and times as doubles, ids as numbers), actions out as an array
+// of plain objects. Validation of numbers happens in js/src/client/engine.ts.
+class EngineJs {
+ public:
+  explicit EngineJs(const EngineConfigJs& c) : e_(to_config(c)) {}
+
+  val addFile(double size, int priority, std::uint32_t group, double now) {
+    val out = val::object();
+    if (!is_u64(size)) {
+      out.set("ok", false);
+      out.set("errorCode", std::string("invalid_argument"));
+      out.set("errorMessage", std::string("size must be a non-negative integer"));
+      return out;
+    }
+    const auto r = e_.add_file(std::uint64_t(size), priority, group, now);
+    out.set("ok", r.ok);
+    out.set("file", r.file);
+    out.set("errorCode", r.error_code);
+    out.set("errorMessage", r.error_message);
+    return out;
+  }
+  void partRead(std::uint32_t f, std::uint32_t part, double crc, std::string sha, double now) {
+    e_.part_read(f, part, std::uint32_t(crc), sha, now);
+  }
+  void readFailed(std::uint32_t f, std::uint32_t part, double now) { e_.read_failed(f, part, now); }
+  void created(std::uint32_t r, bool dedupe, double now) { e_.created(r, dedupe, now); }
+  void presigned(std::uint32_t r, double expiresAt, bool dedupe, double now) { e_.presigned(r, expiresAt, dedupe, now); }
+  void signedParts(std::uint32_t r, double expiresAt, double now) { e_.signed_parts(r, expiresAt, now); }
+  void progress(std::uint32_t r, double bytes, double now) { e_.progress(r, is_u64(bytes) ? std::uint64_t(bytes) : 0, now); }
+  void sent(std::uint32_t r, double now) { e_.sent(r, now); }
+  void completed(std::uint32_t r, double now) { e_.completed(r, now); }
+  void dedupeAnswer(std::uint32_t r, bool found, double now) { e_.dedupe_answer(r, found, now); }
+  void aborted(std::uint32_t r, double now) { e_.aborted(r, now); }
+  void failed(std::uint32_t r, int status, std::string code, double retryAfterMs, bool expired, double now) {
+    e_.failed(r, status, code, retryAfterMs, expired, now);
+  }
+  void timer(double now) { e_.timer(now); }
+  void pause(std::uint32_t f, double now) { e_.pause(f, now); }
+  void resume(std::uint32_t f, double now) { e_.resume(f, now); }
+  void cancel(std::uint32_t f, double now) { e_.cancel(f, now); }
+  void setOnline(bool online, double now) { e_.set_online(online, now); }
+  void setPriority(std::uint32_t f, int priority, double now) { e_.set_priority(f, priority, now); }
+
+  val takeActions() {
+    val out = val::array();
+    for (const auto& a : e_.take_actions()) {
+      val o = val::object();
+      o.set("type", std::string(action_name(a.type)));
+      o.set("file", a.file);
+      if (a.req) o.set("req", a.req);
+      o.set("part", a.part);
+      if (a.count) o.set("count", a.count);
+      if (a.type == vs3::engine::ActionType::kRead || a.type == vs3::engine::ActionType::kSend) {
+        o.set("offset", double(a.offset));
+        o.set("size", double(a.size));
+      }
+      if (a.type == vs3::engine::ActionType::kWake) o.set("atMs", a.at_ms);
+      if (a.reread) o.set("reread", true);
+      if (a.deduplicated) o.set("deduplicated", true);
+      if (!a.code.empty()) o.set("code", a.code);
+      out.call<void>("push", o);
+    }
+    return out;
+  }
+
+  val stats(std::uint32_t f) const {
+    const auto s = e_.stats(f);
+    val o = val::object();
+    o.set("state", std::string(vs3::engine::to_string(s.state)));
+    o.set("size", double(s.size));
+    o.set("partSize", double(s.part_size));
+    o.set("partCount", s.part_count);
+    o.set("multipart", s.multipart);
+    o.set("bytesHashed", double(s.bytes_hashed));
+    o.set("bytesStored", double(s.bytes_stored));
+    o.set("bytesInFlight", double(s.bytes_in_flight));
+    o.set("partsStored", s.parts_stored);
+    o.set("retries", s.retries);
+    o.set("deduplicated", s.deduplicated);
+    o.set("sha256", s.sha256);
+    o.set("error", s.error);
+    return o;
+  }
+
+  val counters() const {
+    const auto c = e_.counters();
+    val o = val::object();
+    o.set("putsInFlight", c.puts_in_flight);
+    o.set("controlInFlight", c.control_in_flight);
+    o.set("partsHeld", c.parts_held);
+    o.set("activeFiles", c.active_files);
+    return o;
+  }
+  bool idle() const { return e_.idle(); }
+  std::string debug(std::uint32_t f) const { return e_.debug(f); }
+
+ private:
+  static vs3::engine::EngineConfig to_config(const EngineConfigJs& c) {
+    vs3::engine::EngineConfig k;
+    auto u32 = [](double v, std::uint32_t dflt) { return v >= 0 && v <= 1e6 && std::floor(v) == v ? std::uint32_t(v) : dflt; };
+    k.max_in_flight = u32(c.maxInFlight, k.max_in_flight);
+    k.max_control_in_flight = u32(c.maxControlInFlight, k.max_control_in_flight);
+    k.max_active_files = u32(c.maxActiveFiles, k.max_active_files);
+    k.hash_ahead = u32(c.hashAhead, k.hash_ahead);
+    k.sign_batch = u32(c.signBatch, k.sign_batch);
+    if (is_u64(c.preferredPartSize)) k.preferred_part_size = std::uint64_t(c.preferredPartSize);
+    if (c.stallTimeoutMs > 0) k.stall_timeout_ms = c.stallTimeoutMs;
+    if (c.retryTimeBudgetMs > 0) k.retry_time_budget_ms = c.retryTimeBudgetMs;
+    k.retry.max_attempts = u32(c.maxAttempts, k.retry.max_attempts);
+    if (c.baseDelayMs >= 0) k.retry.base_delay_ms = c.baseDelayMs;
+    if (c.maxDelayMs >= k.retry.base_delay_ms) k.retry.max_delay_ms = c.maxDelayMs;
+    if (c.urlRefreshMarginMs >= 0) k.url_refresh_margin_ms = c.urlRefreshMarginMs;
+    k.seed = (std::uint64_t(u32(c.seedHi, 0)) << 32) | std::uint64_t(u32(c.seedLo, 1));
+    return k;
+  }
+  vs3::engine::Engine e_;
+};
+
 }  // namespace
 
 EMSCRIPTEN_BINDINGS(vs3core) {
@@ -140,4 +317,52 @@ EMSCRIPTEN_BINDINGS(vs3core) {
       .function("decide", &RetryPolicyJs::decide)
       .function("ceilingMs", &RetryPolicyJs::ceilingMs);
   function("isRetryableStatus", &isRetryableStatus);
+  class_<PartHasherJs>("PartHasher")
+      .constructor<>()
+      .function("buffer", &PartHasherJs::buffer)
+      .function("update", &PartHasherJs::update)
+      .function("endPart", &PartHasherJs::endPart)
+      .function("sha256Hex", &PartHasherJs::sha256Hex)
+      .function("bytesHashed", &PartHasherJs::bytesHashed)
+      .function("release", &PartHasherJs::release);
+  value_object<EngineConfigJs>("EngineConfig")
+      .field("maxInFlight", &EngineConfigJs::maxInFlight)
+      .field("maxControlInFlight", &EngineConfigJs::maxControlInFlight)
+      .field("maxActiveFiles", &EngineConfigJs::maxActiveFiles)
+      .field("hashAhead", &EngineConfigJs::hashAhead)
+      .field("signBatch", &EngineConfigJs::signBatch)
+      .field("preferredPartSize", &EngineConfigJs::preferredPartSize)
+      .field("stallTimeoutMs", &EngineConfigJs::stallTimeoutMs)
+      .field("retryTimeBudgetMs", &EngineConfigJs::retryTimeBudgetMs)
+      .field("maxAttempts", &EngineConfigJs::maxAttempts)
+      .field("baseDelayMs", &EngineConfigJs::baseDelayMs)
+      .field("maxDelayMs", &EngineConfigJs::maxDelayMs)
+      .field("urlRefreshMarginMs", &EngineConfigJs::urlRefreshMarginMs)
+      .field("seedHi", &EngineConfigJs::seedHi)
+      .field("seedLo", &EngineConfigJs::seedLo);
+  class_<EngineJs>("Engine")
+      .constructor<const EngineConfigJs&>()
+      .function("addFile", &EngineJs::addFile)
+      .function("partRead", &EngineJs::partRead)
+      .function("readFailed", &EngineJs::readFailed)
+      .function("created", &EngineJs::created)
+      .function("presigned", &EngineJs::presigned)
+      .function("signedParts", &EngineJs::signedParts)
+      .function("progress", &EngineJs::progress)
+      .function("sent", &EngineJs::sent)
+      .function("completed", &EngineJs::completed)
+      .function("dedupeAnswer", &EngineJs::dedupeAnswer)
+      .function("aborted", &EngineJs::aborted)
+      .function("failed", &EngineJs::failed)
+      .function("timer", &EngineJs::timer)
+      .function("pause", &EngineJs::pause)
+      .function("resume", &EngineJs::resume)
+      .function("cancel", &EngineJs::cancel)
+      .function("setOnline", &EngineJs::setOnline)
+      .function("setPriority", &EngineJs::setPriority)
+      .function("takeActions", &EngineJs::takeActions)
+      .function("stats", &EngineJs::stats)
+      .function("counters", &EngineJs::counters)
+      .function("idle", &EngineJs::idle)
+      .function("debug", &EngineJs::debug);
 }

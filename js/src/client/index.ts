@@ -1,5 +1,9 @@
-export { createUploader, type Uploader, type UploaderOptions, type UploadOptions, type UploadProgress, type UploadResult, type UploadPhase } from './uploader.js';
-export { workerHasher, coreHasher, type Hasher, type HashOptions, type WorkerHasherOptions } from './hasher.js';
+export { createUploader, type Uploader, type UploaderOptions, type UploadOptions, type UploadProgress, type UploadPhase } from './uploader.js';
+export {
+  createUploadQueue, crc32cBase64, type UploadQueue, type QueueOptions, type AddOptions, type UploadHandle, type UploadSnapshot,
+  type QueueSnapshot, type QueueEvents, type UploadState, type UploadResult, type RetryOptions,
+} from './queue.js';
+export { coreReader, workerReader, type PartReader, type PartRead, type FileSource, type WorkerReaderOptions } from './reader.js';
 export { xhrTransport, fetchTransport, defaultTransport, type Transport, type PutRequest, type PutResponse } from './transport.js';
-export { loadCore, planParts, RetryPolicy, CoreHasher, hashBlob, type PartPlan, type RetryOptions } from '../core.js';
+export { loadCore, planParts, RetryPolicy, CoreHasher, hashBlob, type PartPlan } from '../core.js';
 export { Vs3Error, type Vs3ErrorCode } from '../errors.js';

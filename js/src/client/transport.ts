@@ -5,7 +5,8 @@ import { abortedError } from '../errors.js';
 export interface PutRequest {
   url: string;
   headers: Record<string, string>;
-  body: Blob;
+  /** A part's bytes (already read and hashed) or a Blob. */
+  body: Blob | Uint8Array;
   signal?: AbortSignal;
   onProgress?: (bytesSent: number) => void;
 }
@@ -21,6 +22,8 @@ export interface Transport {
   put(req: PutRequest): Promise<PutResponse>;
 }
 
+const sizeOf = (b: Blob | Uint8Array) => (b instanceof Uint8Array ? b.byteLength : b.size);
+
 export function xhrTransport(): Transport {
   return {
     put(req) {
@@ -35,7 +38,7 @@ export function xhrTransport(): Transport {
         const done = () => req.signal?.removeEventListener('abort', onAbort);
         xhr.onload = () => {
           done();
-          if (xhr.status >= 200 && xhr.status < 300) req.onProgress?.(req.body.size);
+          if (xhr.status >= 200 && xhr.status < 300) req.onProgress?.(sizeOf(req.body));
           resolve({ status: xhr.status, header: (n) => xhr.getResponseHeader(n), body: xhr.responseText });
         };
         xhr.onerror = xhr.ontimeout = () => {
@@ -46,7 +49,7 @@ export function xhrTransport(): Transport {
           done();
           reject(abortedError());
         };
-        xhr.send(req.body);
+        xhr.send(req.body as XMLHttpRequestBodyInit);
       });
     },
   };
@@ -58,13 +61,14 @@ export function fetchTransport(fetchImpl: typeof fetch = (...a) => fetch(...a)):
       if (req.signal?.aborted) throw abortedError();
       let res: Response;
       try {
-        res = await fetchImpl(req.url, { method: 'PUT', headers: req.headers, body: req.body, signal: req.signal });
+        // redirect: 'error': a signed PUT is never followed to another host with its body.
+        res = await fetchImpl(req.url, { method: 'PUT', headers: req.headers, body: req.body as BodyInit, signal: req.signal, redirect: 'error' });
       } catch (e) {
         if (req.signal?.aborted) throw abortedError();
         return { status: 0, header: () => null, body: String((e as Error)?.message ?? e) };
       }
       const body = await res.text().catch(() => '');
-      if (res.ok) req.onProgress?.(req.body.size);
+      if (res.ok) req.onProgress?.(sizeOf(req.body));
       return { status: res.status, header: (n) => res.headers.get(n), body };
     },
   };

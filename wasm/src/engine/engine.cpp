@@ -8,6 +8,10 @@
 
 namespace vs3::engine {
 
+// Host timers run in whole milliseconds and may fire a little early: anything due within this much
+// counts as due, so a timer never finds its own deadline still ahead.
+constexpr double kSlackMs = 1;
+
 const char* to_string(FileState s) {
   switch (s) {
     case FileState::kQueued: return "queued";
@@ -409,16 +413,18 @@ void Engine::sent(RequestId r, double now) {
 }
 
 void Engine::timer(double now) {
-  if (wake_at_ >= 0 && now >= wake_at_) wake_at_ = -1;
+  // The host's timer fired (perhaps a little early: timers round): forget it, so that schedule_wake()
+  // below asks again for whatever is still ahead.
+  wake_at_ = -1;
   // Stalls: a PUT with no progress, or a control request with no answer, for stall_timeout_ms.
   std::vector<std::pair<FileId, std::uint32_t>> stalled_puts;
   std::vector<FileId> stalled_ctl;
   for (auto& [id, f] : files_) {
     for (std::uint32_t i = 0; i < f.parts.size(); ++i) {
       const Part& p = f.parts[i];
-      if (p.put && now - p.last_progress >= cfg_.stall_timeout_ms) stalled_puts.emplace_back(id, i);
+      if (p.put && now + kSlackMs - p.last_progress >= cfg_.stall_timeout_ms) stalled_puts.emplace_back(id, i);
     }
-    if (f.ctl != Ctl::kNone && now - f.ctl_started >= cfg_.stall_timeout_ms) stalled_ctl.push_back(id);
+    if (f.ctl != Ctl::kNone && now + kSlackMs - f.ctl_started >= cfg_.stall_timeout_ms) stalled_ctl.push_back(id);
   }
   for (auto [id, i] : stalled_puts) {
     File& f = files_.at(id);
@@ -552,7 +558,7 @@ void Engine::wake_twins(const File& done) {
 // ---------------------------------------------------------------- scheduling
 
 bool Engine::part_ready_to_send(const Part& p, double now) const {
-  return p.data == Data::kHeld && p.hashed && !p.stored && p.put == 0 && now >= p.retry_at &&
+  return p.data == Data::kHeld && p.hashed && !p.stored && p.put == 0 && now + kSlackMs >= p.retry_at &&
          p.expires_at >= 0 && p.expires_at - cfg_.url_refresh_margin_ms > now;
 }
 
@@ -566,7 +572,7 @@ void Engine::pump(double now) {
       finish(f, f.fail_code == "cancelled" ? FileState::kCancelled : FileState::kFailed, now);
       continue;
     }
-    if (online_ && controls_ < cfg_.max_control_in_flight && now >= f.ctl_retry_at) {
+    if (online_ && controls_ < cfg_.max_control_in_flight && now + kSlackMs >= f.ctl_retry_at) {
       start_control(f, Ctl::kAbort, ActionType::kAbort, now);
     }
   }
@@ -598,7 +604,7 @@ void Engine::pump(double now) {
     for (File* fp : act) {
       File& f = *fp;
       if (controls_ >= cfg_.max_control_in_flight) break;
-      if (f.ctl != Ctl::kNone || now < f.ctl_retry_at) continue;
+      if (f.ctl != Ctl::kNone || now + kSlackMs < f.ctl_retry_at) continue;
       if (f.waiting_for) {
         const File* g = file(f.waiting_for);
         if (!g || terminal(*g)) f.waiting_for = 0;
@@ -731,15 +737,15 @@ void Engine::pump(double now) {
 void Engine::schedule_wake(double now) {
   double next = std::numeric_limits<double>::infinity();
   auto consider = [&](double t) {
-    if (t > now && t < next) next = t;
+    if (t > now + kSlackMs && t < next) next = t;
   };
   for (auto& [id, f] : files_) {
     if (terminal(f)) continue;
     for (const Part& p : f.parts) {
-      if (p.put) consider(std::max(now + 1, p.last_progress + cfg_.stall_timeout_ms));
+      if (p.put) consider(std::max(now + 2 * kSlackMs, p.last_progress + cfg_.stall_timeout_ms));
       else if (!p.stored && p.retry_at > now) consider(p.retry_at);
     }
-    if (f.ctl != Ctl::kNone) consider(std::max(now + 1, f.ctl_started + cfg_.stall_timeout_ms));
+    if (f.ctl != Ctl::kNone) consider(std::max(now + 2 * kSlackMs, f.ctl_started + cfg_.stall_timeout_ms));
     else if (f.ctl_retry_at > now) consider(f.ctl_retry_at);
   }
   if (next == std::numeric_limits<double>::infinity()) return;

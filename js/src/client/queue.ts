@@ -1,0 +1,710 @@
+// The upload queue: one C++ engine (wasm/src/engine) decides for every file what to read, sign, send,
+// complete, retry or abort; this file only executes those actions — Blob reads through a PartReader,
+// HTTP through fetch / the Transport, timers — and feeds the outcomes back as events. It publishes
+// immutable snapshots (subscribe / getSnapshot) so UIs and React's useSyncExternalStore can render it.
+import { loadCore, type Vs3CoreModule } from '../core.js';
+import { Vs3Error, abortedError, type Vs3ErrorCode } from '../errors.js';
+import type { RawAction, RawEngine, RawFileState, RawFileStats } from '../wasm/vs3core.mjs';
+import { coreReader, workerReader, type FileSource, type PartReader } from './reader.js';
+import { defaultTransport, type Transport } from './transport.js';
+
+export interface RetryOptions {
+  /** Attempts per request, the first included. Default 20 (the time budget usually ends it first). */
+  maxAttempts?: number;
+  /** Backoff: full jitter below min(maxDelayMs, baseDelayMs * 2^attempt). Defaults 500 / 10,000 ms. */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** Give a failing request up after this long. Default 120 s: rides out a 30 s storage outage. */
+  timeBudgetMs?: number;
+  /** Fixed seed for reproducible jitter (tests). */
+  seed?: number;
+}
+
+export interface QueueOptions {
+  /** Where the vs3 handler is mounted: "/api/vs3" or an absolute URL. */
+  endpoint: string;
+  /** Default: loadCore() (vs3core.wasm next to vs3core.mjs). */
+  core?: Vs3CoreModule | Promise<Vs3CoreModule>;
+  /** Default: a Web Worker pool where Workers exist, else the current thread. */
+  reader?: PartReader;
+  /** Default: XHR in browsers (upload progress), fetch elsewhere. */
+  transport?: Transport;
+  fetch?: typeof fetch;
+  /** Extra headers for requests to the handler (auth). */
+  headers?: Record<string, string> | (() => Record<string, string> | Promise<Record<string, string>>);
+  /** Part PUTs in flight across all files. Default 4 (see EngineConfig in engine.hpp for why). */
+  maxInFlight?: number;
+  /** Files worked on at once; the rest wait in FIFO order (by priority). Default 4. */
+  maxActiveFiles?: number;
+  /** Parts read and hashed ahead of the wire. Memory ~ partSize x (maxInFlight + hashAhead). Default 4. */
+  hashAhead?: number;
+  /** Part size for multipart uploads (5 MiB .. 5 GiB). Default 8 MiB, grown to fit 10,000 parts. */
+  partSize?: number;
+  /** Part URLs per presign call, at most. Default 8. */
+  signBatch?: number;
+  /** Abort and retry a request that made no progress for this long. Default 30 s. */
+  stallTimeoutMs?: number;
+  retry?: RetryOptions;
+  /** Follow the browser's online/offline events. Default true where they exist. */
+  watchOnline?: boolean;
+  /** Wall clock in ms (tests). */
+  now?: () => number;
+}
+
+export interface AddOptions<M = unknown> {
+  route: string;
+  metadata?: M;
+  /** Higher first; equal priorities go FIFO. Default 0. */
+  priority?: number;
+  /** Overrides file.name / file.type (e.g. for plain Blobs). */
+  name?: string;
+  type?: string;
+  /** Aborting cancels the upload (and aborts its multipart upload on storage). */
+  signal?: AbortSignal;
+}
+
+export interface UploadResult {
+  key: string;
+  name: string;
+  size: number;
+  type: string;
+  sha256?: string;
+  /** Time-limited download URL, if the storage driver gives one. */
+  url?: string;
+  /** The object was already stored (same SHA-256 on a dedupe route): no bytes were sent for it. */
+  deduplicated?: boolean;
+  /** What the route's onUploadComplete returned. */
+  result: unknown;
+}
+
+export type UploadState = RawFileState;
+
+/** One file, immutable: a new object whenever something about it changed. */
+export interface UploadSnapshot {
+  readonly id: number;
+  readonly name: string;
+  readonly size: number;
+  readonly type: string;
+  readonly route: string;
+  readonly state: UploadState;
+  readonly bytesHashed: number;
+  /** Bytes storage acknowledged plus bytes of parts on the wire. */
+  readonly bytesUploaded: number;
+  /** 0..1 */
+  readonly progress: number;
+  /** Bytes per second over the last few seconds. */
+  readonly speed: number;
+  /** Seconds left at the current speed, or null when unknown. */
+  readonly eta: number | null;
+  readonly multipart: boolean;
+  readonly partCount: number;
+  readonly partsStored: number;
+  readonly retries: number;
+  readonly deduplicated: boolean;
+  readonly sha256?: string;
+  readonly result?: UploadResult;
+  readonly error?: { code: string; message: string };
+}
+
+export interface QueueSnapshot {
+  readonly files: readonly UploadSnapshot[];
+  readonly totalBytes: number;
+  readonly uploadedBytes: number;
+  readonly progress: number;
+  readonly speed: number;
+  readonly eta: number | null;
+  /** Files not done, failed or cancelled. */
+  readonly pending: number;
+  readonly online: boolean;
+}
+
+export interface QueueEvents {
+  added: UploadSnapshot;
+  progress: UploadSnapshot;
+  state: UploadSnapshot;
+  done: { upload: UploadSnapshot; result: UploadResult };
+  error: { upload: UploadSnapshot; error: Vs3Error };
+}
+
+export interface UploadHandle {
+  readonly id: number;
+  /** Resolves after storage confirmed the object; rejects with a Vs3Error. */
+  readonly promise: Promise<UploadResult>;
+  pause(): void;
+  resume(): void;
+  cancel(): void;
+  setPriority(priority: number): void;
+  snapshot(): UploadSnapshot | undefined;
+}
+
+export interface UploadQueue {
+  add<M = unknown>(file: FileSource, opts: AddOptions<M>): UploadHandle;
+  get(id: number): UploadHandle | undefined;
+  pauseAll(): void;
+  resumeAll(): void;
+  cancelAll(): void;
+  setOnline(online: boolean): void;
+  /** useSyncExternalStore(queue.subscribe, queue.getSnapshot) */
+  subscribe(listener: () => void): () => void;
+  getSnapshot(): QueueSnapshot;
+  on<K extends keyof QueueEvents>(type: K, fn: (ev: QueueEvents[K]) => void): () => void;
+  /** Counters for tests and diagnostics: requests in flight, parts held in memory. */
+  counters(): { putsInFlight: number; controlInFlight: number; partsHeld: number; activeFiles: number; bytesHeld: number };
+  dispose(): void;
+}
+
+interface Entry {
+  id: number;
+  source: FileSource;
+  name: string;
+  type: string;
+  route: string;
+  metadata: unknown;
+  resolve(r: UploadResult): void;
+  reject(e: unknown): void;
+  promise: Promise<UploadResult>;
+  token?: string;
+  key?: string;
+  single?: { url: string; headers: Record<string, string> };
+  parts: Map<number, { url: string; headers: Record<string, string> }>;
+  crcs: Map<number, number>;
+  bytes: Map<number, Uint8Array>;
+  sha256?: string;
+  result?: UploadResult;
+  lastError?: Vs3Error;
+  snap?: UploadSnapshot;
+  speed: { t: number; b: number }[];
+  detach?: () => void;
+}
+
+type Answer<T> = { ok: true; value: T; res: Response } | { ok: false; status: number; code: string; retryAfter: number; error: Vs3Error };
+
+const DEFAULTS = { maxInFlight: 4, maxActiveFiles: 4, hashAhead: 4, signBatch: 8, stallTimeoutMs: 30_000 };
+
+function retryAfterMs(v: string | null, now: number): number {
+  if (!v) return -1;
+  const s = Number(v);
+  if (Number.isFinite(s)) return Math.max(0, s * 1000);
+  const d = Date.parse(v);
+  return Number.isNaN(d) ? -1 : Math.max(0, d - now);
+}
+
+/** Base64 of the CRC32C's 4 big-endian bytes: the form S3's x-amz-checksum-crc32c takes. */
+export function crc32cBase64(crc: number): string {
+  return btoa(String.fromCharCode((crc >>> 24) & 255, (crc >>> 16) & 255, (crc >>> 8) & 255, crc & 255));
+}
+
+export function createUploadQueue(options: QueueOptions): UploadQueue {
+  const endpoint = options.endpoint.replace(/\/+$/, '');
+  const fetchImpl = options.fetch ?? ((...a: Parameters<typeof fetch>) => fetch(...a));
+  const transport = options.transport ?? defaultTransport();
+  const now = options.now ?? Date.now;
+  const coreP = Promise.resolve(options.core ?? loadCore());
+  const reader = options.reader ?? (typeof Worker === 'function' && typeof window !== 'undefined' ? workerReader() : coreReader(coreP));
+  const entries = new Map<number, Entry>();
+  const requests = new Map<number, AbortController>();
+  const groups = new Map<string, number>();
+  const listeners = new Set<() => void>();
+  const handlers: { [K in keyof QueueEvents]?: Set<(ev: QueueEvents[K]) => void> } = {};
+  let engine: RawEngine | null = null;
+  let disposed = false;
+  let online = true;
+  let wakeTimer: ReturnType<typeof setTimeout> | null = null;
+  let wakeAt = Infinity;
+  let snapshot: QueueSnapshot = { files: [], totalBytes: 0, uploadedBytes: 0, progress: 0, speed: 0, eta: null, pending: 0, online: true };
+  const dirty = new Set<number>();
+  let publishTimer: ReturnType<typeof setTimeout> | null = null;
+  let lastPublish = 0;
+  // Server clock minus ours, from the Date header of handler answers: expiresAt is the server's.
+  let skew = 0;
+
+  const ready = coreP.then((core) => {
+    if (disposed) return;
+    const r = options.retry ?? {};
+    const seed = r.seed ?? Math.floor(Math.random() * 2 ** 52);
+    engine = new core.Engine({
+      maxInFlight: options.maxInFlight ?? DEFAULTS.maxInFlight,
+      maxControlInFlight: 2,
+      maxActiveFiles: options.maxActiveFiles ?? DEFAULTS.maxActiveFiles,
+      hashAhead: options.hashAhead ?? DEFAULTS.hashAhead,
+      signBatch: options.signBatch ?? DEFAULTS.signBatch,
+      preferredPartSize: options.partSize ?? 0,
+      stallTimeoutMs: options.stallTimeoutMs ?? DEFAULTS.stallTimeoutMs,
+      retryTimeBudgetMs: r.timeBudgetMs ?? 120_000,
+      maxAttempts: r.maxAttempts ?? 20,
+      baseDelayMs: r.baseDelayMs ?? 500,
+      maxDelayMs: r.maxDelayMs ?? 10_000,
+      urlRefreshMarginMs: 15_000,
+      seedHi: Math.floor(seed / 2 ** 32) >>> 0,
+      seedLo: seed >>> 0,
+    });
+  });
+
+  // ------------------------------------------------------------------ engine plumbing
+
+  function emit<K extends keyof QueueEvents>(type: K, ev: QueueEvents[K]) {
+    for (const fn of (handlers[type] ?? []) as Set<(e: QueueEvents[K]) => void>) {
+      try {
+        fn(ev);
+      } catch (e) {
+        console.error('vs3: queue listener threw', e);
+      }
+    }
+  }
+
+  /** Runs an engine event, then executes whatever it decided. */
+  function step(fn: (e: RawEngine, t: number) => void) {
+    if (!engine || disposed) return;
+    fn(engine, now());
+    for (let actions = engine.takeActions(); actions.length; actions = engine?.takeActions() ?? []) {
+      for (const a of actions) execute(a);
+    }
+  }
+
+  function execute(a: RawAction) {
+    const e = entries.get(a.file);
+    switch (a.type) {
+      case 'read':
+        return e && doRead(e, a);
+      case 'create':
+        return e && control(a.req!, e, '/multipart/create', () => ({
+          route: e.route,
+          file: { name: e.name, size: e.source.size, type: e.type },
+          metadata: e.metadata,
+          partSize: engine!.stats(e.id).partSize,
+        }), (v: { key: string; token: string; dedupe?: boolean }) => {
+          e.token = v.token;
+          e.key = v.key;
+          step((en, t) => en.created(a.req!, Boolean(v.dedupe), t));
+        });
+      case 'presign':
+        return e && control(a.req!, e, '/presign', () => ({
+          route: e.route,
+          file: { name: e.name, size: e.source.size, type: e.type, sha256: e.sha256 },
+          metadata: e.metadata,
+        }), (v: { existing?: { file: Omit<UploadResult, 'result'>; result: unknown }; key: string; token: string; dedupe?: boolean; upload: { url: string; headers: Record<string, string>; expiresAt: number } }) => {
+          if (v.existing) {
+            e.result = { ...v.existing.file, deduplicated: true, result: v.existing.result };
+            return step((en, t) => en.dedupeAnswer(a.req!, true, t));
+          }
+          e.token = v.token;
+          e.key = v.key;
+          e.single = { url: v.upload.url, headers: v.upload.headers };
+          step((en, t) => en.presigned(a.req!, v.upload.expiresAt - skew, Boolean(v.dedupe), t));
+        });
+      case 'sign': {
+        if (!e) return;
+        const parts: { partNumber: number; crc32c: string }[] = [];
+        for (let i = a.part; i < a.part + (a.count ?? 0); i++) parts.push({ partNumber: i + 1, crc32c: crc32cBase64(e.crcs.get(i)!) });
+        return control(a.req!, e, '/multipart/sign', () => ({ token: e.token, parts }), (v: { parts: { partNumber: number; url: string; headers: Record<string, string>; expiresAt: number }[] }) => {
+          let exp = Infinity;
+          for (const p of v.parts) {
+            e.parts.set(p.partNumber - 1, { url: p.url, headers: p.headers });
+            exp = Math.min(exp, p.expiresAt);
+          }
+          if (v.parts.length !== parts.length) {
+            return step((en, t) => en.failed(a.req!, 0, '', -1, false, t));
+          }
+          step((en, t) => en.signedParts(a.req!, exp - skew, t));
+        });
+      }
+      case 'send':
+        return e && doSend(e, a);
+      case 'complete':
+        return e && control(a.req!, e, e.single ? '/complete' : '/multipart/complete', () => ({ token: e.token, sha256: e.sha256 }), (v: { file: Omit<UploadResult, 'result'>; result: unknown }) => {
+          e.result = { ...v.file, result: v.result };
+          step((en, t) => en.completed(a.req!, t));
+        });
+      case 'dedupe':
+        return e && control(a.req!, e, '/dedupe', () => ({ token: e.token, sha256: e.sha256 }), (v: { existing: { file: Omit<UploadResult, 'result'>; result: unknown } | null }) => {
+          if (v.existing) e.result = { ...v.existing.file, deduplicated: true, result: v.existing.result };
+          step((en, t) => en.dedupeAnswer(a.req!, Boolean(v.existing), t));
+        });
+      case 'abort':
+        return e && control(a.req!, e, '/multipart/abort', () => ({ token: e.token }), () => step((en, t) => en.aborted(a.req!, t)));
+      case 'cancel':
+        requests.get(a.req!)?.abort();
+        requests.delete(a.req!);
+        return;
+      case 'release':
+        if (!e) return;
+        if (a.part === 0xffffffff) e.bytes.clear();
+        else e.bytes.delete(a.part);
+        return;
+      case 'wake':
+        return scheduleWake(a.atMs!);
+      case 'changed':
+        dirty.add(a.file);
+        return schedulePublish();
+      case 'done':
+        return e && finish(e, null);
+      case 'failed':
+        return e && finish(e, errorFor(e, a.code ?? 'upload_failed'));
+    }
+  }
+
+  function scheduleWake(at: number) {
+    if (at >= wakeAt && wakeTimer) return;
+    if (wakeTimer) clearTimeout(wakeTimer);
+    wakeAt = at;
+    wakeTimer = setTimeout(() => {
+      wakeTimer = null;
+      wakeAt = Infinity;
+      step((en, t) => en.timer(t));
+    }, Math.max(0, Math.ceil(at - now())));
+  }
+
+  function doRead(e: Entry, a: RawAction) {
+    const stats = engine!.stats(e.id);
+    const last = a.part + 1 === stats.partCount;
+    reader.read(e.id, e.source, a.offset!, a.size!, { verifyOnly: Boolean(a.reread), last }).then(
+      (r) => {
+        if (!entries.has(e.id)) return;
+        e.bytes.set(a.part, r.bytes);
+        if (!a.reread) e.crcs.set(a.part, r.crc32c);
+        if (r.sha256) e.sha256 = r.sha256;
+        step((en, t) => en.partRead(e.id, a.part, r.crc32c, r.sha256 ?? '', t));
+      },
+      (err) => {
+        e.lastError = err instanceof Vs3Error ? err : new Vs3Error('read_failed', `could not read the file: ${(err as Error)?.message ?? err}`, 0);
+        step((en, t) => en.readFailed(e.id, a.part, t));
+      },
+    );
+  }
+
+  function doSend(e: Entry, a: RawAction) {
+    const req = a.req!;
+    const bytes = e.bytes.get(a.part);
+    const target = e.single ?? e.parts.get(a.part);
+    if (!bytes || !target) {
+      // Cannot happen unless host and engine disagree; fail the request so the engine re-plans.
+      return queueMicrotask(() => step((en, t) => en.failed(req, 0, 'host_state', -1, false, t)));
+    }
+    const ac = new AbortController();
+    requests.set(req, ac);
+    transport
+      .put({
+        url: target.url,
+        headers: target.headers,
+        body: bytes,
+        signal: ac.signal,
+        onProgress: (b) => requests.has(req) && step((en, t) => en.progress(req, b, t)),
+      })
+      .then(
+        (res) => {
+          if (!requests.delete(req)) return; // cancelled by the engine: it no longer waits for this
+          if (res.status >= 200 && res.status < 300) return step((en, t) => en.sent(req, t));
+          const s3Code = /<Code>([^<]+)<\/Code>/.exec(res.body)?.[1] ?? /"code"\s*:\s*"([^"]+)"/.exec(res.body)?.[1] ?? '';
+          // AWS: AccessDenied "Request has expired"; the local driver: url_expired.
+          const expired = res.status === 403 && /expired/i.test(res.body);
+          e.lastError = new Vs3Error(
+            res.status === 0 ? 'network_error' : 'upload_failed',
+            res.status === 0 ? 'storage could not be reached' : `storage answered ${res.status}${s3Code ? ` ${s3Code}` : ''}`,
+            res.status,
+            { s3Code, part: a.part + 1 },
+          );
+          step((en, t) => en.failed(req, res.status, s3Code, retryAfterMs(res.header('retry-after'), now()), expired, t));
+        },
+        () => {
+          if (!requests.delete(req)) return;
+          e.lastError = new Vs3Error('network_error', 'storage could not be reached', 0);
+          step((en, t) => en.failed(req, 0, '', -1, false, t));
+        },
+      );
+  }
+
+  async function postJson<T>(path: string, body: unknown, signal: AbortSignal): Promise<Answer<T>> {
+    let res: Response;
+    try {
+      const extra = typeof options.headers === 'function' ? await options.headers() : options.headers ?? {};
+      res = await fetchImpl(`${endpoint}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...extra },
+        body: JSON.stringify(body),
+        signal,
+      });
+    } catch (err) {
+      return { ok: false, status: 0, code: '', retryAfter: -1, error: new Vs3Error('network_error', `${path}: ${(err as Error)?.message ?? err}`, 0) };
+    }
+    const date = Date.parse(res.headers.get('date') ?? '');
+    if (!Number.isNaN(date)) skew = Math.abs(date - now()) > 5000 ? date - now() : 0;
+    let text = '';
+    let parsed: any = null;
+    try {
+      text = await res.text();
+      parsed = JSON.parse(text);
+    } catch {
+      /* cut off or not JSON */
+    }
+    if (res.ok && parsed && typeof parsed === 'object') return { ok: true, value: parsed as T, res };
+    if (res.ok) {
+      // A 2xx whose body did not arrive whole: the request may have worked; ask again (idempotent).
+      return { ok: false, status: 0, code: '', retryAfter: -1, error: new Vs3Error('network_error', `${path}: answer cut off`, 0) };
+    }
+    const err = parsed?.error;
+    const code = typeof err?.code === 'string' ? err.code : '';
+    return {
+      ok: false,
+      status: res.status,
+      code,
+      retryAfter: retryAfterMs(res.headers.get('retry-after'), now()),
+      error: new Vs3Error((code || 'upload_failed') as Vs3ErrorCode, typeof err?.message === 'string' ? err.message : `${path} answered ${res.status}`, res.status, err?.details),
+    };
+  }
+
+  /** One control request (JSON to the handler). The engine decides about retries. */
+  function control<T>(req: number, e: Entry, path: string, body: () => unknown, onOk: (v: T) => void) {
+    const ac = new AbortController();
+    requests.set(req, ac);
+    postJson<T>(path, body(), ac.signal).then((r) => {
+      if (!requests.delete(req)) return;
+      if (r.ok) {
+        try {
+          onOk(r.value);
+        } catch (err) {
+          e.lastError = new Vs3Error('invalid_request', `${path}: unexpected answer (${(err as Error)?.message ?? err})`, 0);
+          step((en, t) => en.failed(req, 0, '', -1, false, t));
+        }
+        return;
+      }
+      e.lastError = r.error;
+      step((en, t) => en.failed(req, r.status, r.code, r.retryAfter, r.status === 403 && /expired/.test(r.code), t));
+    });
+  }
+
+  function errorFor(e: Entry, code: string): Vs3Error {
+    const last = e.lastError;
+    switch (code) {
+      case 'cancelled':
+        return abortedError('upload cancelled');
+      case 'request_failed':
+      case 'read_failed':
+        return last ?? new Vs3Error('upload_failed', 'upload failed', 0);
+      case 'retry_exhausted':
+        return new Vs3Error('retry_exhausted', `gave up after retrying${last ? `: ${last.message}` : ''}`, last?.status ?? 0, { last: last?.toJSON().error });
+      case 'url_expired':
+        return new Vs3Error('url_expired', 'upload URLs kept expiring before use (is the clock right?)', 403);
+      case 'file_changed':
+        return new Vs3Error('file_changed', 'the file changed while it was being uploaded', 0);
+      default:
+        return new Vs3Error('upload_failed', `upload failed (${code})`, last?.status ?? 0);
+    }
+  }
+
+  function finish(e: Entry, error: Vs3Error | null) {
+    reader.forget(e.id);
+    e.bytes.clear();
+    e.detach?.();
+    dirty.add(e.id);
+    publish();
+    const snap = e.snap!;
+    if (error) {
+      emit('error', { upload: snap, error });
+      e.reject(error);
+    } else {
+      const result = e.result!;
+      emit('done', { upload: snap, result });
+      e.resolve(result);
+    }
+  }
+
+  // ------------------------------------------------------------------ snapshots
+
+  function snapOf(e: Entry): UploadSnapshot {
+    const s: RawFileStats = engine!.stats(e.id);
+    const t = now();
+    const uploaded = Math.min(s.size, s.bytesStored + s.bytesInFlight);
+    e.speed.push({ t, b: uploaded });
+    while (e.speed.length > 2 && t - e.speed[0]!.t > 5000) e.speed.shift();
+    const first = e.speed[0]!;
+    const speed = t - first.t > 200 ? Math.max(0, ((uploaded - first.b) * 1000) / (t - first.t)) : e.snap?.speed ?? 0;
+    const finished = s.state === 'done' || s.state === 'failed' || s.state === 'cancelled';
+    const err = s.state === 'failed' || s.state === 'cancelled' ? errorFor(e, s.error) : undefined;
+    return Object.freeze({
+      id: e.id,
+      name: e.name,
+      size: s.size,
+      type: e.type,
+      route: e.route,
+      state: s.state,
+      bytesHashed: s.bytesHashed,
+      bytesUploaded: s.state === 'done' ? s.size : uploaded,
+      progress: s.state === 'done' ? 1 : s.size ? uploaded / s.size : 0,
+      speed: finished ? 0 : speed,
+      eta: finished ? 0 : speed > 0 ? (s.size - uploaded) / speed : null,
+      multipart: s.multipart,
+      partCount: s.partCount,
+      partsStored: s.partsStored,
+      retries: s.retries,
+      deduplicated: s.deduplicated,
+      ...(s.sha256 ? { sha256: s.sha256 } : {}),
+      ...(e.result && s.state === 'done' ? { result: e.result } : {}),
+      ...(err ? { error: { code: err.code, message: err.message } } : {}),
+    });
+  }
+
+  function schedulePublish() {
+    if (publishTimer) return;
+    // At most ~20 snapshots a second: progress events arrive far more often.
+    publishTimer = setTimeout(publish, Math.max(0, 50 - (now() - lastPublish)));
+  }
+
+  function publish() {
+    if (publishTimer) clearTimeout(publishTimer);
+    publishTimer = null;
+    if (!engine || !dirty.size) return;
+    lastPublish = now();
+    const changed: [UploadSnapshot, UploadSnapshot | undefined][] = [];
+    for (const id of dirty) {
+      const e = entries.get(id);
+      if (!e) continue;
+      const prev = e.snap;
+      e.snap = snapOf(e);
+      changed.push([e.snap, prev]);
+    }
+    dirty.clear();
+    const files = [...entries.values()].map((e) => e.snap!).filter(Boolean);
+    let total = 0, up = 0, speed = 0, pending = 0;
+    for (const f of files) {
+      total += f.size;
+      up += f.bytesUploaded;
+      speed += f.speed;
+      if (f.state !== 'done' && f.state !== 'failed' && f.state !== 'cancelled') pending++;
+    }
+    snapshot = Object.freeze({
+      files: Object.freeze(files),
+      totalBytes: total,
+      uploadedBytes: up,
+      progress: total ? up / total : files.length && !pending ? 1 : 0,
+      speed,
+      eta: pending === 0 ? 0 : speed > 0 ? (total - up) / speed : null,
+      pending,
+      online,
+    });
+    for (const [s, prev] of changed) emit(prev?.state !== s.state ? 'state' : 'progress', s);
+    for (const l of listeners) l();
+  }
+
+  // ------------------------------------------------------------------ public API
+
+  let nextLocal = 0;
+  function handleOf(id: number, e: Entry | null, promise: Promise<UploadResult>): UploadHandle {
+    // User actions publish at once (no throttle): a paused file must look paused right away.
+    const whenReady = (fn: () => void) => void ready.then(() => (fn(), publish()));
+    return {
+      get id() {
+        return e?.id ?? id;
+      },
+      promise,
+      pause: () => whenReady(() => e && step((en, t) => en.pause(e.id, t))),
+      resume: () => whenReady(() => e && step((en, t) => en.resume(e.id, t))),
+      cancel: () => whenReady(() => e && step((en, t) => en.cancel(e.id, t))),
+      setPriority: (p: number) => whenReady(() => e && step((en, t) => en.setPriority(e.id, p | 0, t))),
+      snapshot: () => (e ? e.snap : undefined),
+    };
+  }
+
+  const handles = new Map<number, UploadHandle>();
+
+  const onOnline = () => queue.setOnline(true);
+  const onOffline = () => queue.setOnline(false);
+  if ((options.watchOnline ?? true) && typeof window !== 'undefined' && typeof window.addEventListener === 'function') {
+    window.addEventListener('online', onOnline);
+    window.addEventListener('offline', onOffline);
+  }
+
+  const queue: UploadQueue = {
+    add(file, opts) {
+      let resolve!: (r: UploadResult) => void, reject!: (e: unknown) => void;
+      const promise = new Promise<UploadResult>((res, rej) => ((resolve = res), (reject = rej)));
+      const entry: Entry = {
+        id: 0,
+        source: file,
+        name: opts.name ?? file.name ?? 'blob',
+        type: opts.type ?? file.type ?? '',
+        route: opts.route,
+        metadata: opts.metadata,
+        resolve,
+        reject,
+        promise,
+        parts: new Map(),
+        crcs: new Map(),
+        bytes: new Map(),
+        speed: [],
+      };
+      const local = --nextLocal; // negative until the engine assigns the id
+      const handle = handleOf(local, entry, promise);
+      if (opts.signal?.aborted) {
+        reject(abortedError());
+        return handle;
+      }
+      ready.then(() => {
+        if (disposed || !engine) return reject(abortedError('queue disposed'));
+        if (opts.signal?.aborted) return reject(abortedError());
+        let group = groups.get(opts.route);
+        if (group === undefined) groups.set(opts.route, (group = groups.size + 1));
+        const r = engine.addFile(file.size, opts.priority ?? 0, group, now());
+        if (!r.ok) return reject(new Vs3Error('file_too_large', r.errorMessage, 413, { reason: r.errorCode }));
+        entry.id = r.file;
+        entries.set(r.file, entry);
+        handles.set(r.file, handle);
+        if (opts.signal) {
+          const onAbort = () => step((en, t) => en.cancel(entry.id, t));
+          opts.signal.addEventListener('abort', onAbort, { once: true });
+          entry.detach = () => opts.signal!.removeEventListener('abort', onAbort);
+        }
+        dirty.add(r.file);
+        step(() => {}); // run what add_file decided
+        publish();
+        emit('added', entry.snap!);
+      }, reject);
+      return handle;
+    },
+    get: (id) => handles.get(id),
+    pauseAll: () => void ready.then(() => (step((en, t) => en.pause(0, t)), publish())),
+    resumeAll: () => void ready.then(() => (step((en, t) => en.resume(0, t)), publish())),
+    cancelAll: () => void ready.then(() => (step((en, t) => en.cancel(0, t)), publish())),
+    setOnline(on) {
+      online = on;
+      void ready.then(() => step((en, t) => en.setOnline(on, t)));
+      snapshot = Object.freeze({ ...snapshot, online });
+      for (const l of listeners) l();
+    },
+    subscribe(l) {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+    getSnapshot: () => snapshot,
+    on(type, fn) {
+      const set = (handlers[type] ??= new Set() as never) as Set<typeof fn>;
+      set.add(fn);
+      return () => set.delete(fn);
+    },
+    counters() {
+      const c = engine?.counters() ?? { putsInFlight: 0, controlInFlight: 0, partsHeld: 0, activeFiles: 0 };
+      let bytesHeld = 0;
+      for (const e of entries.values()) for (const b of e.bytes.values()) bytesHeld += b.byteLength;
+      return { ...c, bytesHeld };
+    },
+    dispose() {
+      if (disposed) return;
+      for (const ac of requests.values()) ac.abort();
+      requests.clear();
+      for (const e of entries.values()) {
+        const s = engine?.stats(e.id).state;
+        if (s !== 'done' && s !== 'failed' && s !== 'cancelled') e.reject(abortedError('queue disposed'));
+      }
+      disposed = true;
+      if (wakeTimer) clearTimeout(wakeTimer);
+      if (publishTimer) clearTimeout(publishTimer);
+      if (typeof window !== 'undefined' && typeof window.removeEventListener === 'function') {
+        window.removeEventListener('online', onOnline);
+        window.removeEventListener('offline', onOffline);
+      }
+      reader.dispose();
+      engine?.delete();
+      engine = null;
+    },
+  };
+  return queue;
+}

@@ -1,0 +1,153 @@
+// Part readers: read a byte range of a file once, and from that one read feed the file's running
+// SHA-256 (whole-file identity, dedupe) and the part's CRC32C (signed into its URL), both computed by
+// the C++ core. coreReader runs in the current thread (Node, edge, tests); workerReader keeps the main
+// thread free by reading and hashing in module Web Workers and transferring the bytes back (no copy).
+import { loadCore, type Vs3CoreModule } from '../core.js';
+import { Vs3Error, abortedError } from '../errors.js';
+import type { RawPartHasher } from '../wasm/vs3core.mjs';
+
+/** What the engine reads from: a Blob/File, or anything with size and slice() (e.g. a generated source). */
+export interface FileSource {
+  readonly size: number;
+  readonly name?: string;
+  readonly type?: string;
+  slice(start: number, end: number): { arrayBuffer(): Promise<ArrayBuffer> };
+}
+
+export interface PartRead {
+  bytes: Uint8Array;
+  crc32c: number;
+  /** Set on the last part of a file: the SHA-256 of the whole file. */
+  sha256?: string;
+}
+
+export interface ReadOptions {
+  /** A part read again (after a pause): check its CRC, do not feed the SHA-256 again. */
+  verifyOnly: boolean;
+  last: boolean;
+}
+
+export interface PartReader {
+  /** Parts of one file arrive in order (the engine asks for them so); files interleave freely. */
+  read(file: number, source: FileSource, offset: number, size: number, opts: ReadOptions): Promise<PartRead>;
+  /** The file is finished: drop its hash state. */
+  forget(file: number): void;
+  dispose(): void;
+}
+
+// Bytes enter the WASM heap in slices of this size (the scratch buffer stays small).
+const SLICE = 4 << 20;
+
+/** Hashes one part with a file's PartHasher. Shared by coreReader and the worker. */
+export function hashPart(h: RawPartHasher, bytes: Uint8Array, opts: ReadOptions): { crc32c: number; sha256?: string } {
+  for (let off = 0; off < bytes.length; off += SLICE) {
+    const n = Math.min(SLICE, bytes.length - off);
+    h.buffer(n).set(bytes.subarray(off, off + n));
+    if (!h.update(n, opts.verifyOnly)) throw new Vs3Error('hash_failed', 'core rejected a chunk', 0);
+  }
+  const crc32c = h.endPart();
+  return opts.last && !opts.verifyOnly ? { crc32c, sha256: h.sha256Hex() } : { crc32c };
+}
+
+async function readBytes(source: FileSource, offset: number, size: number): Promise<Uint8Array> {
+  const buf = await source.slice(offset, offset + size).arrayBuffer();
+  if (buf.byteLength !== size) {
+    throw new Vs3Error('read_failed', `read ${buf.byteLength} bytes at ${offset}, expected ${size} (did the file change?)`, 0);
+  }
+  return new Uint8Array(buf);
+}
+
+export function coreReader(core: Vs3CoreModule | Promise<Vs3CoreModule>): PartReader {
+  const hashers = new Map<number, RawPartHasher>();
+  return {
+    async read(file, source, offset, size, opts) {
+      const c = await core;
+      let h = hashers.get(file);
+      if (!h) hashers.set(file, (h = new c.PartHasher()));
+      const bytes = await readBytes(source, offset, size);
+      return { bytes, ...hashPart(h, bytes, opts) };
+    },
+    forget(file) {
+      hashers.get(file)?.delete();
+      hashers.delete(file);
+    },
+    dispose() {
+      for (const h of hashers.values()) h.delete();
+      hashers.clear();
+    },
+  };
+}
+
+export interface WorkerReaderOptions {
+  /** URL of part-worker.js. Default: next to this module. */
+  workerUrl?: string | URL;
+  /** URL of vs3core.wasm. Default: next to vs3core.mjs. */
+  wasmUrl?: string | URL;
+  /**
+   * Workers in the pool; a file's parts always go to the same worker (its SHA-256 is sequential),
+   * different files hash in parallel. Default: hardwareConcurrency - 1, between 1 and 4.
+   */
+  poolSize?: number;
+}
+
+type Reply = { id: number; ok: true; bytes: ArrayBuffer; crc32c: number; sha256?: string } | { id: number; ok: false; code: string; message: string };
+
+export function workerReader(opts: WorkerReaderOptions = {}): PartReader {
+  const hc = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 2 : 2;
+  const size = Math.max(1, Math.min(4, opts.poolSize ?? hc - 1));
+  const workers: (Worker | null)[] = new Array(size).fill(null);
+  const home = new Map<number, number>(); // file -> worker index
+  const jobs = new Map<number, { resolve(r: PartRead): void; reject(e: unknown): void; w: number }>();
+  let nextId = 1;
+  let nextWorker = 0;
+  const wasmUrl = opts.wasmUrl ? String(new URL(opts.wasmUrl, location.href)) : undefined;
+
+  function worker(i: number): Worker {
+    const existing = workers[i];
+    if (existing) return existing;
+    const w = new Worker(opts.workerUrl ?? new URL('./part-worker.js', import.meta.url), { type: 'module', name: `vs3-read-${i}` });
+    w.onmessage = (ev: MessageEvent<Reply>) => {
+      const m = ev.data;
+      const job = jobs.get(m.id);
+      if (!job) return;
+      jobs.delete(m.id);
+      if (m.ok) job.resolve({ bytes: new Uint8Array(m.bytes), crc32c: m.crc32c, ...(m.sha256 ? { sha256: m.sha256 } : {}) });
+      else job.reject(new Vs3Error(m.code as Vs3Error['code'], m.message, 0));
+    };
+    w.onerror = (ev) => {
+      ev.preventDefault?.();
+      const err = new Vs3Error('hash_failed', `read worker failed: ${ev.message || 'could not start'}`, 0);
+      for (const [id, j] of jobs) if (j.w === i) (jobs.delete(id), j.reject(err));
+      w.terminate();
+      workers[i] = null;
+    };
+    workers[i] = w;
+    return w;
+  }
+
+  return {
+    read(file, source, offset, len, o) {
+      return new Promise<PartRead>((resolve, reject) => {
+        let w = home.get(file);
+        if (w === undefined) {
+          w = nextWorker++ % size;
+          home.set(file, w);
+        }
+        const id = nextId++;
+        jobs.set(id, { resolve, reject, w });
+        // The Blob crosses by reference; the worker slices and reads it.
+        worker(w).postMessage({ type: 'read', id, file, source, offset, size: len, verifyOnly: o.verifyOnly, last: o.last, wasmUrl });
+      });
+    },
+    forget(file) {
+      const w = home.get(file);
+      if (w !== undefined) workers[w]?.postMessage({ type: 'forget', file });
+      home.delete(file);
+    },
+    dispose() {
+      for (const j of jobs.values()) j.reject(abortedError('reader disposed'));
+      jobs.clear();
+      workers.forEach((w, i) => (w?.terminate(), (workers[i] = null)));
+    },
+  };
+}

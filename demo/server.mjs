@@ -26,7 +26,8 @@ const handler = createHandler({
   storage,
   basePath,
   routes: {
-    files: defineRoute({ maxFileSize: process.env.VS3_DEMO_MAX_SIZE ?? '1GiB' }),
+    // Multipart: any size up to this; identical content is stored once (dedupe by SHA-256).
+    files: defineRoute({ maxFileSize: process.env.VS3_DEMO_MAX_SIZE ?? '50GiB', dedupe: true }),
     images: defineRoute({ maxFileSize: '25MB', allowedFileTypes: ['image/*'] }),
   },
 });

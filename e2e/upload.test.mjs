@@ -2,7 +2,7 @@
 // to the local-disk driver and to Ceph RGW; the stored bytes' SHA-256 must equal the source's.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { open, readFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -83,6 +83,55 @@ function suite(label, makeEnv, readStored) {
       const r = await dropAndWait(page, 'dropped.bin', bytes);
       assert.match(r.cls, /done/);
       assert.equal(sha256hex(await readStored(ctx, r.key)), sha256hex(bytes));
+    });
+
+    test('a 300 MiB multipart upload, paused half way and resumed: stored bytes equal the source', async (t) => {
+      const { page, errors } = await openPage(demo.url, t);
+      // Written to disk and picked by path, as a user's file is (and too big to pass as a buffer).
+      const dir = await mkdtemp(path.join(tmpdir(), 'vs3-e2e-big-'));
+      t.after(() => rm(dir, { recursive: true, force: true }));
+      const file = path.join(dir, 'big-300MiB.bin');
+      const fh = await open(file, 'w');
+      const hash = createHash('sha256');
+      const chunk = randomBytes(1024 * 1024);
+      for (let i = 0; i < 300; i++) {
+        chunk.writeUInt32LE(i, 0); // every MiB differs
+        hash.update(chunk);
+        await fh.write(chunk);
+      }
+      await fh.close();
+      const expected = hash.digest('hex');
+      // Press the row's Pause button as soon as the queue reports half of the file stored.
+      const paused = page.evaluate(
+        () =>
+          new Promise((resolve) => {
+            const off = window.vs3queue.subscribe(() => {
+              const s = window.vs3queue.getSnapshot().files.find((f) => f.name === 'big-300MiB.bin');
+              if (s && s.progress >= 0.5) {
+                off();
+                document.querySelector('#uploads li[data-name="big-300MiB.bin"] button.pause').click();
+                resolve(s.progress);
+              }
+            });
+          }),
+      );
+      await page.setInputFiles('#picker', file);
+      const li = page.locator('#uploads li[data-name="big-300MiB.bin"]');
+      await paused;
+      await page.waitForFunction(() => document.querySelector('#uploads li[data-name="big-300MiB.bin"]')?.dataset.state === 'paused', null, { timeout: 10_000 });
+      const at = await li.locator('progress').evaluate((e) => e.value);
+      assert.ok(at >= 0.5 && at < 1, `paused at ${at}`);
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.equal(await li.locator('progress').evaluate((e) => e.value), at, 'no progress while paused');
+      await li.locator('button.pause').click(); // now labelled Resume
+      await li.and(page.locator('.done, .error')).waitFor({ timeout: 180_000 });
+      const r = await li.evaluate((e) => ({ ...e.dataset, cls: e.className, text: e.textContent }));
+      assert.match(r.cls, /done/, `upload failed: ${r.text}`);
+      assert.equal(r.sha256, expected, 'SHA-256 computed by the engine');
+      const stored = await readStored(ctx, r.key);
+      assert.equal(stored.length, 300 * 1024 * 1024);
+      assert.equal(sha256hex(stored), expected, 'SHA-256 of the bytes in storage');
+      assert.deepEqual(errors, []);
     });
 
     test('a file the route refuses shows the server error code', async (t) => {

@@ -1,8 +1,13 @@
-import { createUploader } from '/vs3/client/index.js';
+// vs3 demo page: one upload queue (the C++ engine in WASM decides; workers read and hash), rendered
+// from the queue's immutable snapshots. Contract used by e2e tests: #picker, #drop, #uploads
+// li[data-name] gets class "done" or "error" (data-key, data-sha256, data-error).
+import { createUploadQueue } from '/vs3/client/index.js';
 
-const uploader = createUploader({ endpoint: '/api/vs3' });
+const queue = createUploadQueue({ endpoint: '/api/vs3' });
+window.vs3queue = queue; // for the console (and tests)
 const $ = (s) => document.querySelector(s);
 const fmt = (n) => (n < 1024 ? `${n} B` : n < 1024 ** 2 ? `${(n / 1024).toFixed(1)} KiB` : n < 1024 ** 3 ? `${(n / 1024 ** 2).toFixed(1)} MiB` : `${(n / 1024 ** 3).toFixed(2)} GiB`);
+const fmtEta = (s) => (s == null ? '–' : s < 60 ? `${Math.ceil(s)} s` : `${Math.floor(s / 60)} min ${Math.ceil(s % 60)} s`);
 
 function el(tag, props = {}, ...children) {
   const e = Object.assign(document.createElement(tag), props);
@@ -10,43 +15,66 @@ function el(tag, props = {}, ...children) {
   return e;
 }
 
-function startUpload(file) {
-  const ac = new AbortController();
+const rows = new Map(); // upload id -> { li, status, bar, pause, cancel }
+
+function addRow(file, handle) {
   const status = el('span', { className: 'status', textContent: 'queued' });
-  const cancel = el('button', { textContent: 'Cancel', onclick: () => ac.abort() });
+  const pause = el('button', { className: 'pause', textContent: 'Pause', onclick: () => (pause.textContent === 'Pause' ? handle.pause() : handle.resume()) });
+  const cancel = el('button', { className: 'cancel', textContent: 'Cancel', onclick: () => handle.cancel() });
   const bar = el('progress', { max: 1, value: 0 });
-  const li = el('li', {}, el('div', { className: 'row' }, el('span', { className: 'name', textContent: `${file.name} (${fmt(file.size)})` }), el('span', {}, status, cancel)), bar);
+  const li = el('li', {}, el('div', { className: 'row' }, el('span', { className: 'name', textContent: `${file.name} (${fmt(file.size)})` }), el('span', {}, status, pause, cancel)), bar);
   li.dataset.name = file.name;
   $('#uploads').prepend(li);
-
-  uploader
-    .upload(file, {
-      route: $('#route').value,
-      signal: ac.signal,
-      onProgress: (p) => {
-        const total = p.total || 1;
-        // Hashing is the first 30% of the bar, the upload the rest.
-        const frac = p.phase === 'hashing' ? 0.3 * (p.hashed / total) : p.phase === 'uploading' ? 0.3 + 0.7 * (p.uploaded / total) : p.phase === 'presigning' ? 0.3 : 1;
-        bar.value = frac;
-        status.textContent = p.phase === 'hashing' ? `hashing ${Math.round((100 * p.hashed) / total)}%` : p.phase === 'uploading' ? `uploading ${Math.round((100 * p.uploaded) / total)}%${p.attempt > 1 ? ` (attempt ${p.attempt})` : ''}` : p.phase;
-      },
-    })
-    .then((res) => {
+  const row = { li, status, bar, pause, cancel };
+  handle.promise.then(
+    (res) => {
       li.classList.add('done');
       li.dataset.key = res.key;
       li.dataset.sha256 = res.sha256 ?? '';
-      status.textContent = `stored ✓ ${res.sha256?.slice(0, 12)}…`;
+      status.textContent = `${res.deduplicated ? 'already stored' : 'stored'} ✓ ${res.sha256?.slice(0, 12)}…`;
+      pause.remove();
       cancel.remove();
       bar.value = 1;
       refresh();
-    })
-    .catch((err) => {
+    },
+    (err) => {
       li.classList.add('error');
       li.dataset.error = err.code ?? 'error';
       status.textContent = `${err.code ?? 'error'}: ${err.message}`;
+      pause.remove();
       cancel.remove();
-    });
+    },
+  );
+  return row;
 }
+
+function startUpload(file) {
+  const handle = queue.add(file, { route: $('#route').value });
+  rows.set(handle, addRow(file, handle));
+}
+
+function render() {
+  const snap = queue.getSnapshot();
+  for (const [handle, row] of rows) {
+    const s = handle.snapshot();
+    if (!s) continue;
+    row.li.dataset.state = s.state;
+    if (s.state === 'done' || s.state === 'failed' || s.state === 'cancelled') continue;
+    row.bar.value = s.progress;
+    row.pause.textContent = s.state === 'paused' ? 'Resume' : 'Pause';
+    const pct = Math.floor(100 * s.progress);
+    row.status.textContent =
+      s.state === 'paused' ? `paused at ${pct}%`
+      : s.state === 'queued' ? 'queued'
+      : s.state === 'completing' ? 'confirming'
+      : `${pct}% · ${fmt(Math.round(s.speed))}/s · ${fmtEta(s.eta)} left${s.retries ? ` · ${s.retries} retries` : ''}`;
+  }
+  $('#overall').value = snap.progress;
+  $('#overall-text').textContent = snap.files.length
+    ? `${fmt(snap.uploadedBytes)} of ${fmt(snap.totalBytes)} · ${fmt(Math.round(snap.speed))}/s · ${snap.pending ? `${fmtEta(snap.eta)} left` : 'all finished'}${snap.online ? '' : ' · offline'}`
+    : '';
+}
+queue.subscribe(render);
 
 async function refresh() {
   const res = await fetch('/api/files');
@@ -83,4 +111,7 @@ drop.addEventListener('drop', (e) => {
   drop.classList.remove('over');
   for (const f of e.dataTransfer.files) startUpload(f);
 });
+$('#pause-all').addEventListener('click', () => queue.pauseAll());
+$('#resume-all').addEventListener('click', () => queue.resumeAll());
+$('#cancel-all').addEventListener('click', () => queue.cancelAll());
 refresh();

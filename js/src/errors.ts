@@ -28,11 +28,20 @@ export type Vs3ErrorCode =
   // completion
   | 'upload_not_found'
   | 'upload_mismatch'
+  /** Multipart completion found parts missing or of the wrong size (details: {missing, wrongSize}). */
+  | 'upload_incomplete'
   // storage and transport
   | 'storage_error'
   | 'network_error'
   | 'upload_failed'
   | 'aborted'
+  // client transport states
+  | 'request_stalled'
+  | 'retry_exhausted'
+  | 'cancelled'
+  | 'offline'
+  | 'read_failed'
+  | 'file_changed'
   | 'hash_failed'
   | 'invalid_part_plan'
   | 'internal_error';

@@ -1,7 +1,7 @@
 // Integration against a real S3 engine: Ceph RADOS Gateway started by scripts/rgw.sh (scripts/test.sh does it).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createUploader, coreHasher, fetchTransport } from 'vs3/client';
+import { createUploader, fetchTransport } from 'vs3/client';
 import { ensureBucket, loadCoreNode, s3OptionsFromEnv } from 'vs3/node';
 import { createHandler, defineRoute, s3Storage } from 'vs3/server';
 import { SECRET, post, randomFile, serve, sha256hex } from './helpers.mjs';
@@ -38,7 +38,7 @@ test('client -> handler -> RGW: upload, confirm, download, list', { skip }, asyn
   await ensureBucket(opts);
   const srv = await serve(handlerAt());
   t.after(() => srv.close());
-  const uploader = createUploader({ endpoint: `${srv.url}/api/vs3`, core, hasher: coreHasher(core), transport: fetchTransport(), retry: { seed: 1 } });
+  const uploader = createUploader({ endpoint: `${srv.url}/api/vs3`, core, transport: fetchTransport(), retry: { seed: 1 } });
   const f = randomFile(7 * 1024 * 1024 + 11, 'photo set.tar');
   const res = await uploader.upload(f.blob, { route: 'files' });
   assert.equal(res.sha256, f.sha256);
@@ -110,7 +110,7 @@ test('client re-presigns when RGW refuses an expired URL (RGW says only AccessDe
     if (String(url).endsWith('/presign')) (presigns++, (lag = 0));
     return res;
   };
-  const uploader = createUploader({ endpoint: `${srv.url}/api/vs3`, core, hasher: coreHasher(core), transport: fetchTransport(), fetch: fetchImpl, retry: { seed: 1 } });
+  const uploader = createUploader({ endpoint: `${srv.url}/api/vs3`, core, transport: fetchTransport(), fetch: fetchImpl, retry: { seed: 1 } });
   const f = randomFile(100_000, 'late.bin');
   const res = await uploader.upload(f.blob, { route: 'files' });
   assert.equal(presigns, 2);

@@ -1,13 +1,15 @@
 // Disk BlobStore for the local driver: <dir>/objects/<key> holds the bytes, <dir>/meta/<key>.json
 // what was signed. Writes go to <dir>/tmp first and are renamed in only once length and SHA-256 match.
+// Multipart uploads live in <dir>/uploads/<uploadId>/ (upload.json, <n>.part, <n>.json), outside
+// objects/ and meta/, so a part is never an object; parts are renamed in once length and CRC32C match.
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { Vs3Error } from '../errors.js';
-import { readExactly, type BlobStore } from '../server/local.js';
-import type { StoredObject } from '../server/storage.js';
+import { isUploadId, readExactly, readVerifiedPart, type BlobStore, type StoredUpload } from '../server/local.js';
+import type { StoredObject, StoredPart } from '../server/storage.js';
 import { validateKey } from '../server/routes.js';
 
 export function fsStore(dir: string): BlobStore {
@@ -15,6 +17,30 @@ export function fsStore(dir: string): BlobStore {
   const objects = path.join(root, 'objects');
   const meta = path.join(root, 'meta');
   const tmp = path.join(root, 'tmp');
+  const uploads = path.join(root, 'uploads');
+
+  const uploadDir = (uploadId: string) => {
+    if (!isUploadId(uploadId)) throw new Vs3Error('upload_not_found', 'no such multipart upload', 404);
+    return path.join(uploads, uploadId);
+  };
+  const isMissing = (e: unknown) => ['ENOENT', 'ENOTDIR'].includes((e as NodeJS.ErrnoException).code ?? '');
+
+  async function readJson<T>(p: string): Promise<T | null> {
+    try {
+      return JSON.parse(await fs.readFile(p, 'utf8')) as T;
+    } catch (e) {
+      if (isMissing(e)) return null;
+      throw e;
+    }
+  }
+
+  /** Writes a small file so that readers see the old or the new content, never half of it. */
+  async function writeAtomic(p: string, data: string) {
+    await fs.mkdir(tmp, { recursive: true });
+    const t = path.join(tmp, randomUUID());
+    await fs.writeFile(t, data);
+    await fs.rename(t, p);
+  }
 
   function inside(base: string, key: string, suffix = ''): string {
     validateKey(key);
@@ -33,6 +59,109 @@ export function fsStore(dir: string): BlobStore {
   }
 
   return {
+    async createMultipart(key, contentType) {
+      validateKey(key);
+      const info: StoredUpload = { key, uploadId: randomUUID(), contentType, initiated: new Date().toISOString() };
+      await fs.mkdir(uploadDir(info.uploadId), { recursive: true });
+      await writeAtomic(path.join(uploadDir(info.uploadId), 'upload.json'), JSON.stringify(info));
+      return info;
+    },
+
+    async getMultipart(uploadId) {
+      return isUploadId(uploadId) ? readJson<StoredUpload>(path.join(uploadDir(uploadId), 'upload.json')) : null;
+    },
+
+    async putPart(uploadId, partNumber, body, m) {
+      const dir = uploadDir(uploadId);
+      if (!Number.isSafeInteger(partNumber) || partNumber < 1) throw new Vs3Error('invalid_request', 'bad part number');
+      if (!(await readJson(path.join(dir, 'upload.json')))) throw new Vs3Error('upload_not_found', 'no such multipart upload', 404);
+      await fs.mkdir(tmp, { recursive: true });
+      const tmpPath = path.join(tmp, randomUUID());
+      const fh = await fs.open(tmpPath, 'wx');
+      let closed = false;
+      try {
+        const etag = await readVerifiedPart(body, m, (chunk) => fh.write(chunk));
+        await fh.sync();
+        await fh.close();
+        closed = true;
+        const info: StoredPart = { partNumber, size: m.size, etag, crc32c: m.crc32c };
+        // Aborted meanwhile: the directory is gone and the rename fails; nothing is kept.
+        await fs.rename(tmpPath, path.join(dir, `${partNumber}.part`));
+        await writeAtomic(path.join(dir, `${partNumber}.json`), JSON.stringify(info));
+        return info;
+      } catch (e) {
+        await fs.rm(tmpPath, { force: true });
+        if (e instanceof Vs3Error) throw e;
+        if (isMissing(e)) throw new Vs3Error('upload_not_found', 'multipart upload was completed or aborted meanwhile', 404);
+        throw new Vs3Error('upload_failed', `part body could not be read: ${(e as Error).message}`, 400);
+      } finally {
+        if (!closed) await fh.close().catch(() => {});
+      }
+    },
+
+    async listParts(uploadId) {
+      if (!isUploadId(uploadId)) return null;
+      const dir = uploadDir(uploadId);
+      let names: string[];
+      try {
+        names = await fs.readdir(dir);
+      } catch (e) {
+        if (isMissing(e)) return null;
+        throw e;
+      }
+      const parts: StoredPart[] = [];
+      for (const n of names) {
+        if (!/^\d+\.json$/.test(n)) continue;
+        const p = await readJson<StoredPart>(path.join(dir, n));
+        if (p) parts.push(p);
+      }
+      return parts.sort((a, b) => a.partNumber - b.partNumber);
+    },
+
+    async getPart(uploadId, partNumber) {
+      if (!isUploadId(uploadId) || !Number.isSafeInteger(partNumber)) return null;
+      try {
+        // Opened now, so a part deleted after this point still reads to the end (POSIX unlink semantics).
+        const fh = await fs.open(path.join(uploadDir(uploadId), `${partNumber}.part`), 'r');
+        return Readable.toWeb(fh.createReadStream()) as ReadableStream<Uint8Array>;
+      } catch (e) {
+        if (isMissing(e)) return null;
+        throw e;
+      }
+    },
+
+    async deleteMultipart(uploadId) {
+      if (!isUploadId(uploadId)) return false;
+      const dir = uploadDir(uploadId);
+      // Rename first: a concurrent putPart can no longer land a part in a half-deleted upload.
+      const gone = path.join(tmp, `deleted-${randomUUID()}`);
+      await fs.mkdir(tmp, { recursive: true });
+      try {
+        await fs.rename(dir, gone);
+      } catch (e) {
+        if (isMissing(e)) return false;
+        throw e;
+      }
+      await fs.rm(gone, { recursive: true, force: true });
+      return true;
+    },
+
+    async listMultipartUploads(prefix = '') {
+      let names: string[];
+      try {
+        names = await fs.readdir(uploads);
+      } catch (e) {
+        if (isMissing(e)) return [];
+        throw e;
+      }
+      const out: StoredUpload[] = [];
+      for (const n of names) {
+        const u = isUploadId(n) ? await readJson<StoredUpload>(path.join(uploads, n, 'upload.json')) : null;
+        if (u && u.key.startsWith(prefix)) out.push(u);
+      }
+      return out;
+    },
+
     async put(key, body, m) {
       const dest = inside(objects, key);
       const metaPath = inside(meta, key, '.json');

@@ -1,15 +1,24 @@
-// The presign handler: (Request) => Promise<Response>. Web platform APIs only.
-//   POST {base}/presign   {route, file:{name,size,type,sha256}, metadata} -> {key, token, upload:{method,url,headers,expiresAt}}
+// The presign handler: (Request) => Promise<Response>. Web platform APIs only. Stateless: what it
+// allowed travels in HMAC-signed tokens; storage is the only state.
+//   POST {base}/presign   {route, file:{name,size,type,sha256}, metadata} -> {key, token, upload:{method,url,headers,expiresAt}, dedupe}
+//                                                                            or {existing:{file, result}} (dedupe hit)
 //   POST {base}/complete  {token}                                         -> {file:{key,name,size,type,sha256,url}, result}
+//   POST {base}/multipart/create   {route, file:{name,size,type}, metadata, partSize} -> {key, token, uploadId, partSize, partCount, dedupe}
+//   POST {base}/multipart/sign     {token, parts:[{partNumber, crc32c}]}   -> {parts:[{partNumber, url, method, headers, expiresAt}]}
+//   POST {base}/multipart/complete {token, sha256}                         -> as /complete
+//   POST {base}/multipart/abort    {token}                                 -> {aborted: true}
+//   POST {base}/dedupe    {token, sha256}                                  -> {existing: null | {file, result}}
 //   GET  {base}/routes                                                     -> public route rules, for client-side checks
 //   *    {base}/local/...                                                  -> the storage driver's own URLs (local driver)
 import { Vs3Error } from '../errors.js';
+import { crc32cFromBase64 } from './crc32c.js';
 import {
+  MAX_PARTS, MAX_PART_SIZE, MIN_PART_SIZE, MULTIPART_LIMIT, SINGLE_PUT_LIMIT,
   checkMetadata, checkSha256, checkSize, checkType, compileRoute, sanitizeFileName, validateFileName, validateKey,
-  type CompiledRoute, type RouteConfig,
+  type CompiledRoute, type FileInfo, type RouteConfig,
 } from './routes.js';
-import type { DriverContext, StorageDriver } from './storage.js';
-import { signToken, verifyToken } from './token.js';
+import type { DriverContext, StorageDriver, StoredPart } from './storage.js';
+import { signToken, verifyToken, type UploadClaims } from './token.js';
 import { Hmac, errorResponse, json, readJsonObject } from './util.js';
 
 export interface HandlerOptions {
@@ -23,6 +32,8 @@ export interface HandlerOptions {
   maxRequestBytes?: number;
   /** Seconds a signed download URL stays valid in completion answers. Default 3600. */
   downloadUrlExpiresIn?: number;
+  /** Seconds a multipart upload token (signing parts, completing) stays valid. Default 86400. */
+  multipartExpiresIn?: number;
   /** Clock in unix ms (tests). */
   now?: () => number;
   /** Called with unexpected errors (answered as 500 internal_error or 502 storage_error). */
@@ -30,6 +41,15 @@ export interface HandlerOptions {
 }
 
 export type Vs3Handler = (request: Request) => Promise<Response>;
+
+/** Keys the handler keeps for itself; no upload may use them. */
+const INTERNAL_PREFIX = '.vs3/';
+
+/** The whole-file hash at multipart completion and dedupe: required whatever the route's requireChecksum. */
+function requireSha256(v: unknown): string {
+  if (typeof v !== 'string' || !/^[0-9a-fA-F]{64}$/.test(v)) throw new Vs3Error('invalid_checksum', 'sha256 must be 64 hex digits');
+  return v.toLowerCase();
+}
 
 export function createHandler(options: HandlerOptions): Vs3Handler {
   const hmac = new Hmac(options.secret);
@@ -55,36 +75,73 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     return auth;
   }
 
-  async function presign(req: Request): Promise<Response> {
-    const body = await readJsonObject(req, maxBytes);
-    if (typeof body.route !== 'string') throw new Vs3Error('invalid_request', 'route must be a string');
-    const route = routes.get(body.route);
-    if (!route) throw new Vs3Error('unknown_route', `no upload route named ${JSON.stringify(body.route).slice(0, 80)}`, 404);
+  function routeOf(name: unknown): CompiledRoute {
+    if (typeof name !== 'string') throw new Vs3Error('invalid_request', 'route must be a string');
+    const route = routes.get(name);
+    if (!route) throw new Vs3Error('unknown_route', `no upload route named ${JSON.stringify(name).slice(0, 80)}`, 404);
+    return route;
+  }
+
+  /** What /presign and /multipart/create share: route, authorization, file checks, metadata, key. */
+  async function checkUpload(req: Request, body: Record<string, unknown>, opts: { sha256: 'route' | 'optional'; maxSize: number; what: string }) {
+    const route = routeOf(body.route);
     const file = body.file;
     if (file === null || typeof file !== 'object' || Array.isArray(file)) throw new Vs3Error('invalid_request', 'file must be an object');
     const f = file as Record<string, unknown>;
     const auth = await authorize(route, req);
     const name = validateFileName(f.name);
     const size = checkSize(route, f.size);
+    if (size > opts.maxSize) throw new Vs3Error('file_too_large', `${opts.what} are limited to ${opts.maxSize} bytes`, 413);
     const type = checkType(route, name, f.type);
-    const sha256 = checkSha256(route, f.sha256);
+    const sha256 = opts.sha256 === 'route' || (f.sha256 !== undefined && f.sha256 !== null) ? checkSha256(route, f.sha256) : undefined;
     const metadata = await checkMetadata(route, body.metadata);
     const safeName = sanitizeFileName(name);
-    const fileInfo = { name, size, type, ...(sha256 ? { sha256 } : {}) };
+    const fileInfo: FileInfo = { name, size, type, ...(sha256 ? { sha256 } : {}) };
     const id = crypto.randomUUID();
     const key = validateKey(route.config.key ? await route.config.key({ route: route.name, file: fileInfo, metadata, auth, id, safeName }) : `${route.name}/${id}/${safeName}`);
+    // The handler's own objects (dedupe markers) live under .vs3/; an upload must never overwrite one.
+    if (key.startsWith(INTERNAL_PREFIX)) throw new Error(`vs3: route ${route.name}: key() returned ${JSON.stringify(key)}, under the reserved ${INTERNAL_PREFIX}`);
+    return { route, name, size, type, sha256, metadata, key };
+  }
+
+  async function presign(req: Request): Promise<Response> {
+    const body = await readJsonObject(req, maxBytes);
+    const { route, name, size, type, sha256, metadata, key } = await checkUpload(req, body, { sha256: 'route', maxSize: SINGLE_PUT_LIMIT, what: 'single uploads' });
+    if (sha256 && route.config.dedupe) {
+      const existing = await deduplicate(req, route, { name, size, type, sha256, metadata });
+      if (existing) return json({ existing });
+    }
     const ctx = ctxFor(req);
     const upload = await storage.presignPut({ key, size, contentType: type, sha256, expiresIn: route.expiresIn }, ctx);
     // The token outlives the URL by an hour so a slow upload that started in time can still complete.
     const token = await signToken(hmac, { v: 1, route: route.name, key, name, size, type, sha256, metadata, exp: upload.expiresAt + 3600_000 });
-    return json({ key, token, upload });
+    // dedupe: this route deduplicates (so this answer was the lookup, and found nothing).
+    return json({ key, token, upload, dedupe: Boolean(route.config.dedupe) });
+  }
+
+  /** Verifies a token and that it is of the kind this endpoint takes (single PUT or multipart). */
+  async function claimsOf(token: unknown, kind: 'single' | 'multipart' | 'any') {
+    const claims = await verifyToken(hmac, token, now());
+    if (kind === 'single' && claims.mp) throw new Vs3Error('invalid_token', 'this is a multipart upload token: use /multipart/complete', 400);
+    if (kind === 'multipart' && !isMultipart(claims)) throw new Vs3Error('invalid_token', 'this is not a multipart upload token', 400);
+    const route = routes.get(claims.route);
+    if (!route) throw new Vs3Error('unknown_route', 'the route of this upload no longer exists', 404);
+    return { claims, route };
+  }
+
+  /** Runs onUploadComplete and shapes the answer every successful upload (or dedupe hit) gets. */
+  async function finish(req: Request, route: CompiledRoute, claims: Pick<UploadClaims, 'key' | 'name' | 'size' | 'type' | 'sha256' | 'metadata'>, deduplicated = false) {
+    const file = { key: claims.key, name: claims.name, size: claims.size, type: claims.type, sha256: claims.sha256 };
+    const result = await route.config.onUploadComplete?.({
+      route: route.name, key: claims.key, file, metadata: claims.metadata, request: req, ...(deduplicated ? { deduplicated } : {}),
+    });
+    const url = storage.downloadUrl ? await storage.downloadUrl(claims.key, options.downloadUrlExpiresIn ?? 3600, ctxFor(req)) : undefined;
+    return { file: { ...file, url, ...(deduplicated ? { deduplicated } : {}) }, result: result ?? null };
   }
 
   async function complete(req: Request): Promise<Response> {
     const body = await readJsonObject(req, maxBytes);
-    const claims = await verifyToken(hmac, body.token, now());
-    const route = routes.get(claims.route);
-    if (!route) throw new Vs3Error('unknown_route', 'the route of this upload no longer exists', 404);
+    const { claims, route } = await claimsOf(body.token, 'single');
     const stored = await storage.head(claims.key);
     if (!stored) throw new Vs3Error('upload_not_found', 'storage has no object for this upload yet', 409);
     const mismatch: string[] = [];
@@ -92,11 +149,161 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     if (stored.contentType && stored.contentType !== claims.type) mismatch.push(`type ${stored.contentType} != ${claims.type}`);
     if (claims.sha256 && stored.sha256 && stored.sha256 !== claims.sha256) mismatch.push('sha256 differs');
     if (mismatch.length) throw new Vs3Error('upload_mismatch', `stored object does not match the upload: ${mismatch.join(', ')}`, 409);
-    const file = { key: claims.key, name: claims.name, size: claims.size, type: claims.type, sha256: claims.sha256 };
-    const result = await route.config.onUploadComplete?.({ route: route.name, key: claims.key, file, metadata: claims.metadata, request: req });
+    await recordForDedupe(req, route, claims);
+    return json(await finish(req, route, claims));
+  }
+
+  // ---- multipart ------------------------------------------------------------------------------
+
+  const isMultipart = (c: UploadClaims): c is UploadClaims & { mp: { uploadId: string; partSize: number } } =>
+    !!c.mp && typeof c.mp.uploadId === 'string' && Number.isSafeInteger(c.mp.partSize) && c.mp.partSize > 0;
+  const partCountOf = (size: number, partSize: number) => Math.ceil(size / partSize);
+  /** Planned size of part n (1-based): the server's arithmetic, never the client's word. */
+  const partSizeOf = (size: number, partSize: number, n: number) => (n < partCountOf(size, partSize) ? partSize : size - (n - 1) * partSize);
+
+  async function mpCreate(req: Request): Promise<Response> {
+    const body = await readJsonObject(req, maxBytes);
+    const { route, name, size, type, sha256, metadata, key } = await checkUpload(req, body, { sha256: 'optional', maxSize: MULTIPART_LIMIT, what: 'multipart uploads' });
+    const partSize = body.partSize;
+    if (typeof partSize !== 'number' || !Number.isSafeInteger(partSize) || partSize < MIN_PART_SIZE || partSize > MAX_PART_SIZE) {
+      throw new Vs3Error('invalid_request', `partSize must be an integer from ${MIN_PART_SIZE} to ${MAX_PART_SIZE}`);
+    }
+    if (size <= partSize) throw new Vs3Error('invalid_request', 'the file fits in one part: use /presign');
+    const partCount = partCountOf(size, partSize);
+    if (partCount > MAX_PARTS) throw new Vs3Error('invalid_request', `${partCount} parts; at most ${MAX_PARTS}: use larger parts`);
+    const { uploadId } = await storage.createMultipart({ key, contentType: type, sha256 });
+    const exp = now() + (options.multipartExpiresIn ?? 86_400) * 1000;
+    const token = await signToken(hmac, { v: 1, route: route.name, key, name, size, type, sha256, metadata, exp, mp: { uploadId, partSize } });
+    return json({ key, token, uploadId, partSize, partCount, dedupe: Boolean(route.config.dedupe) });
+  }
+
+  async function mpSign(req: Request): Promise<Response> {
+    const body = await readJsonObject(req, maxBytes);
+    const { claims, route } = await claimsOf(body.token, 'multipart');
+    const { uploadId, partSize } = claims.mp!;
+    const partCount = partCountOf(claims.size, partSize);
+    const parts = body.parts;
+    if (!Array.isArray(parts) || parts.length < 1 || parts.length > 100) throw new Vs3Error('invalid_request', 'parts must be an array of 1..100 {partNumber, crc32c}');
+    const seen = new Set<number>();
+    for (const p of parts as unknown[]) {
+      const o = (p ?? {}) as Record<string, unknown>;
+      const n = o.partNumber;
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > partCount) {
+        throw new Vs3Error('invalid_request', `partNumber must be an integer from 1 to ${partCount}`);
+      }
+      if (seen.has(n)) throw new Vs3Error('invalid_request', `part ${n} appears twice`);
+      seen.add(n);
+      if (crc32cFromBase64(o.crc32c) === null) throw new Vs3Error('invalid_checksum', `part ${n}: crc32c must be the base64 of 4 bytes (8 characters)`);
+    }
     const ctx = ctxFor(req);
-    const url = storage.downloadUrl ? await storage.downloadUrl(claims.key, options.downloadUrlExpiresIn ?? 3600, ctx) : undefined;
-    return json({ file: { ...file, url }, result: result ?? null });
+    const signed = await Promise.all(
+      (parts as { partNumber: number; crc32c: string }[]).map(async ({ partNumber, crc32c }) => ({
+        partNumber,
+        ...(await storage.presignPart({ key: claims.key, uploadId, partNumber, size: partSizeOf(claims.size, partSize, partNumber), crc32c, expiresIn: route.expiresIn }, ctx)),
+      })),
+    );
+    return json({ parts: signed });
+  }
+
+  async function mpComplete(req: Request): Promise<Response> {
+    const body = await readJsonObject(req, maxBytes);
+    const { claims, route } = await claimsOf(body.token, 'multipart');
+    const sha256 = requireSha256(body.sha256);
+    if (claims.sha256 && claims.sha256 !== sha256) throw new Vs3Error('invalid_checksum', 'sha256 differs from the one given at create', 400);
+    const done = { ...claims, sha256 };
+    const { uploadId, partSize } = claims.mp!;
+    const parts = await storage.listParts(claims.key, uploadId);
+    let assembled = false;
+    if (parts) {
+      const n = partCountOf(claims.size, partSize);
+      const byNumber = new Map<number, StoredPart>(parts.map((p) => [p.partNumber, p]));
+      const missing: number[] = [];
+      const wrongSize: number[] = [];
+      for (let i = 1; i <= n; i++) {
+        const p = byNumber.get(i);
+        if (!p) missing.push(i);
+        else if (p.size !== partSizeOf(claims.size, partSize, i)) wrongSize.push(i);
+        // Checksums: storage checked each part against the CRC32C signed into its URL when it took
+        // it (RGW 16 does not); completeMultipart sends back what storage reported, and AWS checks that.
+      }
+      if (missing.length || wrongSize.length || parts.length !== n) {
+        throw new Vs3Error('upload_incomplete', `parts missing: ${missing.length}, of the wrong size: ${wrongSize.length}`, 409, {
+          missing: missing.slice(0, 1000), wrongSize: wrongSize.slice(0, 1000),
+        });
+      }
+      assembled = await storage.completeMultipart({ key: claims.key, uploadId, size: claims.size, parts, sha256 });
+    }
+    // No upload (any more): either a retry after a lost answer - the object is there - or never completed.
+    const stored = await storage.head(claims.key);
+    if (!stored) {
+      throw new Vs3Error('upload_not_found', assembled ? 'storage has no object after completing' : 'no such multipart upload (aborted?) and no object', 409);
+    }
+    if (stored.size !== claims.size) throw new Vs3Error('upload_mismatch', `stored object is ${stored.size} bytes, planned ${claims.size}`, 409);
+    if (stored.sha256 && stored.sha256 !== sha256) throw new Vs3Error('upload_mismatch', 'stored object has another SHA-256', 409);
+    await recordForDedupe(req, route, done);
+    return json(await finish(req, route, done));
+  }
+
+  async function mpAbort(req: Request): Promise<Response> {
+    const body = await readJsonObject(req, maxBytes);
+    const { claims } = await claimsOf(body.token, 'multipart');
+    // No such upload (aborted or completed before) counts as done: abort is idempotent too.
+    await storage.abortMultipart(claims.key, claims.mp!.uploadId);
+    return json({ aborted: true });
+  }
+
+  // ---- dedupe -----------------------------------------------------------------------------------
+
+  const markerKey = (route: string, sha256: string) => `${INTERNAL_PREFIX}dedupe/${route}/${sha256}.json`;
+
+  /** An existing object with this content on this route (index or hook), confirmed by a HEAD. */
+  async function findExisting(req: Request, route: CompiledRoute, sha256: string, size: number): Promise<string | null> {
+    const d = route.config.dedupe;
+    let key: string | undefined;
+    if (typeof d === 'object' && d) {
+      key = (await d.findExisting(sha256, { route: route.name, size, request: req }))?.key;
+    } else if (d) {
+      const raw = await storage.getObject(markerKey(route.name, sha256));
+      try {
+        const m = raw ? (JSON.parse(new TextDecoder().decode(raw)) as { key?: unknown; size?: unknown }) : null;
+        if (m && typeof m.key === 'string' && m.size === size) key = m.key;
+      } catch {
+        // A damaged marker is a miss; the next completion rewrites it.
+      }
+    }
+    if (!key) return null;
+    const stored = await storage.head(key);
+    return stored && stored.size === size ? key : null;
+  }
+
+  async function deduplicate(req: Request, route: CompiledRoute, f: Omit<UploadClaims, 'v' | 'route' | 'key' | 'exp'> & { sha256: string }) {
+    const key = await findExisting(req, route, f.sha256, f.size);
+    return key ? finish(req, route, { ...f, key }, true) : null;
+  }
+
+  /** Default index: a marker per (route, sha256). Best effort: the upload itself succeeded regardless. */
+  async function recordForDedupe(req: Request, route: CompiledRoute, c: Pick<UploadClaims, 'key' | 'name' | 'size' | 'type' | 'sha256'>) {
+    if (route.config.dedupe !== true || !c.sha256) return;
+    const marker = { key: c.key, name: c.name, size: c.size, type: c.type, sha256: c.sha256 };
+    try {
+      await storage.putObject(markerKey(route.name, c.sha256), new TextEncoder().encode(JSON.stringify(marker)), 'application/json');
+    } catch (e) {
+      options.onError?.(e, req);
+      if (!options.onError) console.error('vs3: writing the dedupe marker failed', e);
+    }
+  }
+
+  async function dedupe(req: Request): Promise<Response> {
+    const body = await readJsonObject(req, maxBytes);
+    const { claims, route } = await claimsOf(body.token, 'any');
+    if (!route.config.dedupe) throw new Vs3Error('invalid_request', `route ${route.name} does not dedupe`);
+    const sha256 = requireSha256(body.sha256);
+    if (claims.sha256 && claims.sha256 !== sha256) throw new Vs3Error('invalid_checksum', 'sha256 differs from the one in the token', 400);
+    const key = await findExisting(req, route, sha256, claims.size);
+    if (!key) return json({ existing: null });
+    // The upload is not needed any more: free its parts now rather than leave them to a lifecycle rule.
+    if (isMultipart(claims)) await storage.abortMultipart(claims.key, claims.mp.uploadId);
+    return json({ existing: await finish(req, route, { ...claims, key, sha256 }, true) });
   }
 
   function routeRules(): Response {
@@ -108,6 +315,8 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
         allowedFileTypes: [...r.mimePatterns, ...r.extensions],
         requireChecksum: r.config.requireChecksum !== false,
         metadata: Boolean(r.config.metadata),
+        // Only when on, so the published shape of other routes stays as it was.
+        ...(r.config.dedupe ? { dedupe: true } : {}),
       };
     }
     return json({ routes: out });
@@ -127,6 +336,11 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
       const endpoints: Record<string, [string, () => Promise<Response> | Response]> = {
         '/presign': ['POST', () => presign(req)],
         '/complete': ['POST', () => complete(req)],
+        '/multipart/create': ['POST', () => mpCreate(req)],
+        '/multipart/sign': ['POST', () => mpSign(req)],
+        '/multipart/complete': ['POST', () => mpComplete(req)],
+        '/multipart/abort': ['POST', () => mpAbort(req)],
+        '/dedupe': ['POST', () => dedupe(req)],
         '/routes': ['GET', routeRules],
       };
       const ep = endpoints[sub];

@@ -1,7 +1,12 @@
-// Local storage: the handler itself serves HMAC-signed, expiring upload and download URLs, and a
-// BlobStore keeps the bytes (fsStore in vs3/node for disk, memoryStore for tests and edge demos).
+// Local storage: the handler itself serves HMAC-signed, expiring upload and download URLs (single
+// PUTs and multipart parts), and a BlobStore keeps the bytes (fsStore in vs3/node for disk,
+// memoryStore for tests and edge demos). Parts live apart from objects until completion assembles them.
 import { Vs3Error } from '../errors.js';
-import type { DriverContext, PresignPutInput, PresignedRequest, StorageDriver, StoredObject } from './storage.js';
+import { crc32c, crc32cToBase64 } from './crc32c.js';
+import type {
+  CompleteMultipartInput, CreateMultipartInput, DriverContext, MultipartUpload, PresignPartInput, PresignPutInput, PresignedRequest,
+  StorageDriver, StoredObject, StoredPart,
+} from './storage.js';
 import { Hmac, encodeKey, errorResponse, json, readCapped } from './util.js';
 import { validateKey } from './routes.js';
 
@@ -21,6 +26,74 @@ export interface BlobStore {
   head(key: string): Promise<StoredObject | null>;
   get(key: string): Promise<{ body: ReadableStream<Uint8Array>; info: StoredObject } | null>;
   list(opts?: { prefix?: string; limit?: number }): Promise<StoredObject[]>;
+
+  // Multipart. Parts are kept apart from objects (never visible to head/get/list) until the driver
+  // streams them, in order, through put() into the final object, then deletes the upload.
+  createMultipart(key: string, contentType: string): Promise<StoredUpload>;
+  /** null when there is no such upload (never created, completed or aborted). */
+  getMultipart(uploadId: string): Promise<StoredUpload | null>;
+  /**
+   * Stores one part atomically, refusing (and keeping nothing) unless the body is exactly meta.size
+   * bytes with CRC32C meta.crc32c (use readVerifiedPart). upload_not_found (404) without the upload.
+   * A part stored again under the same number replaces the earlier one.
+   */
+  putPart(uploadId: string, partNumber: number, body: ReadableStream<Uint8Array>, meta: { size: number; crc32c: string }): Promise<StoredPart>;
+  /** Ascending by part number; null when there is no such upload. */
+  listParts(uploadId: string): Promise<StoredPart[] | null>;
+  getPart(uploadId: string, partNumber: number): Promise<ReadableStream<Uint8Array> | null>;
+  /** Removes the upload and its parts; false if there was none. */
+  deleteMultipart(uploadId: string): Promise<boolean>;
+  listMultipartUploads(prefix?: string): Promise<StoredUpload[]>;
+}
+
+export interface StoredUpload extends MultipartUpload {
+  contentType: string;
+}
+
+/** Upload ids are made by the stores (UUIDs); anything else in a URL or path is refused. */
+export const isUploadId = (s: unknown): s is string => typeof s === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(s);
+
+/**
+ * readExactly plus the part's CRC32C, checked at the end: throws checksum_mismatch (or
+ * content_length_mismatch) so the BlobStore keeps nothing. Returns the part's ETag.
+ */
+export async function readVerifiedPart(
+  body: ReadableStream<Uint8Array>,
+  meta: { size: number; crc32c: string },
+  onChunk: (chunk: Uint8Array) => unknown,
+): Promise<string> {
+  let crc = 0;
+  await readExactly(body, meta.size, (c) => {
+    crc = crc32c(c, crc);
+    return onChunk(c);
+  });
+  if (crc32cToBase64(crc) !== meta.crc32c) throw new Vs3Error('checksum_mismatch', 'part CRC32C differs from the signed one', 400);
+  return `"${crc.toString(16).padStart(8, '0')}-${meta.size}"`;
+}
+
+/** The parts' bytes, one after the other, read lazily: memory stays at one chunk. */
+function concatParts(store: BlobStore, uploadId: string, parts: StoredPart[]): ReadableStream<Uint8Array> {
+  let i = 0;
+  let reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      for (;;) {
+        if (!reader) {
+          if (i >= parts.length) return controller.close();
+          const n = parts[i++]!.partNumber;
+          const stream = await store.getPart(uploadId, n);
+          if (!stream) throw new Vs3Error('upload_incomplete', `part ${n} disappeared while assembling`, 409, { missing: [n], wrongSize: [] });
+          reader = stream.getReader();
+        }
+        const { done, value } = await reader.read();
+        if (!done) return controller.enqueue(value);
+        reader = null;
+      }
+    },
+    async cancel(reason) {
+      await reader?.cancel(reason);
+    },
+  });
 }
 
 export interface LocalOptions {
@@ -36,6 +109,7 @@ export function localStorage(opts: LocalOptions): StorageDriver {
   const { store } = opts;
 
   const putClaims = (key: string, size: number, type: string, sha: string | undefined, exp: number) => enc(['PUT', key, size, type, sha, exp]);
+  const partClaims = (key: string, uploadId: string, n: number, size: number, crc: string, exp: number) => enc(['PART', key, uploadId, n, size, crc, exp]);
   const getClaims = (key: string, exp: number) => enc(['GET', key, exp]);
 
   async function checkSig(url: URL, claims: (exp: number) => string, now: number) {
@@ -47,10 +121,69 @@ export function localStorage(opts: LocalOptions): StorageDriver {
     if (exp <= now) throw new Vs3Error('url_expired', 'URL has expired', 403);
   }
 
+  /** The upload, if it exists and belongs to `key` (a token for another key must not reach it). */
+  async function uploadOf(key: string, uploadId: string) {
+    if (!isUploadId(uploadId)) return null;
+    const u = await store.getMultipart(uploadId);
+    return u && u.key === key ? u : null;
+  }
+
   return {
     kind: 'local',
     head: (key) => store.head(key),
-    list: (o) => store.list(o),
+    // The handler's own objects (.vs3/ dedupe markers) are not listed unless asked for by prefix.
+    list: async (o) => (await store.list(o)).filter((x) => !x.key.startsWith('.vs3/') || (o?.prefix ?? '').startsWith('.vs3/')),
+
+    async createMultipart(input: CreateMultipartInput) {
+      const u = await store.createMultipart(validateKey(input.key), input.contentType);
+      return { uploadId: u.uploadId };
+    },
+
+    async presignPart(input: PresignPartInput, ctx: DriverContext): Promise<PresignedRequest> {
+      const exp = ctx.now + input.expiresIn * 1000;
+      const q = new URLSearchParams({
+        uploadId: input.uploadId, partNumber: String(input.partNumber), size: String(input.size), crc32c: input.crc32c, exp: String(exp),
+      });
+      q.set('sig', await hmac.sign(partClaims(input.key, input.uploadId, input.partNumber, input.size, input.crc32c, exp)));
+      return { method: 'PUT', url: `${ctx.baseUrl}/local/${encodeKey(input.key)}?${q}`, headers: {}, expiresAt: exp };
+    },
+
+    async listParts(key: string, uploadId: string) {
+      return (await uploadOf(key, uploadId)) ? store.listParts(uploadId) : null;
+    },
+
+    async completeMultipart(input: CompleteMultipartInput): Promise<boolean> {
+      const u = await uploadOf(input.key, input.uploadId);
+      if (!u) return false;
+      try {
+        // put() hashes while it writes and refuses a SHA-256 other than the client's: nothing is kept then.
+        await store.put(input.key, concatParts(store, input.uploadId, input.parts), { size: input.size, contentType: u.contentType, sha256: input.sha256 });
+      } catch (e) {
+        if (e instanceof Vs3Error && e.code === 'checksum_mismatch') {
+          throw new Vs3Error('upload_mismatch', 'the assembled parts do not hash to the SHA-256 given', 409);
+        }
+        throw e;
+      }
+      await store.deleteMultipart(input.uploadId);
+      return true;
+    },
+
+    async abortMultipart(key: string, uploadId: string) {
+      return (await uploadOf(key, uploadId)) ? store.deleteMultipart(uploadId) : false;
+    },
+
+    async listMultipartUploads(prefix = '') {
+      return (await store.listMultipartUploads(prefix)).map(({ key, uploadId, initiated }) => ({ key, uploadId, initiated }));
+    },
+
+    async putObject(key: string, body: Uint8Array, contentType: string) {
+      await store.put(key, new Blob([body as Uint8Array<ArrayBuffer>]).stream(), { size: body.byteLength, contentType });
+    },
+
+    async getObject(key: string) {
+      const o = await store.get(key);
+      return o ? new Uint8Array(await new Response(o.body).arrayBuffer()) : null;
+    },
 
     async presignPut(input: PresignPutInput, ctx: DriverContext): Promise<PresignedRequest> {
       const exp = ctx.now + input.expiresIn * 1000;
@@ -75,6 +208,19 @@ export function localStorage(opts: LocalOptions): StorageDriver {
         return errorResponse(new Vs3Error('not_found', 'no such object', 404));
       }
       try {
+        if (req.method === 'PUT' && url.searchParams.has('uploadId')) {
+          const uploadId = url.searchParams.get('uploadId')!;
+          const n = Number(url.searchParams.get('partNumber'));
+          const size = Number(url.searchParams.get('size'));
+          const crc = url.searchParams.get('crc32c') ?? '';
+          await checkSig(url, (exp) => partClaims(key, uploadId, n, size, crc, exp), ctx.now);
+          const cl = req.headers.get('content-length');
+          if (cl === null) throw new Vs3Error('missing_content_length', 'Content-Length is required', 411);
+          if (Number(cl) !== size) throw new Vs3Error('content_length_mismatch', `Content-Length ${cl} != signed ${size}`, 400);
+          if (!(await uploadOf(key, uploadId))) throw new Vs3Error('upload_not_found', 'no such multipart upload (completed or aborted)', 404);
+          const part = await store.putPart(uploadId, n, req.body ?? new Blob([]).stream(), { size, crc32c: crc });
+          return json({ partNumber: n, size: part.size, crc32c: part.crc32c }, 200, { etag: part.etag });
+        }
         if (req.method === 'PUT') {
           const size = Number(url.searchParams.get('size'));
           const type = url.searchParams.get('type') ?? '';
@@ -131,7 +277,45 @@ export async function readExactly(
 /** Keeps objects in memory; verifies length and SHA-256 with WebCrypto. For tests and small demos. */
 export function memoryStore(): BlobStore {
   const objects = new Map<string, { bytes: Uint8Array<ArrayBuffer>; info: StoredObject }>();
+  const uploads = new Map<string, { info: StoredUpload; parts: Map<number, { bytes: Uint8Array<ArrayBuffer>; info: StoredPart }> }>();
   return {
+    async createMultipart(key, contentType) {
+      const info: StoredUpload = { key, uploadId: crypto.randomUUID(), contentType, initiated: new Date().toISOString() };
+      uploads.set(info.uploadId, { info, parts: new Map() });
+      return info;
+    },
+    async getMultipart(uploadId) {
+      return uploads.get(uploadId)?.info ?? null;
+    },
+    async putPart(uploadId, partNumber, body, meta) {
+      if (!uploads.has(uploadId)) throw new Vs3Error('upload_not_found', 'no such multipart upload', 404);
+      const bytes = new Uint8Array(meta.size);
+      let off = 0;
+      const etag = await readVerifiedPart(body, meta, (c) => {
+        bytes.set(c, off);
+        off += c.byteLength;
+      });
+      const info: StoredPart = { partNumber, size: meta.size, etag, crc32c: meta.crc32c };
+      // Aborted while the body streamed in: keep nothing.
+      const u = uploads.get(uploadId);
+      if (!u) throw new Vs3Error('upload_not_found', 'no such multipart upload', 404);
+      u.parts.set(partNumber, { bytes, info });
+      return info;
+    },
+    async listParts(uploadId) {
+      const u = uploads.get(uploadId);
+      return u ? [...u.parts.values()].map((p) => p.info).sort((a, b) => a.partNumber - b.partNumber) : null;
+    },
+    async getPart(uploadId, partNumber) {
+      const p = uploads.get(uploadId)?.parts.get(partNumber);
+      return p ? new Blob([p.bytes]).stream() : null;
+    },
+    async deleteMultipart(uploadId) {
+      return uploads.delete(uploadId);
+    },
+    async listMultipartUploads(prefix = '') {
+      return [...uploads.values()].map((u) => u.info).filter((u) => u.key.startsWith(prefix));
+    },
     async put(key, body, meta) {
       const chunks: Uint8Array[] = [];
       await readExactly(body, meta.size, (c) => chunks.push(c));

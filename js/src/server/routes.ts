@@ -29,6 +29,20 @@ export interface CompleteContext<M> {
   file: FileInfo;
   metadata: M;
   request: Request;
+  /** True when no bytes were uploaded: `key` is an existing object with the same SHA-256 (dedupe). */
+  deduplicated?: boolean;
+}
+
+export interface DedupeContext {
+  route: string;
+  /** Size of the file the client is about to upload; a match must have the same size. */
+  size: number;
+  request: Request;
+}
+
+export interface DedupeIndex {
+  /** The key of an object in this storage with this SHA-256, or null. The handler HEADs it before use. */
+  findExisting(sha256: string, ctx: DedupeContext): Promise<{ key: string } | null>;
 }
 
 export interface RouteConfig<M = unknown> {
@@ -57,6 +71,13 @@ export interface RouteConfig<M = unknown> {
    * same key, so make it idempotent on `key` (e.g. an upsert).
    */
   onUploadComplete?: (ctx: CompleteContext<M>) => unknown | Promise<unknown>;
+  /**
+   * Skip uploads whose SHA-256 this route already stored. `true`: the handler keeps its own index,
+   * a marker object `.vs3/dedupe/{route}/{sha256}.json` written at each completion. Or supply
+   * `findExisting` to use your own index (e.g. scoped per user). The hash is the client's claim:
+   * see docs/architecture.md, "Dedupe index", before enabling this across users.
+   */
+  dedupe?: boolean | DedupeIndex;
 }
 
 export function defineRoute<M = undefined>(config: RouteConfig<M>): RouteConfig<M> {
@@ -76,7 +97,13 @@ export interface CompiledRoute {
 
 const MIME_RE = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/;
 const MIME_PATTERN_RE = /^([a-z0-9][a-z0-9!#$&^_.+-]*)\/(\*|[a-z0-9][a-z0-9!#$&^_.+-]*)$/;
-const SINGLE_PUT_LIMIT = 5 * 1024 ** 3;
+/** One PUT (S3's limit); /presign only. */
+export const SINGLE_PUT_LIMIT = 5 * 1024 ** 3;
+/** S3 multipart limits: parts of 5 MiB..5 GiB (the last may be smaller), at most 10,000 of them. */
+export const MIN_PART_SIZE = 5 * 1024 ** 2;
+export const MAX_PART_SIZE = 5 * 1024 ** 3;
+export const MAX_PARTS = 10_000;
+export const MULTIPART_LIMIT = MAX_PART_SIZE * MAX_PARTS;
 
 export function compileRoute(name: string, config: RouteConfig<any>): CompiledRoute {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) throw new Error(`vs3: route name ${JSON.stringify(name)} must match [A-Za-z0-9_-]{1,64}`);
@@ -94,6 +121,10 @@ export function compileRoute(name: string, config: RouteConfig<any>): CompiledRo
   const expiresIn = config.expiresIn ?? 600;
   if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > 7 * 24 * 3600) {
     throw new Error(`vs3: route ${name}: expiresIn must be 1..604800 seconds`);
+  }
+  const d = config.dedupe;
+  if (d !== undefined && typeof d !== 'boolean' && typeof d?.findExisting !== 'function') {
+    throw new Error(`vs3: route ${name}: dedupe must be a boolean or { findExisting(sha256, ctx) }`);
   }
   return { name, config, maxFileSize, minFileSize, mimePatterns, extensions, expiresIn };
 }
@@ -173,7 +204,6 @@ export function checkSize(route: CompiledRoute, size: unknown): number {
     throw new Vs3Error('invalid_request', 'file.size must be a non-negative integer');
   }
   if (size > route.maxFileSize) throw new Vs3Error('file_too_large', `file is ${size} bytes; this route takes at most ${route.maxFileSize}`, 413);
-  if (size > SINGLE_PUT_LIMIT) throw new Vs3Error('file_too_large', `single uploads are limited to ${SINGLE_PUT_LIMIT} bytes`, 413);
   if (size < route.minFileSize) throw new Vs3Error('file_too_small', `file is ${size} bytes; this route needs at least ${route.minFileSize}`);
   return size;
 }

@@ -1,7 +1,10 @@
 // S3-compatible storage (AWS S3, R2, B2, Spaces, MinIO, Ceph RGW, Wasabi) through SigV4 (aws4fetch).
 import { AwsClient, AwsV4Signer } from 'aws4fetch';
 import { Vs3Error } from '../errors.js';
-import type { DriverContext, PresignPutInput, PresignedRequest, StorageDriver, StoredObject } from './storage.js';
+import type {
+  CompleteMultipartInput, CreateMultipartInput, DriverContext, MultipartUpload, PresignPartInput, PresignPutInput, PresignedRequest,
+  StorageDriver, StoredObject, StoredPart,
+} from './storage.js';
 import { encodeKey, hexToBase64 } from './util.js';
 
 export interface S3Options {
@@ -17,8 +20,15 @@ export interface S3Options {
   /**
    * Sign x-amz-checksum-sha256 into upload URLs so that storage verifies the bytes (AWS S3, R2 do;
    * Ceph RGW ignores the header). Default true.
+   * Also governs multipart: CRC32C as the upload's checksum algorithm, x-amz-checksum-crc32c signed
+   * into each part URL, ChecksumCRC32C per part at completion.
    */
   checksumHeader?: boolean;
+  /**
+   * Send x-amz-mp-object-size (the planned object size) with CompleteMultipartUpload, so AWS S3
+   * refuses to assemble an object of another size. Default true; Ceph RGW 16 ignores it.
+   */
+  mpObjectSizeHeader?: boolean;
   fetch?: typeof fetch;
 }
 
@@ -35,6 +45,23 @@ export interface S3Driver extends StorageDriver {
 function xmlText(s: string): string {
   return s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
 }
+const xmlEsc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** Text of the first <name> element (entities decoded), or undefined. Regex is enough for S3's flat answers. */
+function xmlTag(xml: string, name: string): string | undefined {
+  const m = new RegExp(`<${name}>([\\s\\S]*?)</${name}>`).exec(xml);
+  return m ? xmlText(m[1]!) : undefined;
+}
+const xmlBlocks = (xml: string, name: string) => [...xml.matchAll(new RegExp(`<${name}>([\\s\\S]*?)</${name}>`, 'g'))].map((m) => m[1]!);
+/** The S3 error code of an answer body, or undefined when it holds no <Error>. */
+const s3ErrorCode = (xml: string) => (/<Error>/.test(xml) ? xmlTag(xml, 'Code') ?? 'UnknownError' : undefined);
+const q = encodeURIComponent;
+/**
+ * "This multipart upload does not exist (any more)". AWS says NoSuchUpload; Ceph RGW 16 says
+ * NoSuchKey to ListParts and AbortMultipartUpload once an upload is completed or aborted.
+ */
+const noSuchUpload = (status: number, code: string | undefined) =>
+  code === 'NoSuchUpload' || (status === 404 && (code === undefined || code === 'NoSuchKey'));
 
 export function s3Storage(opts: S3Options): S3Driver {
   for (const k of ['endpoint', 'bucket', 'accessKeyId', 'secretAccessKey'] as const) {
@@ -65,8 +92,8 @@ export function s3Storage(opts: S3Options): S3Driver {
     }
   }
 
-  async function presign(method: 'PUT' | 'GET', key: string, expiresIn: number, headers: Record<string, string>, now: number) {
-    const url = `${objectUrl(key)}?X-Amz-Expires=${expiresIn}`;
+  async function presign(method: 'PUT' | 'GET', key: string, expiresIn: number, headers: Record<string, string>, now: number, query = '') {
+    const url = `${objectUrl(key)}?${query}X-Amz-Expires=${expiresIn}`;
     const signer = new AwsV4Signer({
       url, method, headers, accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey, sessionToken: opts.sessionToken,
       service: 's3', region, signQuery: true, allHeaders: true,
@@ -87,6 +114,11 @@ export function s3Storage(opts: S3Options): S3Driver {
       lastModified: res.headers.get('last-modified') ?? undefined,
     };
   }
+
+  const storageError = (status: number, what: string, code?: string) =>
+    new Vs3Error('storage_error', `storage answered ${status}${code ? ` ${code}` : ''} to ${what}`, 502);
+  const checksums = opts.checksumHeader !== false;
+  const uploadQuery = (uploadId: string) => `uploadId=${q(uploadId)}`;
 
   return {
     kind: 's3',
@@ -116,8 +148,115 @@ export function s3Storage(opts: S3Options): S3Driver {
       const xml = await res.text();
       const keys = [...xml.matchAll(/<Contents>([\s\S]*?)<\/Contents>/g)].map((m) => xmlText(/<Key>([\s\S]*?)<\/Key>/.exec(m[1]!)?.[1] ?? ''));
       // Metadata (the SHA-256) is only in HEAD answers.
-      const objects = await Promise.all(keys.filter(Boolean).map((k) => head(k)));
+      // The handler's own objects (.vs3/ dedupe markers) are not listed unless asked for by prefix.
+      const own = (k: string) => k.startsWith('.vs3/') && !prefix.startsWith('.vs3/');
+      const objects = await Promise.all(keys.filter((k) => k && !own(k)).map((k) => head(k)));
       return objects.filter((o): o is StoredObject => o !== null);
+    },
+
+    async createMultipart(input: CreateMultipartInput): Promise<{ uploadId: string }> {
+      const headers: Record<string, string> = { 'content-type': input.contentType };
+      if (checksums) headers['x-amz-checksum-algorithm'] = 'CRC32C';
+      if (input.sha256) headers[SHA256_META] = input.sha256;
+      const res = await signedFetch(`${objectUrl(input.key)}?uploads`, { method: 'POST', headers });
+      const xml = await res.text();
+      const uploadId = res.ok && !s3ErrorCode(xml) ? xmlTag(xml, 'UploadId') : undefined;
+      if (!uploadId) throw storageError(res.status, 'CreateMultipartUpload', s3ErrorCode(xml));
+      return { uploadId };
+    },
+
+    async presignPart(input: PresignPartInput, ctx: DriverContext): Promise<PresignedRequest> {
+      // content-length and the part's CRC32C are signed: AWS S3 and R2 refuse any other bytes.
+      const headers: Record<string, string> = checksums ? { 'x-amz-checksum-crc32c': input.crc32c } : {};
+      const query = `partNumber=${input.partNumber}&${uploadQuery(input.uploadId)}&`;
+      const url = await presign('PUT', input.key, input.expiresIn, { ...headers, 'content-length': String(input.size) }, ctx.now, query);
+      return { method: 'PUT', url, headers, expiresAt: ctx.now + input.expiresIn * 1000 };
+    },
+
+    async listParts(key: string, uploadId: string): Promise<StoredPart[] | null> {
+      const parts: StoredPart[] = [];
+      let marker = 0;
+      for (;;) {
+        const res = await signedFetch(`${objectUrl(key)}?${uploadQuery(uploadId)}&max-parts=1000${marker ? `&part-number-marker=${marker}` : ''}`);
+        const xml = await res.text();
+        const code = s3ErrorCode(xml);
+        if (noSuchUpload(res.status, code)) return null;
+        if (!res.ok || code) throw storageError(res.status, 'ListParts', code);
+        for (const p of xmlBlocks(xml, 'Part')) {
+          const crc = xmlTag(p, 'ChecksumCRC32C');
+          parts.push({ partNumber: Number(xmlTag(p, 'PartNumber')), size: Number(xmlTag(p, 'Size')), etag: xmlTag(p, 'ETag') ?? '', ...(crc ? { crc32c: crc } : {}) });
+        }
+        if (xmlTag(xml, 'IsTruncated') !== 'true') break;
+        const next = Number(xmlTag(xml, 'NextPartNumberMarker'));
+        if (!(next > marker)) break; // a storage that says "truncated" without moving on would loop forever
+        marker = next;
+      }
+      return parts.sort((a, b) => a.partNumber - b.partNumber);
+    },
+
+    async completeMultipart(input: CompleteMultipartInput): Promise<boolean> {
+      // ETags (and checksums) exactly as storage reported them in ListParts, never the client's.
+      const body =
+        '<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+        input.parts
+          .map((p) => `<Part><PartNumber>${p.partNumber}</PartNumber><ETag>${xmlEsc(p.etag)}</ETag>${checksums && p.crc32c ? `<ChecksumCRC32C>${xmlEsc(p.crc32c)}</ChecksumCRC32C>` : ''}</Part>`)
+          .join('') +
+        '</CompleteMultipartUpload>';
+      const headers: Record<string, string> = { 'content-type': 'application/xml' };
+      if (opts.mpObjectSizeHeader !== false) headers['x-amz-mp-object-size'] = String(input.size);
+      const res = await signedFetch(`${objectUrl(input.key)}?${uploadQuery(input.uploadId)}`, { method: 'POST', body, headers });
+      // AWS may answer 200 and report the failure in the body (it streams whitespace while assembling);
+      // Ceph RGW answers with an empty ETag. So success is "2xx and no <Error>", nothing more.
+      const xml = await res.text();
+      const code = s3ErrorCode(xml);
+      if (noSuchUpload(res.status, code)) return false;
+      if (code && ['InvalidPart', 'InvalidPartOrder', 'EntityTooSmall', 'BadDigest', 'InvalidRequest'].includes(code)) {
+        throw new Vs3Error('upload_incomplete', `storage refused to assemble the parts: ${code}`, 409, { storageCode: code });
+      }
+      if (!res.ok || code) throw storageError(res.status, 'CompleteMultipartUpload', code);
+      return true;
+    },
+
+    async abortMultipart(key: string, uploadId: string): Promise<boolean> {
+      const res = await signedFetch(`${objectUrl(key)}?${uploadQuery(uploadId)}`, { method: 'DELETE' });
+      const code = s3ErrorCode(await res.text());
+      if (noSuchUpload(res.status, code)) return false;
+      if (!res.ok) throw storageError(res.status, 'AbortMultipartUpload', code);
+      return true;
+    },
+
+    async listMultipartUploads(prefix = ''): Promise<MultipartUpload[]> {
+      const out: MultipartUpload[] = [];
+      let markers = '';
+      for (;;) {
+        const res = await signedFetch(`${bucketUrl()}?uploads&prefix=${q(prefix)}${markers}`);
+        const xml = await res.text();
+        const code = s3ErrorCode(xml);
+        if (!res.ok || code) throw storageError(res.status, 'ListMultipartUploads', code);
+        for (const u of xmlBlocks(xml, 'Upload')) {
+          out.push({ key: xmlTag(u, 'Key') ?? '', uploadId: xmlTag(u, 'UploadId') ?? '', initiated: xmlTag(u, 'Initiated') });
+        }
+        const nextKey = xmlTag(xml, 'NextKeyMarker');
+        if (xmlTag(xml, 'IsTruncated') !== 'true' || !nextKey) break;
+        markers = `&key-marker=${q(nextKey)}&upload-id-marker=${q(xmlTag(xml, 'NextUploadIdMarker') ?? '')}`;
+      }
+      return out;
+    },
+
+    async putObject(key: string, body: Uint8Array, contentType: string): Promise<void> {
+      const res = await signedFetch(objectUrl(key), { method: 'PUT', body: body as Uint8Array<ArrayBuffer>, headers: { 'content-type': contentType } });
+      const code = s3ErrorCode(await res.text());
+      if (!res.ok) throw storageError(res.status, 'PutObject', code);
+    },
+
+    async getObject(key: string): Promise<Uint8Array | null> {
+      const res = await signedFetch(objectUrl(key));
+      if (res.status === 404) {
+        await res.body?.cancel();
+        return null;
+      }
+      if (!res.ok) throw storageError(res.status, 'GetObject', s3ErrorCode(await res.text()));
+      return new Uint8Array(await res.arrayBuffer());
     },
   };
 }

@@ -32,6 +32,52 @@ export interface DriverContext {
   now: number;
 }
 
+export interface CreateMultipartInput {
+  key: string;
+  contentType: string;
+  /** Recorded as object metadata when the client already knows it. */
+  sha256?: string;
+}
+
+export interface PresignPartInput {
+  key: string;
+  uploadId: string;
+  /** 1-based. */
+  partNumber: number;
+  /** Exact byte count of this part (signed). */
+  size: number;
+  /** base64 of the part's big-endian CRC32C (signed). */
+  crc32c: string;
+  /** Seconds. */
+  expiresIn: number;
+}
+
+export interface StoredPart {
+  partNumber: number;
+  size: number;
+  /** As storage reported it (quoted); what CompleteMultipartUpload must quote back. */
+  etag: string;
+  /** base64 CRC32C when storage reports one (AWS S3, R2, local driver; not Ceph RGW 16). */
+  crc32c?: string;
+}
+
+export interface CompleteMultipartInput {
+  key: string;
+  uploadId: string;
+  /** Planned object size. */
+  size: number;
+  /** The parts as listParts reported them, in order 1..n. */
+  parts: StoredPart[];
+  /** The client's whole-file SHA-256 (the local driver verifies it while assembling). */
+  sha256?: string;
+}
+
+export interface MultipartUpload {
+  key: string;
+  uploadId: string;
+  initiated?: string;
+}
+
 export interface StorageDriver {
   readonly kind: string;
   presignPut(input: PresignPutInput, ctx: DriverContext): Promise<PresignedRequest>;
@@ -40,6 +86,22 @@ export interface StorageDriver {
   /** A time-limited download URL. */
   downloadUrl?(key: string, expiresIn: number, ctx: DriverContext): Promise<string>;
   list?(opts?: { prefix?: string; limit?: number }): Promise<StoredObject[]>;
+  createMultipart(input: CreateMultipartInput): Promise<{ uploadId: string }>;
+  presignPart(input: PresignPartInput, ctx: DriverContext): Promise<PresignedRequest>;
+  /** Every part (all pages), ascending; null when the upload does not exist (completed or aborted). */
+  listParts(key: string, uploadId: string): Promise<StoredPart[] | null>;
+  /**
+   * Assembles the object. false when the upload does not exist (already completed or aborted);
+   * throws upload_incomplete (409) when storage refuses the part list.
+   */
+  completeMultipart(input: CompleteMultipartInput): Promise<boolean>;
+  /** false when there was no such upload. */
+  abortMultipart(key: string, uploadId: string): Promise<boolean>;
+  /** Uploads started and neither completed nor aborted (all pages). */
+  listMultipartUploads(prefix?: string): Promise<MultipartUpload[]>;
+  /** Small objects the handler keeps for itself (dedupe markers); read whole. */
+  putObject(key: string, body: Uint8Array, contentType: string): Promise<void>;
+  getObject(key: string): Promise<Uint8Array | null>;
   /** For drivers that serve their own URLs under the handler (`${basePath}/local/...`). */
   handle?(request: Request, subpath: string, ctx: DriverContext): Promise<Response>;
 }

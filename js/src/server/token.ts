@@ -12,6 +12,8 @@ export interface UploadClaims {
   type: string;
   sha256?: string;
   metadata?: unknown;
+  /** Present on multipart tokens only: the storage upload and the part size every part URL is signed for. */
+  mp?: { uploadId: string; partSize: number };
   /** Expiry, unix milliseconds. */
   exp: number;
 }

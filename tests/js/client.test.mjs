@@ -287,3 +287,22 @@ test('dedupe: stored content is not sent again; identical files in one queue upl
   assert.ok(transport.puts - before < 12, `fewer PUTs than two full uploads: ${transport.puts - before}`);
   assert.equal(calls.filter((c) => c === '/multipart/complete').length, 1);
 });
+
+test('Node: a file on disk through createNodeUploader (fileSource, node:http transport with progress)', async (t) => {
+  const { createNodeUploader, fileSource } = await import('vs3/node');
+  const { writeFile } = await import('node:fs/promises');
+  const { dir, srv } = await setup(t);
+  const f = randomFile(13 * MiB + 5);
+  const file = path.join(dir, 'on disk.bin');
+  await writeFile(file, f.bytes);
+  const up = createNodeUploader({ endpoint: `${srv.url}/api/vs3`, partSize: 5 * MiB });
+  t.after(() => up.dispose());
+  const src = await fileSource(file);
+  t.after(() => src.close());
+  let inFlightSeen = 0;
+  const res = await up.upload(src, { route: 'files', onProgress: (p) => (inFlightSeen = Math.max(inFlightSeen, p.uploaded)) });
+  assert.equal(res.name, 'on disk.bin');
+  assert.equal(res.sha256, f.sha256);
+  assert.equal(await onDisk(dir, res.key), f.sha256);
+  assert.ok(inFlightSeen > 0);
+});

@@ -36,7 +36,11 @@ export interface QueueOptions {
   maxInFlight?: number;
   /** Files worked on at once; the rest wait in FIFO order (by priority). Default 4. */
   maxActiveFiles?: number;
-  /** Parts read and hashed ahead of the wire. Memory ~ partSize x (maxInFlight + hashAhead). Default 4. */
+  /**
+   * Parts read and hashed ahead of the wire. Memory ~ partSize x (maxInFlight + hashAhead). Default 4
+   * in browsers (hashing in a worker runs at about the speed of a fast link), 1 elsewhere (Node hashes
+   * in-thread and memory is the tighter budget there).
+   */
   hashAhead?: number;
   /** Part size for multipart uploads (5 MiB .. 5 GiB). Default 8 MiB, grown to fit 10,000 parts. */
   partSize?: number;
@@ -226,7 +230,7 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
       maxInFlight: options.maxInFlight ?? DEFAULTS.maxInFlight,
       maxControlInFlight: 2,
       maxActiveFiles: options.maxActiveFiles ?? DEFAULTS.maxActiveFiles,
-      hashAhead: options.hashAhead ?? DEFAULTS.hashAhead,
+      hashAhead: options.hashAhead ?? (typeof window !== 'undefined' ? DEFAULTS.hashAhead : 1),
       signBatch: options.signBatch ?? DEFAULTS.signBatch,
       preferredPartSize: options.partSize ?? 0,
       stallTimeoutMs: options.stallTimeoutMs ?? DEFAULTS.stallTimeoutMs,
@@ -326,11 +330,13 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
         requests.get(a.req!)?.abort();
         requests.delete(a.req!);
         return;
-      case 'release':
+      case 'release': {
         if (!e) return;
-        if (a.part === 0xffffffff) e.bytes.clear();
-        else e.bytes.delete(a.part);
+        const b = e.bytes.get(a.part);
+        e.bytes.delete(a.part);
+        if (b) reader.recycle?.(b);
         return;
+      }
       case 'wake':
         return scheduleWake(a.atMs!);
       case 'changed':
@@ -493,6 +499,7 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
 
   function finish(e: Entry, error: Vs3Error | null) {
     reader.forget(e.id);
+    for (const b of e.bytes.values()) reader.recycle?.(b);
     e.bytes.clear();
     e.detach?.();
     dirty.add(e.id);

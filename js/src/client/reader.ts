@@ -12,6 +12,12 @@ export interface FileSource {
   readonly name?: string;
   readonly type?: string;
   slice(start: number, end: number): { arrayBuffer(): Promise<ArrayBuffer> };
+  /**
+   * Optional: fill `target` with the bytes at `offset` (exactly target.length of them). Sources that
+   * have it (vs3/node fileSource) are read into recycled buffers: no garbage per part, so memory stays
+   * at part size x parts held instead of waiting for the garbage collector.
+   */
+  readInto?(offset: number, target: Uint8Array): Promise<void>;
 }
 
 export interface PartRead {
@@ -30,6 +36,8 @@ export interface ReadOptions {
 export interface PartReader {
   /** Parts of one file arrive in order (the engine asks for them so); files interleave freely. */
   read(file: number, source: FileSource, offset: number, size: number, opts: ReadOptions): Promise<PartRead>;
+  /** The engine released these bytes (sent, or no longer wanted): the reader may reuse the buffer. */
+  recycle?(bytes: Uint8Array): void;
   /** The file is finished: drop its hash state. */
   forget(file: number): void;
   dispose(): void;
@@ -59,13 +67,34 @@ async function readBytes(source: FileSource, offset: number, size: number): Prom
 
 export function coreReader(core: Vs3CoreModule | Promise<Vs3CoreModule>): PartReader {
   const hashers = new Map<number, RawPartHasher>();
+  // Recycled part buffers by size (parts of one upload are all one size, the last aside). Bounded:
+  // the engine never holds more than maxInFlight + hashAhead parts.
+  const pool = new Map<number, Uint8Array[]>();
+  const MAX_POOLED = 16;
+  let pooled = 0;
   return {
     async read(file, source, offset, size, opts) {
       const c = await core;
       let h = hashers.get(file);
       if (!h) hashers.set(file, (h = new c.PartHasher()));
-      const bytes = await readBytes(source, offset, size);
+      let bytes: Uint8Array;
+      if (source.readInto) {
+        const free = pool.get(size);
+        const reused = free?.pop();
+        if (reused) pooled--;
+        bytes = reused ?? new Uint8Array(size);
+        await source.readInto(offset, bytes);
+      } else {
+        bytes = await readBytes(source, offset, size);
+      }
       return { bytes, ...hashPart(h, bytes, opts) };
+    },
+    recycle(bytes) {
+      if (pooled >= MAX_POOLED || bytes.byteOffset !== 0 || bytes.byteLength !== bytes.buffer.byteLength) return;
+      let list = pool.get(bytes.byteLength);
+      if (!list) pool.set(bytes.byteLength, (list = []));
+      list.push(bytes);
+      pooled++;
     },
     forget(file) {
       hashers.get(file)?.delete();
@@ -74,6 +103,7 @@ export function coreReader(core: Vs3CoreModule | Promise<Vs3CoreModule>): PartRe
     dispose() {
       for (const h of hashers.values()) h.delete();
       hashers.clear();
+      pool.clear();
     },
   };
 }

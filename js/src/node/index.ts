@@ -1,12 +1,17 @@
-// Node-only helpers: disk store, loading the WASM core from disk, bucket setup.
+// Node-only helpers: the Node uploader (core from disk, node:http PUTs, file sources), disk store, bucket setup.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { loadCore } from '../core.js';
+import { createUploadQueue, type QueueOptions, type UploadQueue } from '../client/queue.js';
+import { createUploader, type Uploader, type UploaderOptions } from '../client/uploader.js';
+import { nodeTransport } from './transport.js';
 import type { Vs3CoreModule } from '../core.js';
 import { s3Storage, type S3Options } from '../server/s3.js';
 
 export { fsStore } from './fs-store.js';
+export { nodeTransport } from './transport.js';
+export { fileSource, type NodeFileSource } from './file-source.js';
 
 /** The WASM core for Node: reads vs3core.wasm next to the glue and hands it over as wasmBinary. */
 export async function loadCoreNode(): Promise<Vs3CoreModule> {
@@ -52,4 +57,17 @@ export function s3OptionsFromEnv(env: NodeJS.ProcessEnv = process.env, bucket = 
     secretAccessKey: env.VS3_S3_SECRET_ACCESS_KEY!,
     forcePathStyle: env.VS3_S3_FORCE_PATH_STYLE !== '0',
   };
+}
+
+/**
+ * The uploader for Node: the WASM core loaded from disk, PUTs through node:http (no body copies inside
+ * fetch, and progress for stall detection). Upload files with `upload(await fileSource(path), { route })`.
+ */
+export function createNodeUploader(options: UploaderOptions): Uploader {
+  return createUploader({ core: loadCoreNode(), transport: nodeTransport(), ...options });
+}
+
+/** createUploadQueue with the same Node defaults as createNodeUploader. */
+export function createNodeQueue(options: QueueOptions): UploadQueue {
+  return createUploadQueue({ core: loadCoreNode(), transport: nodeTransport(), ...options });
 }

@@ -1,0 +1,77 @@
+// The PUT transport for Node: node:http(s) requests with the part's bytes written as they are, so no
+// copy of the body is buffered inside fetch (undici), and upload progress is reported as the socket
+// drains — which gives the engine's stall detection something to watch in Node too.
+import http from 'node:http';
+import https from 'node:https';
+import type { PutRequest, PutResponse, Transport } from '../client/transport.js';
+import { abortedError } from '../errors.js';
+
+// Progress is reported per chunk written; 256 KiB keeps events frequent without much overhead.
+const CHUNK = 256 * 1024;
+
+export function nodeTransport(opts: { agent?: http.Agent } = {}): Transport {
+  return {
+    put(req: PutRequest): Promise<PutResponse> {
+      return new Promise((resolve, reject) => {
+        if (req.signal?.aborted) return reject(abortedError());
+        const url = new URL(req.url);
+        const body = req.body instanceof Uint8Array ? req.body : null;
+        if (!body) return reject(new TypeError('nodeTransport sends Uint8Array bodies (parts already read)'));
+        const mod = url.protocol === 'https:' ? https : http;
+        let settled = false;
+        const done = (fn: () => void) => {
+          if (settled) return;
+          settled = true;
+          req.signal?.removeEventListener('abort', onAbort);
+          fn();
+        };
+        const r = mod.request(url, {
+          method: 'PUT',
+          headers: { ...req.headers, 'content-length': String(body.byteLength) },
+          ...(opts.agent ? { agent: opts.agent } : {}),
+        });
+        const onAbort = () => {
+          r.destroy();
+          done(() => reject(abortedError()));
+        };
+        req.signal?.addEventListener('abort', onAbort, { once: true });
+        r.on('error', () => done(() => resolve({ status: 0, header: () => null, body: '' })));
+        r.on('response', (res) => {
+          // A signed PUT is never followed to another host: a redirect is just a failed status.
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (c: Buffer) => {
+            if (size < 65536) chunks.push(c);
+            size += c.length;
+          });
+          res.on('error', () => done(() => resolve({ status: 0, header: () => null, body: '' })));
+          res.on('end', () =>
+            done(() => {
+              const status = res.statusCode ?? 0;
+              if (status >= 200 && status < 300) req.onProgress?.(body.byteLength);
+              resolve({
+                status,
+                header: (n) => {
+                  const v = res.headers[n.toLowerCase()];
+                  return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
+                },
+                body: Buffer.concat(chunks).toString('utf8'),
+              });
+            }),
+          );
+        });
+        let off = 0;
+        const pump = () => {
+          while (off < body.byteLength) {
+            const end = Math.min(body.byteLength, off + CHUNK);
+            const ok = r.write(body.subarray(off, end));
+            off = end;
+            if (!ok) return void r.once('drain', () => (req.onProgress?.(off), pump()));
+          }
+          r.end();
+        };
+        pump();
+      });
+    },
+  };
+}

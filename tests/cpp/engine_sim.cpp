@@ -22,6 +22,7 @@ const char* name(ActionType t) {
     case ActionType::kSend: return "send";
     case ActionType::kComplete: return "complete";
     case ActionType::kDedupe: return "dedupe";
+    case ActionType::kProbe: return "probe";
     case ActionType::kAbort: return "abort";
     case ActionType::kCancel: return "cancel";
     case ActionType::kRelease: return "release";
@@ -45,6 +46,11 @@ World::World(std::uint64_t seed, EngineConfig cfg, Faults faults)
 
 std::uint32_t World::part_crc(std::uint64_t content, std::uint32_t part) {
   return std::uint32_t(mix(content * 1000003ull + part));
+}
+
+std::uint32_t World::crc_of(std::size_t fi, std::uint32_t part) const {
+  const SimFile& f = files_[fi];
+  return part_crc(part == 0 && f.first_part_content ? f.first_part_content : f.content, part);
 }
 
 std::string World::content_sha(std::uint64_t content) {
@@ -129,7 +135,7 @@ void World::execute(const Action& a) {
       max_held_seen = std::max(max_held_seen, held_count_);
       if (held_count_ > cfg_.max_in_flight + cfg_.hash_ahead) return fail("memory bound broken: parts held > in flight + ahead");
       const SimFile& f = files_[fi];
-      const std::uint32_t crc = part_crc(f.content, a.part);
+      const std::uint32_t crc = crc_of(fi, a.part);
       const auto st = engine_.stats(a.file);
       const bool last = a.part + 1 == st.part_count;
       if (a.offset != std::uint64_t(a.part) * st.part_size || a.size != (last ? st.size - a.offset : st.part_size)) {
@@ -250,7 +256,7 @@ void World::execute(const Action& a) {
       }
       auto ok = [this, r, fi, a](bool) {
         for (std::uint32_t i = a.part; i < a.part + a.count; ++i) {
-          urls_[{fi, i}] = {now_ + f_.url_ttl_ms, part_crc(files_[fi].content, i)};
+          urls_[{fi, i}] = {now_ + f_.url_ttl_ms, crc_of(fi, i)};
         }
         engine_.signed_parts(r, now_ + f_.url_ttl_ms, now_);
       };
@@ -259,6 +265,7 @@ void World::execute(const Action& a) {
     }
     case ActionType::kSend: {
       ++put_calls;
+      ++puts_sent_[fi];
       if (!held_.count({fi, a.part})) return fail("send of bytes the host does not hold");
       const std::uint64_t expect = (a.part + 1 == st.part_count) ? st.size - std::uint64_t(a.part) * st.part_size : st.part_size;
       if (a.size != expect) return fail("send with the wrong part size");
@@ -266,7 +273,7 @@ void World::execute(const Action& a) {
       if (st.multipart) {
         auto u = urls_.find({fi, a.part});
         if (u == urls_.end()) return fail("send of an unsigned part");
-        if (u->second.second != part_crc(f.content, a.part)) return fail("part URL signed with the wrong CRC");
+        if (u->second.second != crc_of(fi, a.part)) return fail("part URL signed with the wrong CRC");
         expiry = u->second.first;
       } else {
         if (!single_url_.count(fi)) return fail("single PUT without a presigned URL");
@@ -278,7 +285,7 @@ void World::execute(const Action& a) {
         if (st.multipart) {
           auto it = upload_of_.find(fi);
           if (it == upload_of_.end() || !uploads_[it->second].open) return;  // NoSuchUpload: nothing stored
-          uploads_[it->second].parts[a.part] = {a.size, part_crc(files_[fi].content, a.part)};
+          uploads_[it->second].parts[a.part] = {a.size, crc_of(fi, a.part)};
         } else {
           single_put_[fi] = true;
         }
@@ -343,7 +350,7 @@ void World::execute(const Action& a) {
             if (u.parts.size() != st.part_count) return fail("complete with parts missing on storage");
             for (auto& [i, pc] : u.parts) {
               const std::uint64_t expect = (i + 1 == st.part_count) ? st.size - std::uint64_t(i) * st.part_size : st.part_size;
-              if (pc.first != expect || pc.second != part_crc(g.content, i)) return fail("stored part differs from the plan");
+              if (pc.first != expect || pc.second != crc_of(fi, i)) return fail("stored part differs from the plan");
             }
             u.open = false;
             objects_[fi] = Object{st.size, content_sha(g.content)};
@@ -353,7 +360,10 @@ void World::execute(const Action& a) {
           objects_[fi] = Object{st.size, content_sha(g.content)};
         }
         if (st.sha256 != content_sha(g.content)) return fail("engine reports the wrong SHA-256");
-        if (g.dedupe_route) dedupe_index_.emplace(std::make_pair(g.group, content_sha(g.content)), fi);
+        if (g.dedupe_route) {
+          dedupe_index_.emplace(std::make_pair(g.group, content_sha(g.content)), fi);
+          if (st.multipart) probe_index_.insert({g.group, st.size, crc_of(fi, 0)});
+        }
         if (deliver) engine_.completed(r, now_);
       };
       if (st.parts_stored != st.part_count) return fail("complete before every part was stored");
@@ -370,6 +380,16 @@ void World::execute(const Action& a) {
           if (it != upload_of_.end()) uploads_[it->second].open = false;  // the server aborts it
         }
         engine_.dedupe_answer(r, found, now_);
+      };
+      network_fault(r, t, true, false, ok, [] {});
+      return;
+    }
+    case ActionType::kProbe: {
+      if (!f.dedupe_route) return fail("probe on a route that does not dedupe");
+      if (puts_sent_[fi]) return fail("probe after parts were sent");
+      auto ok = [this, r, fi, st](bool) {
+        const SimFile& g = files_[fi];
+        engine_.probe_answer(r, probe_index_.count({g.group, st.size, crc_of(fi, 0)}) > 0, now_);
       };
       network_fault(r, t, true, false, ok, [] {});
       return;

@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "vs3/engine/engine.hpp"
@@ -39,6 +40,7 @@ struct SimFile {
   std::uint64_t size = 0;
   std::uint32_t group = 1;
   std::uint64_t content = 0;  // files with equal content hash equal
+  std::uint64_t first_part_content = 0;  // non-zero: the first part is that content's (probe look-alike)
   double add_at = 0;
   bool dedupe_route = false;
   FileId id = 0;
@@ -66,6 +68,7 @@ class World {
 
   static std::uint32_t part_crc(std::uint64_t content, std::uint32_t part);
   static std::string content_sha(std::uint64_t content);
+  std::uint32_t crc_of(std::size_t file_index, std::uint32_t part) const;
 
   // user events the scenarios schedule
   void at(double t, std::function<void()> fn);
@@ -113,6 +116,8 @@ class World {
   std::map<std::uint64_t, Upload> uploads_;
   std::map<std::size_t, Object> objects_;                   // file -> stored object
   std::map<std::pair<std::uint32_t, std::string>, std::size_t> dedupe_index_;
+  std::set<std::tuple<std::uint32_t, std::uint64_t, std::uint32_t>> probe_index_;  // group, size, first CRC
+  std::map<std::size_t, std::uint32_t> puts_sent_;
   std::map<std::pair<std::size_t, std::uint32_t>, std::pair<double, std::uint32_t>> urls_;  // expiry, crc
   std::map<std::size_t, double> single_url_;  // single PUT URL expiry
   std::map<std::size_t, bool> single_put_;    // the single PUT landed

@@ -64,7 +64,15 @@ std::string random_run(std::uint64_t seed, std::uint32_t* done = nullptr, std::u
       content = prev.content;
       size = prev.size;
     }
-    w.add(file_of(size, content, double(r.next() % 2000), r.uniform01() < 0.5));
+    SimFile nf = file_of(size, content, double(r.next() % 2000), r.uniform01() < 0.5);
+    // Some look alike (same size, same first part) but differ later: the dedupe probe's false positive.
+    if (i > 0 && content == seed * 100 + std::uint64_t(i) && r.uniform01() < 0.15) {
+      const SimFile& prev = w.files()[r.next() % std::uint64_t(i)];
+      nf.size = prev.size;
+      nf.first_part_content = prev.content;
+      nf.dedupe_route = prev.dedupe_route;
+    }
+    w.add(nf);
     // A repeated file must be on the same route to deduplicate: copy the route flag.
     if (content != seed * 100 + std::uint64_t(i)) {
       SimFile g = w.files().back();
@@ -193,13 +201,30 @@ TEST(EngineScenario, IdenticalFilesInOneQueueUploadOnce) {
   EXPECT_LT(w.put_calls, 14u);
 }
 
-TEST(EngineScenario, SecondUploadOfStoredContentSendsNothingOnceHashed) {
+TEST(EngineScenario, SecondUploadOfStoredContentSendsNoPart) {
+  // The probe (size + first part's CRC) finds a candidate before anything is sent; the engine hashes
+  // the rest without holding bytes, asks with the SHA-256, and sends nothing.
   World w(8, {}, {});
-  w.add(file_of(9 * MiB, 15, 0, true));
-  w.add(file_of(9 * MiB, 15, 60000, true));  // long after the first is stored
+  w.add(file_of(90 * MiB, 15, 0, true));
+  w.add(file_of(90 * MiB, 15, 60000, true));  // long after the first is stored
   ASSERT_TRUE(w.run()) << w.failure();
   EXPECT_TRUE(w.files()[1].done);
   EXPECT_TRUE(w.files()[1].deduplicated);
+  EXPECT_EQ(w.put_calls, 12u) << "only the first file's 12 parts";
+  EXPECT_LE(w.max_held_seen, 8u);
+}
+
+TEST(EngineScenario, AProbeCandidateThatDiffersIsSentAfterAll) {
+  // Same size and first part, other content later on: hashed first, then read again and sent.
+  World w(12, {}, {});
+  w.add(file_of(40 * MiB, 20, 0, true));
+  SimFile b = file_of(40 * MiB, 21, 60000, true);
+  b.first_part_content = 20;
+  w.add(b);
+  ASSERT_TRUE(w.run()) << w.failure();
+  EXPECT_TRUE(w.files()[1].done);
+  EXPECT_FALSE(w.files()[1].deduplicated);
+  EXPECT_EQ(w.put_calls, 10u);
 }
 
 TEST(EngineScenario, TwentyFilesShareTheLimits) {

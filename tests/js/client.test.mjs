@@ -286,6 +286,22 @@ test('dedupe: stored content is not sent again; identical files in one queue upl
   assert.equal([a, b].filter((r) => r.deduplicated).length, 1);
   assert.ok(transport.puts - before < 12, `fewer PUTs than two full uploads: ${transport.puts - before}`);
   assert.equal(calls.filter((c) => c === '/multipart/complete').length, 1);
+
+  // A multipart file stored before: the probe (size + first part's CRC32C) finds a candidate before any
+  // part is sent, the engine hashes the rest without sending, and the SHA-256 confirms: no PUT at all.
+  const puts2 = transport.puts;
+  const third = await uploader.upload(new File([big.bytes], 'three.bin'), { route: 'dedupe' });
+  assert.equal(transport.puts, puts2, 'no part sent for stored content');
+  assert.equal(third.deduplicated, true);
+  assert.equal(third.key, a.key);
+
+  // Same size and first part, different bytes after it: a false candidate, sent in full after all.
+  const lookalike = Buffer.from(big.bytes);
+  lookalike[lookalike.length - 1] ^= 1;
+  const fourth = await uploader.upload(new File([lookalike], 'four.bin'), { route: 'dedupe' });
+  assert.equal(fourth.deduplicated, undefined);
+  assert.notEqual(fourth.key, a.key);
+  assert.equal(transport.puts, puts2 + 6);
 });
 
 test('Node: a file on disk through createNodeUploader (fileSource, node:http transport with progress)', async (t) => {

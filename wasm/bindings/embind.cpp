@@ -162,6 +162,7 @@ const char* action_name(vs3::engine::ActionType t) {
     case T::kSend: return "send";
     case T::kComplete: return "complete";
     case T::kDedupe: return "dedupe";
+    case T::kProbe: return "probe";
     case T::kAbort: return "abort";
     case T::kCancel: return "cancel";
     case T::kRelease: return "release";
@@ -205,6 +206,7 @@ class EngineJs {
   void sent(std::uint32_t r, double now) { e_.sent(r, now); }
   void completed(std::uint32_t r, double now) { e_.completed(r, now); }
   void dedupeAnswer(std::uint32_t r, bool found, double now) { e_.dedupe_answer(r, found, now); }
+  void probeAnswer(std::uint32_t r, bool candidate, double now) { e_.probe_answer(r, candidate, now); }
   void aborted(std::uint32_t r, double now) { e_.aborted(r, now); }
   void failed(std::uint32_t r, int status, std::string code, double retryAfterMs, bool expired, double now) {
     e_.failed(r, status, code, retryAfterMs, expired, now);
@@ -352,6 +354,7 @@ EMSCRIPTEN_BINDINGS(vs3core) {
       .function("sent", &EngineJs::sent)
       .function("completed", &EngineJs::completed)
       .function("dedupeAnswer", &EngineJs::dedupeAnswer)
+      .function("probeAnswer", &EngineJs::probeAnswer)
       .function("aborted", &EngineJs::aborted)
       .function("failed", &EngineJs::failed)
       .function("timer", &EngineJs::timer)

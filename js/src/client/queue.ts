@@ -315,7 +315,12 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
       case 'send':
         return e && doSend(e, a);
       case 'complete':
-        return e && control(a.req!, e, e.single ? '/complete' : '/multipart/complete', () => ({ token: e.token, sha256: e.sha256 }), (v: { file: Omit<UploadResult, 'result'>; result: unknown }) => {
+        return e && control(a.req!, e, e.single ? '/complete' : '/multipart/complete', () => ({
+          token: e.token,
+          sha256: e.sha256,
+          // Size + first part's CRC: the fingerprint later uploads probe with on dedupe routes.
+          ...(e.single ? {} : { firstPartCrc32c: crc32cBase64(e.crcs.get(0)!) }),
+        }), (v: { file: Omit<UploadResult, 'result'>; result: unknown }) => {
           e.result = { ...v.file, result: v.result };
           step((en, t) => en.completed(a.req!, t));
         });
@@ -324,6 +329,10 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
           if (v.existing) e.result = { ...v.existing.file, deduplicated: true, result: v.existing.result };
           step((en, t) => en.dedupeAnswer(a.req!, Boolean(v.existing), t));
         });
+      case 'probe':
+        return e && control(a.req!, e, '/dedupe', () => ({ token: e.token, probe: { crc32c: crc32cBase64(e.crcs.get(0)!) } }), (v: { candidate: boolean }) =>
+          step((en, t) => en.probeAnswer(a.req!, Boolean(v.candidate), t)),
+        );
       case 'abort':
         return e && control(a.req!, e, '/multipart/abort', () => ({ token: e.token }), () => step((en, t) => en.aborted(a.req!, t)));
       case 'cancel':

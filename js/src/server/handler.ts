@@ -8,6 +8,7 @@
 //   POST {base}/multipart/complete {token, sha256}                         -> as /complete
 //   POST {base}/multipart/abort    {token}                                 -> {aborted: true}
 //   POST {base}/dedupe    {token, sha256}                                  -> {existing: null | {file, result}}
+//   POST {base}/dedupe    {token, probe:{crc32c}}  (size + first part's CRC) -> {candidate: boolean}
 //   GET  {base}/routes                                                     -> public route rules, for client-side checks
 //   *    {base}/local/...                                                  -> the storage driver's own URLs (local driver)
 import { Vs3Error } from '../errors.js';
@@ -241,6 +242,12 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     if (stored.size !== claims.size) throw new Vs3Error('upload_mismatch', `stored object is ${stored.size} bytes, planned ${claims.size}`, 409);
     if (stored.sha256 && stored.sha256 !== sha256) throw new Vs3Error('upload_mismatch', 'stored object has another SHA-256', 409);
     await recordForDedupe(req, route, done);
+    // The fingerprint a later upload probes with (see /dedupe probe): the client's word, which at worst
+    // makes another client hash a file before sending it.
+    const firstCrc = crc32cFromBase64(body.firstPartCrc32c);
+    if (route.config.dedupe === true && firstCrc !== null) {
+      await storage.putObject(probeKey(route.name, claims.size, firstCrc), new TextEncoder().encode('{}'), 'application/json').catch((e) => options.onError?.(e, req));
+    }
     return json(await finish(req, route, done));
   }
 
@@ -255,6 +262,7 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
   // ---- dedupe -----------------------------------------------------------------------------------
 
   const markerKey = (route: string, sha256: string) => `${INTERNAL_PREFIX}dedupe/${route}/${sha256}.json`;
+  const probeKey = (route: string, size: number, crc: number) => `${INTERNAL_PREFIX}dedupe/${route}/probe/${size}-${crc.toString(16).padStart(8, '0')}.json`;
 
   /** An existing object with this content on this route (index or hook), confirmed by a HEAD. */
   async function findExisting(req: Request, route: CompiledRoute, sha256: string, size: number): Promise<string | null> {
@@ -297,6 +305,15 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     const body = await readJsonObject(req, maxBytes);
     const { claims, route } = await claimsOf(body.token, 'any');
     if (!route.config.dedupe) throw new Vs3Error('invalid_request', `route ${route.name} does not dedupe`);
+    if (body.probe !== undefined) {
+      // Before anything is sent: is there a stored object of this size whose first part has this CRC?
+      // If so the client hashes the whole file first and asks with the SHA-256, sending nothing for a
+      // duplicate. Only the default index keeps these fingerprints.
+      const crc = crc32cFromBase64((body.probe as { crc32c?: unknown } | null)?.crc32c);
+      if (crc === null) throw new Vs3Error('invalid_checksum', 'probe.crc32c must be the base64 of 4 bytes (8 characters)');
+      if (route.config.dedupe !== true) return json({ candidate: false });
+      return json({ candidate: (await storage.getObject(probeKey(route.name, claims.size, crc))) !== null });
+    }
     const sha256 = requireSha256(body.sha256);
     if (claims.sha256 && claims.sha256 !== sha256) throw new Vs3Error('invalid_checksum', 'sha256 differs from the one in the token', 400);
     const key = await findExisting(req, route, sha256, claims.size);

@@ -66,7 +66,7 @@ export interface RawEngineConfig {
 }
 
 export type RawActionType =
-  | 'read' | 'create' | 'presign' | 'sign' | 'send' | 'complete' | 'dedupe' | 'abort'
+  | 'read' | 'create' | 'presign' | 'sign' | 'send' | 'complete' | 'dedupe' | 'probe' | 'abort'
   | 'cancel' | 'release' | 'wake' | 'changed' | 'done' | 'failed';
 
 export interface RawAction {
@@ -113,6 +113,7 @@ export interface RawEngine {
   sent(req: number, now: number): void;
   completed(req: number, now: number): void;
   dedupeAnswer(req: number, found: boolean, now: number): void;
+  probeAnswer(req: number, candidate: boolean, now: number): void;
   aborted(req: number, now: number): void;
   failed(req: number, status: number, code: string, retryAfterMs: number, expired: boolean, now: number): void;
   timer(now: number): void;

@@ -141,6 +141,8 @@ void Engine::part_read(FileId id, std::uint32_t i, std::uint32_t crc, const std:
   }
   if (terminal(*f) || f->paused || f->waiting_for || !f->fail_code.empty()) {
     stop_transfers(*f, true);
+  } else if (f->hash_only) {
+    release(*f, i);  // hashing only: the bytes are read again if they must be sent after all
   }
   changed(*f);
   pump(now);
@@ -247,7 +249,23 @@ void Engine::dedupe_answer(RequestId r, bool found, double now) {
       finish(*f, FileState::kDone, now);
     } else {
       f->dedupe_checked = true;
+      f->hash_only = false;  // not stored after all: read again and send
       if (presign) f->dedupe = 0;
+    }
+  }
+  pump(now);
+}
+
+void Engine::probe_answer(RequestId r, bool candidate, double now) {
+  File* f = file_of(r, false);
+  if (f && f->ctl == Ctl::kProbe) {
+    end_control(*f);
+    f->ctl_attempts = 0;
+    f->probe = candidate ? 1 : 0;
+    // Likely a duplicate: hash the rest without holding bytes or sending, then ask with the SHA-256.
+    if (candidate && f->sha256.empty()) {
+      f->hash_only = true;
+      stop_transfers(*f, true);
     }
   }
   pump(now);
@@ -616,6 +634,14 @@ void Engine::pump(double now) {
           continue;
         }
         const bool hashed = !f.sha256.empty();
+        if (f.dedupe == 1 && f.probe < 0 && f.parts[0].hashed && !f.waiting_for) {
+          if (hashed) {
+            f.probe = 0;  // the SHA-256 is known already: ask with that directly
+          } else {
+            start_control(f, Ctl::kProbe, ActionType::kProbe, now);
+            continue;
+          }
+        }
         if (hashed && f.dedupe == 1 && !f.dedupe_checked) {
           if (!f.waiting_for) start_control(f, Ctl::kDedupe, ActionType::kDedupe, now);
           continue;
@@ -626,7 +652,7 @@ void Engine::pump(double now) {
           start_control(f, Ctl::kComplete, ActionType::kComplete, now);
           continue;
         }
-        if (f.waiting_for) continue;
+        if (f.waiting_for || f.hash_only) continue;
         // Sign the first contiguous run of hashed parts whose URL is missing or about to expire.
         std::uint32_t first = 0, count = 0, ready = 0;
         for (std::uint32_t i = 0; i < f.parts.size(); ++i) {
@@ -675,7 +701,7 @@ void Engine::pump(double now) {
       if (f.reading || f.waiting_for || (f.twin && !f.dedupe_checked && f.dedupe != 0)) continue;
       std::uint32_t i = kAllParts;
       bool reread = false;
-      for (std::uint32_t j = 0; j < f.next_read; ++j) {  // a released part that still has to be sent
+      for (std::uint32_t j = 0; !f.hash_only && j < f.next_read; ++j) {  // a released part still to send
         const Part& p = f.parts[j];
         if (p.hashed && !p.stored && p.data == Data::kNone) {
           i = j;
@@ -708,6 +734,7 @@ void Engine::pump(double now) {
         File& f = *act[(rr_send_ + k) % act.size()];
         if (f.waiting_for || (f.plan.multipart ? !f.created : !f.presigned)) continue;
         if (f.twin && !f.dedupe_checked && f.dedupe != 0) continue;  // likely stored already: ask first
+        if (f.hash_only || (f.plan.multipart && f.dedupe == 1 && f.probe < 0)) continue;
         for (std::uint32_t i = 0; i < f.parts.size(); ++i) {
           Part& p = f.parts[i];
           if (!part_ready_to_send(p, now)) continue;

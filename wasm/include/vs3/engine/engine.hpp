@@ -67,6 +67,8 @@ enum class ActionType {
   kSend,      // file, req, part, offset, size: PUT the part's bytes to its signed URL
   kComplete,  // file, req: complete the upload
   kDedupe,    // file, req: ask the server whether this SHA-256 is stored already
+  kProbe,     // file, req: dedupe routes, before the first send: is an object of this size stored
+              // whose first part has this CRC32C? (then hash first, send nothing if it is the same)
   kAbort,     // file, req: abort the multipart upload on storage
   kCancel,    // req: abort this in-flight request; its answer, if any, will be ignored
   kRelease,   // file, part (or part == kAllParts): the bytes are no longer needed
@@ -143,6 +145,7 @@ class Engine {
   void sent(RequestId r, double now_ms);
   void completed(RequestId r, double now_ms);
   void dedupe_answer(RequestId r, bool found, double now_ms);  // also: presign answered "existing"
+  void probe_answer(RequestId r, bool candidate, double now_ms);
   void aborted(RequestId r, double now_ms);
   // status 0: no response (reset, DNS, unreadable 2xx). code: S3 <Code> or the handler's error code.
   // retry_after_ms < 0: none. expired: the answer says the URL expired.
@@ -165,7 +168,7 @@ class Engine {
 
  private:
   enum class Data : std::uint8_t { kNone, kReading, kHeld };
-  enum class Ctl : std::uint8_t { kNone, kCreate, kPresign, kSign, kComplete, kDedupe, kAbort };
+  enum class Ctl : std::uint8_t { kNone, kCreate, kPresign, kSign, kComplete, kDedupe, kAbort, kProbe };
 
   struct Part {
     Data data = Data::kNone;
@@ -197,6 +200,8 @@ class Engine {
     bool presigned = false;     // single: URL known
     int dedupe = -1;            // -1 unknown, 0 route does not dedupe, 1 it does
     bool dedupe_checked = false;
+    int probe = -1;             // -1 not asked, 0 no candidate, 1 a stored object may be this file
+    bool hash_only = false;     // candidate: hash the whole file without sending, then ask
     FileId waiting_for = 0;     // same content in flight: wait for that file
     bool twin = false;          // had such a twin: send nothing more until the dedupe answer
     std::uint32_t next_read = 0;

@@ -153,7 +153,7 @@ export interface UploadQueue {
   getSnapshot(): QueueSnapshot;
   on<K extends keyof QueueEvents>(type: K, fn: (ev: QueueEvents[K]) => void): () => void;
   /** Counters for tests and diagnostics: requests in flight, parts held in memory. */
-  counters(): { putsInFlight: number; controlInFlight: number; partsHeld: number; activeFiles: number; bytesHeld: number };
+  counters(): { putsInFlight: number; controlInFlight: number; partsHeld: number; activeFiles: number; bytesHeld: number; engineMs: number };
   dispose(): void;
 }
 
@@ -256,12 +256,23 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
     }
   }
 
+  // Time spent inside the engine (WASM calls), to show what running it on the page's thread costs.
+  let engineMs = 0;
+  const clock = typeof performance !== 'undefined' ? () => performance.now() : Date.now;
+
   /** Runs an engine event, then executes whatever it decided. */
   function step(fn: (e: RawEngine, t: number) => void) {
     if (!engine || disposed) return;
+    const t0 = clock();
     fn(engine, now());
-    for (let actions = engine.takeActions(); actions.length; actions = engine?.takeActions() ?? []) {
+    let actions = engine.takeActions();
+    engineMs += clock() - t0;
+    while (actions.length) {
       for (const a of actions) execute(a);
+      if (!engine) return;
+      const t1 = clock();
+      actions = engine.takeActions();
+      engineMs += clock() - t1;
     }
   }
 
@@ -700,7 +711,7 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
       const c = engine?.counters() ?? { putsInFlight: 0, controlInFlight: 0, partsHeld: 0, activeFiles: 0 };
       let bytesHeld = 0;
       for (const e of entries.values()) for (const b of e.bytes.values()) bytesHeld += b.byteLength;
-      return { ...c, bytesHeld };
+      return { ...c, bytesHeld, engineMs };
     },
     dispose() {
       if (disposed) return;

@@ -134,6 +134,39 @@ function suite(label, makeEnv, readStored) {
       assert.deepEqual(errors, []);
     });
 
+    test('the browser goes offline mid-upload: the queue waits, then finishes when back online', async (t) => {
+      const context = await browser.newContext();
+      t.after(() => context.close());
+      const page = await context.newPage();
+      await page.goto(demo.url);
+      const bytes = randomBytes(40 * 1024 * 1024);
+      const seen = page.evaluate(
+        () =>
+          new Promise((resolve) => {
+            let wentOffline = false;
+            window.vs3queue.subscribe(() => {
+              const s = window.vs3queue.getSnapshot();
+              if (!s.online) wentOffline = true;
+              if (wentOffline && s.online) resolve(true);
+            });
+          }),
+      );
+      await page.setInputFiles('#picker', { name: 'offline.bin', mimeType: 'application/octet-stream', buffer: bytes });
+      await page.waitForFunction(() => (window.vs3queue.getSnapshot().files[0]?.bytesUploaded ?? 0) > 0, null, { polling: 10 });
+      await context.setOffline(true);
+      await new Promise((r) => setTimeout(r, 2000));
+      const during = await page.evaluate(() => window.vs3queue.getSnapshot());
+      assert.equal(during.online, false);
+      assert.equal(during.files[0].state !== 'failed', true, 'offline is not a failure');
+      await context.setOffline(false);
+      assert.equal(await seen, true);
+      const li = page.locator('#uploads li[data-name="offline.bin"]');
+      await li.and(page.locator('.done, .error')).waitFor({ timeout: 120_000 });
+      const r = await li.evaluate((e) => ({ ...e.dataset, cls: e.className, text: e.textContent }));
+      assert.match(r.cls, /done/, `upload failed: ${r.text}`);
+      assert.equal(sha256hex(await readStored(ctx, r.key)), sha256hex(bytes));
+    });
+
     test('a file the route refuses shows the server error code', async (t) => {
       const { page } = await openPage(demo.url, t);
       await page.selectOption('#route', 'images');

@@ -197,7 +197,7 @@ void Engine::created(RequestId r, bool dedupe_route, double now) {
     end_control(*f);
     f->created = true;
     f->dedupe = dedupe_route ? 1 : 0;
-    f->ctl_attempts = 0;
+    f->ctl_retry.attempts = 0;
   }
   pump(now);
 }
@@ -210,7 +210,7 @@ void Engine::presigned(RequestId r, double expires_at, bool dedupe_route, double
     f->dedupe = dedupe_route ? 1 : 0;
     f->dedupe_checked = true;  // a presign on a dedupe route is the lookup
     f->parts[0].expires_at = expires_at;
-    f->ctl_attempts = 0;
+    f->ctl_retry.attempts = 0;
   }
   pump(now);
 }
@@ -222,7 +222,7 @@ void Engine::signed_parts(RequestId r, double expires_at, double now) {
       f->parts[i].expires_at = expires_at;
     }
     end_control(*f);
-    f->ctl_attempts = 0;
+    f->ctl_retry.attempts = 0;
   }
   pump(now);
 }
@@ -241,7 +241,7 @@ void Engine::dedupe_answer(RequestId r, bool found, double now) {
   if (f && (f->ctl == Ctl::kDedupe || f->ctl == Ctl::kPresign)) {
     const bool presign = f->ctl == Ctl::kPresign;
     end_control(*f);
-    f->ctl_attempts = 0;
+    f->ctl_retry.attempts = 0;
     if (found) {
       // The server answered with the stored object (and aborted this file's multipart upload).
       f->created = false;
@@ -260,7 +260,7 @@ void Engine::probe_answer(RequestId r, bool candidate, double now) {
   File* f = file_of(r, false);
   if (f && f->ctl == Ctl::kProbe) {
     end_control(*f);
-    f->ctl_attempts = 0;
+    f->ctl_retry.attempts = 0;
     f->probe = candidate ? 1 : 0;
     // Likely a duplicate: hash the rest without holding bytes or sending, then ask with the SHA-256.
     if (candidate && f->sha256.empty()) {
@@ -295,22 +295,29 @@ bool is_handler_refusal(int status, const std::string& code) {
 }
 }  // namespace
 
-bool Engine::give_up(std::uint32_t attempts, double streak_start, int status, const std::string& code,
-                     double retry_after, double now, double* delay, std::string* reason) {
+bool Engine::record_failure(RetryState& st, File& f, int status, const std::string& code, double retry_after,
+                            double now, std::string* reason) {
+  if (!online_ && status == 0) {
+    st.retry_at = now;  // parked until online again; not an attempt
+    return false;
+  }
+  if (st.attempts == 0) st.streak_start = now;
+  ++st.attempts;
+  ++f.retries;
   if (is_handler_refusal(status, code)) {
     *reason = "request_failed";
     return true;
   }
-  const RetryDecision d = policy_.decide(attempts, status, code, retry_after);
+  const RetryDecision d = policy_.decide(st.attempts, status, code, retry_after);
   if (!d.retry) {
     *reason = d.reason == "attempts_exhausted" ? "retry_exhausted" : "request_failed";
     return true;
   }
-  if (now - streak_start + d.delay_ms > cfg_.retry_time_budget_ms) {
+  if (now - st.streak_start + d.delay_ms > cfg_.retry_time_budget_ms) {
     *reason = "retry_exhausted";
     return true;
   }
-  *delay = d.delay_ms;
+  st.retry_at = now + d.delay_ms;
   return false;
 }
 
@@ -324,16 +331,8 @@ bool Engine::control_failed(File& f, int status, const std::string& code, double
     finish(f, f.fail_code == "cancelled" ? FileState::kCancelled : FileState::kFailed, now);
     return true;
   }
-  if (!online_ && status == 0) {
-    f.ctl_retry_at = now;  // parked until online again; not an attempt
-    return false;
-  }
-  if (f.ctl_attempts == 0) f.ctl_streak_start = now;
-  ++f.ctl_attempts;
-  ++f.retries;
-  double delay = 0;
   std::string reason;
-  if (give_up(f.ctl_attempts, f.ctl_streak_start, status, code, retry_after, now, &delay, &reason)) {
+  if (record_failure(f.ctl_retry, f, status, code, retry_after, now, &reason)) {
     if (kind == Ctl::kAbort) {
       // Could not abort: report the file anyway (a bucket lifecycle rule cleans up, see README).
       f.aborting = false;
@@ -347,7 +346,6 @@ bool Engine::control_failed(File& f, int status, const std::string& code, double
     }
     return true;
   }
-  f.ctl_retry_at = now + delay;
   changed(f);
   return false;
 }
@@ -367,20 +365,8 @@ void Engine::part_failed(File& f, std::uint32_t i, int status, const std::string
     if (++p.resigns > cfg_.max_resigns) fail_file(f, "url_expired", now);
     return;
   }
-  if (!online_ && status == 0) {
-    p.retry_at = now;  // parked until online again; not an attempt
-    return;
-  }
-  if (p.attempts == 0) p.streak_start = now;
-  ++p.attempts;
-  ++f.retries;
-  double delay = 0;
   std::string reason;
-  if (give_up(p.attempts, p.streak_start, status, code, retry_after, now, &delay, &reason)) {
-    fail_file(f, reason, now);
-    return;
-  }
-  p.retry_at = now + delay;
+  if (record_failure(p.retry, f, status, code, retry_after, now, &reason)) fail_file(f, reason, now);
 }
 
 void Engine::failed(RequestId r, int status, const std::string& code, double retry_after, bool expired, double now) {
@@ -423,7 +409,7 @@ void Engine::sent(RequestId r, double now) {
     p.put = 0;
     p.sent_bytes = 0;
     p.stored = true;
-    p.attempts = 0;
+    p.retry.attempts = 0;
     release(*f, q.part);
     changed(*f);
   }
@@ -501,7 +487,7 @@ void Engine::resume(FileId id, double now) {
     if ((id != 0 && fid != id) || terminal(f) || !f.paused) continue;
     f.paused = false;
     f.state = FileState::kQueued;  // pump() moves it to uploading when it becomes active
-    for (Part& p : f.parts) p.retry_at = std::min(p.retry_at, now);
+    for (Part& p : f.parts) p.retry.retry_at = std::min(p.retry.retry_at, now);
     changed(f);
   }
   pump(now);
@@ -519,8 +505,8 @@ void Engine::fail_file(File& f, const std::string& code, double now) {
     out_.push_back(a);
     end_control(f);
   }
-  f.ctl_attempts = 0;
-  f.ctl_retry_at = now;
+  f.ctl_retry = RetryState{};
+  f.ctl_retry.retry_at = now;
   if (f.plan.multipart && (f.created || f.ctl == Ctl::kCreate)) {
     f.aborting = true;
     changed(f);
@@ -542,8 +528,8 @@ void Engine::set_online(bool online, double now) {
   online_ = online;
   if (online) {
     for (auto& [id, f] : files_) {
-      for (Part& p : f.parts) p.retry_at = std::min(p.retry_at, now);
-      f.ctl_retry_at = std::min(f.ctl_retry_at, now);
+      for (Part& p : f.parts) p.retry.retry_at = std::min(p.retry.retry_at, now);
+      f.ctl_retry.retry_at = std::min(f.ctl_retry.retry_at, now);
     }
   }
   pump(now);
@@ -576,7 +562,7 @@ void Engine::wake_twins(const File& done) {
 // ---------------------------------------------------------------- scheduling
 
 bool Engine::part_ready_to_send(const Part& p, double now) const {
-  return p.data == Data::kHeld && p.hashed && !p.stored && p.put == 0 && now + kSlackMs >= p.retry_at &&
+  return p.data == Data::kHeld && p.hashed && !p.stored && p.put == 0 && now + kSlackMs >= p.retry.retry_at &&
          p.expires_at >= 0 && p.expires_at - cfg_.url_refresh_margin_ms > now;
 }
 
@@ -590,7 +576,7 @@ void Engine::pump(double now) {
       finish(f, f.fail_code == "cancelled" ? FileState::kCancelled : FileState::kFailed, now);
       continue;
     }
-    if (online_ && controls_ < cfg_.max_control_in_flight && now + kSlackMs >= f.ctl_retry_at) {
+    if (online_ && controls_ < cfg_.max_control_in_flight && now + kSlackMs >= f.ctl_retry.retry_at) {
       start_control(f, Ctl::kAbort, ActionType::kAbort, now);
     }
   }
@@ -622,7 +608,7 @@ void Engine::pump(double now) {
     for (File* fp : act) {
       File& f = *fp;
       if (controls_ >= cfg_.max_control_in_flight) break;
-      if (f.ctl != Ctl::kNone || now + kSlackMs < f.ctl_retry_at) continue;
+      if (f.ctl != Ctl::kNone || now + kSlackMs < f.ctl_retry.retry_at) continue;
       if (f.waiting_for) {
         const File* g = file(f.waiting_for);
         if (!g || terminal(*g)) f.waiting_for = 0;
@@ -770,10 +756,10 @@ void Engine::schedule_wake(double now) {
     if (terminal(f)) continue;
     for (const Part& p : f.parts) {
       if (p.put) consider(std::max(now + 2 * kSlackMs, p.last_progress + cfg_.stall_timeout_ms));
-      else if (!p.stored && p.retry_at > now) consider(p.retry_at);
+      else if (!p.stored && p.retry.retry_at > now) consider(p.retry.retry_at);
     }
     if (f.ctl != Ctl::kNone) consider(std::max(now + 2 * kSlackMs, f.ctl_started + cfg_.stall_timeout_ms));
-    else if (f.ctl_retry_at > now) consider(f.ctl_retry_at);
+    else if (f.ctl_retry.retry_at > now) consider(f.ctl_retry.retry_at);
   }
   if (next == std::numeric_limits<double>::infinity()) return;
   if (wake_at_ < 0 || wake_at_ <= now || next < wake_at_) {
@@ -834,7 +820,7 @@ std::string Engine::debug(FileId id) const {
   const File* f = file(id);
   if (!f) return "no such file";
   std::string s = "file " + std::to_string(id) + " " + to_string(f->state) + (f->paused ? " paused" : "") +
-                  " ctl=" + std::to_string(int(f->ctl)) + " retry_at=" + std::to_string(f->ctl_retry_at) +
+                  " ctl=" + std::to_string(int(f->ctl)) + " retry_at=" + std::to_string(f->ctl_retry.retry_at) +
                   " created=" + std::to_string(f->created) + " presigned=" + std::to_string(f->presigned) +
                   " dedupe=" + std::to_string(f->dedupe) + "/" + std::to_string(f->dedupe_checked) +
                   " wait=" + std::to_string(f->waiting_for) + " twin=" + std::to_string(f->twin) +
@@ -842,7 +828,7 @@ std::string Engine::debug(FileId id) const {
                   " next_read=" + std::to_string(f->next_read) + " reading=" + std::to_string(f->reading) + " parts:";
   for (const Part& p : f->parts) {
     s += " [d" + std::to_string(int(p.data)) + (p.hashed ? "h" : "") + (p.stored ? "S" : "") + (p.signing ? "s" : "") +
-         (p.put ? "P" : "") + " exp=" + std::to_string(long(p.expires_at)) + " at=" + std::to_string(long(p.retry_at)) + "]";
+         (p.put ? "P" : "") + " exp=" + std::to_string(long(p.expires_at)) + " at=" + std::to_string(long(p.retry.retry_at)) + "]";
   }
   return s;
 }

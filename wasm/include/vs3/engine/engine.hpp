@@ -170,6 +170,13 @@ class Engine {
   enum class Data : std::uint8_t { kNone, kReading, kHeld };
   enum class Ctl : std::uint8_t { kNone, kCreate, kPresign, kSign, kComplete, kDedupe, kAbort, kProbe };
 
+  // One request's failures in a row: attempts, when the streak began, when to try again.
+  struct RetryState {
+    std::uint32_t attempts = 0;
+    double streak_start = 0;
+    double retry_at = 0;
+  };
+
   struct Part {
     Data data = Data::kNone;
     bool hashed = false;
@@ -180,9 +187,7 @@ class Engine {
     bool stored = false;
     std::uint64_t sent_bytes = 0;
     double last_progress = 0;
-    std::uint32_t attempts = 0;
-    double streak_start = 0;
-    double retry_at = 0;
+    RetryState retry;
     std::uint32_t resigns = 0;
   };
 
@@ -213,9 +218,7 @@ class Engine {
     RequestId ctl_req = 0;
     double ctl_started = 0;
     std::uint32_t ctl_first = 0, ctl_count = 0;
-    std::uint32_t ctl_attempts = 0;
-    double ctl_streak_start = 0;
-    double ctl_retry_at = 0;
+    RetryState ctl_retry;
     std::string fail_code;      // set when failing; reported after the abort
     bool aborting = false;
     bool deduplicated = false;
@@ -241,8 +244,10 @@ class Engine {
   bool control_failed(File& f, int status, const std::string& code, double retry_after, double now);
   void part_failed(File& f, std::uint32_t i, int status, const std::string& code, double retry_after,
                    bool expired, double now);
-  bool give_up(std::uint32_t attempts, double streak_start, int status, const std::string& code,
-               double retry_after, double now, double* delay, std::string* reason);
+  // Records a failed attempt. true: give up (reason set); false: retry at st.retry_at (offline
+  // failures of the network kind are parked, not counted).
+  bool record_failure(RetryState& st, File& f, int status, const std::string& code, double retry_after, double now,
+                      std::string* reason);
   void stop_transfers(File& f, bool release_data);
   void release(File& f, std::uint32_t i);
   void fail_file(File& f, const std::string& code, double now);

@@ -93,7 +93,7 @@ void World::answer(RequestId r, double t, std::function<void()> fn) {
 // Decides the fate of one control request. on_success(deliver) does the server's work and, when
 // deliver, tells the engine. Returns true when a fault was scheduled instead.
 bool World::network_fault(RequestId r, double t, bool may_stall, bool may_lose, std::function<void(bool)> on_success,
-                          std::function<void()> after_loss) {
+                          std::function<void()> after_loss, double extra_ms) {
   if (storage_down(t)) {
     // Storage refuses connections; the app server answers with 502 storage_error.
     answer(r, t + latency(1, 5), [this, r] { engine_.failed(r, 502, "storage_error", -1, false, now_); });
@@ -112,13 +112,13 @@ bool World::network_fault(RequestId r, double t, bool may_stall, bool may_lose, 
   if (may_stall && roll(f_.stall)) return true;  // never answers
   if (may_lose && roll(f_.lost)) {
     // The request did its work, then the answer was lost on the way back.
-    answer(r, t + latency(2, 30), [on_success, after_loss] {
+    answer(r, t + extra_ms + latency(2, 30), [on_success, after_loss] {
       on_success(false);
       after_loss();
     });
     return true;
   }
-  answer(r, t + latency(2, 30), [on_success] { on_success(true); });
+  answer(r, t + extra_ms + latency(2, 30), [on_success] { on_success(true); });
   return false;
 }
 
@@ -367,7 +367,7 @@ void World::execute(const Action& a) {
         if (deliver) engine_.completed(r, now_);
       };
       if (st.parts_stored != st.part_count) return fail("complete before every part was stored");
-      network_fault(r, t, true, true, ok, [this, r] { engine_.failed(r, 0, "", -1, false, now_); });
+      network_fault(r, t, true, true, ok, [this, r] { engine_.failed(r, 0, "", -1, false, now_); }, f_.complete_ms);
       return;
     }
     case ActionType::kDedupe: {

@@ -31,6 +31,7 @@ struct Faults {
   double lost = 0;         // the request succeeds but its answer is lost (status 0)
   double refuse_create = 0;  // a non-retryable 4xx from the handler at create
   double url_ttl_ms = 600000;
+  double complete_ms = 0;  // extra time storage takes to complete (assembling a large object)
   bool user_events = false;  // pauses, resumes, cancels
   bool offline_spells = false;
   double outage_from = -1, outage_to = -1;  // storage answers nothing (connection refused) in between
@@ -97,7 +98,7 @@ class World {
   void answer(RequestId r, double t, std::function<void()> fn);
   bool storage_down(double t) const { return f_.outage_from >= 0 && t >= f_.outage_from && t < f_.outage_to; }
   bool network_fault(RequestId r, double t, bool may_stall, bool may_lose, std::function<void(bool)> on_success,
-                     std::function<void()> after_loss);
+                     std::function<void()> after_loss, double extra_ms = 0);
   std::size_t index_of(FileId id) const;
 
   Engine engine_;

@@ -34,6 +34,7 @@ std::string random_run(std::uint64_t seed, std::uint32_t* done = nullptr, std::u
   cfg.hash_ahead = r.next() % 5;
   cfg.sign_batch = 1 + r.next() % 10;
   cfg.stall_timeout_ms = 2000 + double(r.next() % 8000);
+  cfg.complete_timeout_ms = cfg.stall_timeout_ms * (1 + r.next() % 4);
   Faults f;
   const double level = r.uniform01();
   f.reset = 0.05 * level;
@@ -41,6 +42,8 @@ std::string random_run(std::uint64_t seed, std::uint32_t* done = nullptr, std::u
   f.stall = 0.02 * level;
   f.lost = 0.03 * level;
   f.refuse_create = r.uniform01() < 0.05 ? 0.1 : 0;
+  // Sometimes storage is slow to complete: past the stall timeout, sometimes past the complete's too.
+  if (r.uniform01() < 0.1) f.complete_ms = double(r.next() % 20000);
   f.url_ttl_ms = r.uniform01() < 0.2 ? 20000 + double(r.next() % 5000) : 600000;
   f.user_events = r.uniform01() < 0.5;
   f.offline_spells = r.uniform01() < 0.3;
@@ -178,6 +181,20 @@ TEST(EngineScenario, AStallIsCancelledAndRetried) {
   ASSERT_TRUE(w.run()) << w.failure();
   EXPECT_TRUE(w.files()[0].done) << w.files()[0].code;
   EXPECT_GT(w.engine().stats(w.files()[0].id).retries, 0u);
+}
+
+TEST(EngineScenario, ASlowCompleteIsWaitedForNotRetried) {
+  // Storage takes 3 minutes to assemble the object: far past the stall timeout, within the complete's.
+  Faults f;
+  f.complete_ms = 180000;
+  EngineConfig cfg;
+  cfg.stall_timeout_ms = 5000;
+  World w(15, cfg, f);
+  w.add(file_of(64 * MiB, 16));
+  ASSERT_TRUE(w.run()) << w.failure();
+  EXPECT_TRUE(w.files()[0].done) << w.files()[0].code;
+  EXPECT_EQ(w.engine().stats(w.files()[0].id).retries, 0u);
+  EXPECT_GT(w.now(), 180000);
 }
 
 TEST(EngineScenario, CancelAbortsTheMultipartUpload) {

@@ -148,7 +148,7 @@ class PartHasherJs {
 
 struct EngineConfigJs {
   double maxInFlight, maxControlInFlight, maxActiveFiles, hashAhead, signBatch, preferredPartSize;
-  double stallTimeoutMs, retryTimeBudgetMs, maxAttempts, baseDelayMs, maxDelayMs, urlRefreshMarginMs;
+  double stallTimeoutMs, completeTimeoutMs, retryTimeBudgetMs, maxAttempts, baseDelayMs, maxDelayMs, urlRefreshMarginMs;
   double seedHi, seedLo;
 };
 
@@ -282,6 +282,7 @@ class EngineJs {
     k.sign_batch = u32(c.signBatch, k.sign_batch);
     if (is_u64(c.preferredPartSize)) k.preferred_part_size = std::uint64_t(c.preferredPartSize);
     if (c.stallTimeoutMs > 0) k.stall_timeout_ms = c.stallTimeoutMs;
+    if (c.completeTimeoutMs > 0) k.complete_timeout_ms = c.completeTimeoutMs;
     if (c.retryTimeBudgetMs > 0) k.retry_time_budget_ms = c.retryTimeBudgetMs;
     k.retry.max_attempts = u32(c.maxAttempts, k.retry.max_attempts);
     if (c.baseDelayMs >= 0) k.retry.base_delay_ms = c.baseDelayMs;
@@ -335,6 +336,7 @@ EMSCRIPTEN_BINDINGS(vs3core) {
       .field("signBatch", &EngineConfigJs::signBatch)
       .field("preferredPartSize", &EngineConfigJs::preferredPartSize)
       .field("stallTimeoutMs", &EngineConfigJs::stallTimeoutMs)
+      .field("completeTimeoutMs", &EngineConfigJs::completeTimeoutMs)
       .field("retryTimeBudgetMs", &EngineConfigJs::retryTimeBudgetMs)
       .field("maxAttempts", &EngineConfigJs::maxAttempts)
       .field("baseDelayMs", &EngineConfigJs::baseDelayMs)

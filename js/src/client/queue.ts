@@ -48,6 +48,8 @@ export interface QueueOptions {
   signBatch?: number;
   /** Abort and retry a request that made no progress for this long. Default 30 s. */
   stallTimeoutMs?: number;
+  /** How long a complete may take before it is retried (storage may need minutes to assemble a large object). Default 10 min. */
+  completeTimeoutMs?: number;
   retry?: RetryOptions;
   /** Follow the browser's online/offline events. Default true where they exist. */
   watchOnline?: boolean;
@@ -234,6 +236,7 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
       signBatch: options.signBatch ?? DEFAULTS.signBatch,
       preferredPartSize: options.partSize ?? 0,
       stallTimeoutMs: options.stallTimeoutMs ?? DEFAULTS.stallTimeoutMs,
+      completeTimeoutMs: options.completeTimeoutMs ?? 600_000,
       retryTimeBudgetMs: r.timeBudgetMs ?? 120_000,
       maxAttempts: r.maxAttempts ?? 20,
       baseDelayMs: r.baseDelayMs ?? 500,

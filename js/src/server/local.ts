@@ -128,6 +128,23 @@ export function localStorage(opts: LocalOptions): StorageDriver {
     return u && u.key === key ? u : null;
   }
 
+  const completing = new Map<string, Promise<boolean>>();
+  async function assemble(input: CompleteMultipartInput): Promise<boolean> {
+    const u = await uploadOf(input.key, input.uploadId);
+    if (!u) return false;
+    try {
+      // put() hashes while it writes and refuses a SHA-256 other than the client's: nothing is kept then.
+      await store.put(input.key, concatParts(store, input.uploadId, input.parts), { size: input.size, contentType: u.contentType, sha256: input.sha256 });
+    } catch (e) {
+      if (e instanceof Vs3Error && e.code === 'checksum_mismatch') {
+        throw new Vs3Error('upload_mismatch', 'the assembled parts do not hash to the SHA-256 given', 409);
+      }
+      throw e;
+    }
+    await store.deleteMultipart(input.uploadId);
+    return true;
+  }
+
   return {
     kind: 'local',
     head: (key) => store.head(key),
@@ -152,20 +169,15 @@ export function localStorage(opts: LocalOptions): StorageDriver {
       return (await uploadOf(key, uploadId)) ? store.listParts(uploadId) : null;
     },
 
-    async completeMultipart(input: CompleteMultipartInput): Promise<boolean> {
-      const u = await uploadOf(input.key, input.uploadId);
-      if (!u) return false;
-      try {
-        // put() hashes while it writes and refuses a SHA-256 other than the client's: nothing is kept then.
-        await store.put(input.key, concatParts(store, input.uploadId, input.parts), { size: input.size, contentType: u.contentType, sha256: input.sha256 });
-      } catch (e) {
-        if (e instanceof Vs3Error && e.code === 'checksum_mismatch') {
-          throw new Vs3Error('upload_mismatch', 'the assembled parts do not hash to the SHA-256 given', 409);
-        }
-        throw e;
+    completeMultipart(input: CompleteMultipartInput): Promise<boolean> {
+      // A client that timed out and retried while the first complete still assembles joins it,
+      // rather than starting a second copy of every byte (this process's stores only).
+      let p = completing.get(input.uploadId);
+      if (!p) {
+        p = assemble(input).finally(() => completing.delete(input.uploadId));
+        completing.set(input.uploadId, p);
       }
-      await store.deleteMultipart(input.uploadId);
-      return true;
+      return p;
     },
 
     async abortMultipart(key: string, uploadId: string) {

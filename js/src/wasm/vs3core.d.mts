@@ -56,6 +56,7 @@ export interface RawEngineConfig {
   signBatch: number;
   preferredPartSize: number;
   stallTimeoutMs: number;
+  completeTimeoutMs: number;
   retryTimeBudgetMs: number;
   maxAttempts: number;
   baseDelayMs: number;

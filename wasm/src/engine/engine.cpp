@@ -416,11 +416,16 @@ void Engine::sent(RequestId r, double now) {
   pump(now);
 }
 
+double Engine::ctl_timeout(const File& f) const {
+  return f.ctl == Ctl::kComplete ? std::max(cfg_.stall_timeout_ms, cfg_.complete_timeout_ms) : cfg_.stall_timeout_ms;
+}
+
 void Engine::timer(double now) {
   // The host's timer fired (perhaps a little early: timers round): forget it, so that schedule_wake()
   // below asks again for whatever is still ahead.
   wake_at_ = -1;
-  // Stalls: a PUT with no progress, or a control request with no answer, for stall_timeout_ms.
+  // Stalls: a PUT with no progress, or a control request with no answer, for stall_timeout_ms
+  // (complete_timeout_ms for a complete).
   std::vector<std::pair<FileId, std::uint32_t>> stalled_puts;
   std::vector<FileId> stalled_ctl;
   for (auto& [id, f] : files_) {
@@ -428,7 +433,7 @@ void Engine::timer(double now) {
       const Part& p = f.parts[i];
       if (p.put && now + kSlackMs - p.last_progress >= cfg_.stall_timeout_ms) stalled_puts.emplace_back(id, i);
     }
-    if (f.ctl != Ctl::kNone && now + kSlackMs - f.ctl_started >= cfg_.stall_timeout_ms) stalled_ctl.push_back(id);
+    if (f.ctl != Ctl::kNone && now + kSlackMs - f.ctl_started >= ctl_timeout(f)) stalled_ctl.push_back(id);
   }
   for (auto [id, i] : stalled_puts) {
     File& f = files_.at(id);
@@ -758,7 +763,7 @@ void Engine::schedule_wake(double now) {
       if (p.put) consider(std::max(now + 2 * kSlackMs, p.last_progress + cfg_.stall_timeout_ms));
       else if (!p.stored && p.retry.retry_at > now) consider(p.retry.retry_at);
     }
-    if (f.ctl != Ctl::kNone) consider(std::max(now + 2 * kSlackMs, f.ctl_started + cfg_.stall_timeout_ms));
+    if (f.ctl != Ctl::kNone) consider(std::max(now + 2 * kSlackMs, f.ctl_started + ctl_timeout(f)));
     else if (f.ctl_retry.retry_at > now) consider(f.ctl_retry.retry_at);
   }
   if (next == std::numeric_limits<double>::infinity()) return;

@@ -48,6 +48,10 @@ struct EngineConfig {
   std::uint64_t preferred_part_size = 0;  // 0: the planner's default (8 MiB, grown to fit 10,000 parts)
   // A request with no progress for this long is cancelled and retried.
   double stall_timeout_ms = 30000;
+  // A complete gets longer: storage may take minutes to assemble a large object (S3 documents
+  // "several minutes"; the local driver copies and hashes every byte). Retrying early only makes
+  // storage start over (measured: a 6 GiB local completion retried every 30 s never finished).
+  double complete_timeout_ms = 600000;
   // Give up on a request after max_attempts or after failing for this long, whichever comes first.
   // 120 s rides out a 30 s storage outage with room for backoff (full jitter, capped at max_delay).
   double retry_time_budget_ms = 120000;
@@ -241,6 +245,7 @@ class Engine {
   void start_control(File& f, Ctl kind, ActionType t, double now, std::uint32_t first = 0,
                      std::uint32_t count = 0);
   void end_control(File& f);
+  double ctl_timeout(const File& f) const;
   bool control_failed(File& f, int status, const std::string& code, double retry_after, double now);
   void part_failed(File& f, std::uint32_t i, int status, const std::string& code, double retry_after,
                    bool expired, double now);

@@ -23,7 +23,9 @@ export VS3_REQUIRE_RGW=1
 
 echo "== JS: WASM core, handler, client, RGW integration, workerd, Chromium e2e (node:test)"
 set +e
-node --test --test-reporter=spec tests/js/*.test.mjs e2e/*.test.mjs 2>&1 | tee build/node-test.log
+# A hard ceiling: a hung test (or a child process it left behind) ends the run with a failure
+# instead of holding CI. The whole suite takes about 10 minutes on a 2-core machine.
+timeout -k 30 1800 node --test --test-reporter=spec tests/js/*.test.mjs e2e/*.test.mjs 2>&1 | tee build/node-test.log
 js_rc=${PIPESTATUS[0]}
 set -e
 num() { grep -E "^ℹ $1 [0-9]+" build/node-test.log | tail -1 | awk '{print $3}'; }

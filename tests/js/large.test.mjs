@@ -28,7 +28,7 @@ test(`a ${(SIZE / 2 ** 30).toFixed(1)} GiB upload (over the 5 GiB single-PUT lim
   const srv = await serve(handler);
   t.after(() => srv.close());
   const expected = generatedSha256(SIZE);
-  const { stdout } = await promisify(execFile)(process.execPath, [path.join(here, 'fixtures/upload-child.mjs'), `${srv.url}/api/vs3`, String(SIZE)], { maxBuffer: 1 << 20 });
+  const { stdout } = await promisify(execFile)(process.execPath, [path.join(here, 'fixtures/upload-child.mjs'), `${srv.url}/api/vs3`, String(SIZE)], { maxBuffer: 1 << 20, timeout: 840_000 }); // killed, not left running, if it hangs
   const out = JSON.parse(stdout.trim().split('\n').at(-1));
   assert.ok(!out.error, JSON.stringify(out.error));
   console.log(`# ${(SIZE / 2 ** 30).toFixed(1)} GiB: ${(out.ms / 1000).toFixed(1)} s (${(SIZE / 1e6 / (out.ms / 1000)).toFixed(0)} MB/s incl. the local driver on the same 2 cores); client peak RSS ${out.maxRssMiB.toFixed(0)} MiB`);

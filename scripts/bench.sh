@@ -1,16 +1,61 @@
 #!/usr/bin/env bash
-# SHA-256 throughput: the vs3 C++ core (native and WASM) beside hash-wasm and WebCrypto (and node:crypto),
-# on the same 256 MiB buffer, in Node and in headless Chromium. Prints figures; asserts nothing except
-# that every implementation computed the same digest. VS3_BENCH_MIB / VS3_BENCH_ROUNDS to change.
+# Benchmarks. Prints figures; asserts only that every contender produced the right result (same
+# SHA-256 digest; every uploaded object stored whole).
+#   SHA-256 throughput: the vs3 C++ core (native and WASM) beside hash-wasm and WebCrypto (and
+#     node:crypto), on the same 256 MiB buffer, in Node and in headless Chromium.
+#     VS3_BENCH_MIB (256) / VS3_BENCH_ROUNDS (3).
+#   Browser upload: a VS3_BENCH_UPLOAD_MIB (1024) MiB file from headless Chromium to Ceph RGW on loopback:
+#     vs3 vs a raw presigned PUT vs @aws-sdk/lib-storage, alternating over VS3_BENCH_UPLOAD_ROUNDS (2);
+#     time and the page's renderer memory over idle. Uses VS3_S3_* if set (e.g. from scripts/rgw.sh),
+#     else starts its own throwaway RGW (build/rgw-bench/, ports VS3_RGW_PORT 17580 / VS3_RGW_MON_PORT 16880).
+#   Node upload: peak RSS and time of the Node client uploading VS3_BENCH_NODE_GIB ("1,6") GiB through
+#     the handler's local driver (temporary files, deleted afterwards).
+# VS3_BENCH_ONLY=sha256|upload|upload-browser|upload-node runs one group (default: all of them).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+only=${VS3_BENCH_ONLY:-all}
+case "$only" in
+  all | sha256 | upload | upload-browser | upload-node) ;;
+  *) echo "bench.sh: VS3_BENCH_ONLY must be sha256, upload, upload-browser or upload-node (got '$only')" >&2; exit 2 ;;
+esac
+want() { [ "$only" = all ] || [ "$only" = "$1" ] || { [ "$only" = upload ] && [[ "$1" == upload-* ]]; }; }
+
 bash scripts/setup.sh test >/dev/null
 bash scripts/build.sh >/dev/null
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
-echo
-build/native/vs3core_bench "${VS3_BENCH_MIB:-256}"
-echo
-node tests/bench/node.mjs
-echo
-node tests/bench/browser.mjs
+status=0
+
+if want sha256; then
+  echo
+  build/native/vs3core_bench "${VS3_BENCH_MIB:-256}"
+  echo
+  node tests/bench/node.mjs || status=1
+  echo
+  node tests/bench/browser.mjs || status=1
+fi
+
+if want upload-browser; then
+  echo
+  rgw_dir=""
+  if [ -z "${VS3_S3_ENDPOINT:-}" ]; then
+    rgw_dir=$root/build/rgw-bench
+    export VS3_RGW_PORT=${VS3_RGW_PORT:-17580} VS3_RGW_MON_PORT=${VS3_RGW_MON_PORT:-16880}
+    trap 'bash "$root/scripts/rgw.sh" stop "$rgw_dir" >/dev/null 2>&1 || true' EXIT
+    eval "$(bash scripts/rgw.sh start "$rgw_dir")"
+    # radosgw-admin gc between uploads: the memory-backed OSD holds a few GiB.
+    export VS3_BENCH_RGW_CONF=$rgw_dir/ceph.conf
+  fi
+  node tests/bench/upload.mjs || status=1
+  if [ -n "$rgw_dir" ]; then
+    bash scripts/rgw.sh stop "$rgw_dir" >/dev/null 2>&1 || true
+    trap - EXIT
+  fi
+fi
+
+if want upload-node; then
+  echo
+  df -h "${VS3_BENCH_TMPDIR:-${TMPDIR:-/tmp}}" | awk 'NR==2 { print "free disk for the Node upload benchmark: " $4 " on " $6 }'
+  node tests/bench/upload-node.mjs || status=1
+fi
+exit $status

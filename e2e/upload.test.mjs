@@ -2,7 +2,7 @@
 // to the local-disk driver and to Ceph RGW; the stored bytes' SHA-256 must equal the source's.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { open, readFile, mkdtemp, rm } from 'node:fs/promises';
+import { open, readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -104,13 +104,14 @@ function suite(label, makeEnv, readStored) {
       }
       await fh.close();
       const expected = hash.digest('hex');
-      // Press the row's Pause button as soon as the queue reports half of the file stored.
+      // Press the row's Pause button as soon as half of the file's parts are stored (progress also
+      // counts bytes on the wire, which a pause drops).
       const paused = page.evaluate(
         () =>
           new Promise((resolve) => {
             const off = window.vs3queue.subscribe(() => {
               const s = window.vs3queue.getSnapshot().files.find((f) => f.name === 'big-300MiB.bin');
-              if (s && s.progress >= 0.5) {
+              if (s && s.partCount > 1 && s.partsStored >= s.partCount / 2) {
                 off();
                 document.querySelector('#uploads li[data-name="big-300MiB.bin"] button.pause').click();
                 resolve(s.progress);
@@ -168,6 +169,45 @@ function suite(label, makeEnv, readStored) {
       const r = await li.evaluate((e) => ({ ...e.dataset, cls: e.className, text: e.textContent }));
       assert.match(r.cls, /done/, `upload failed: ${r.text}`);
       assert.equal(sha256hex(await readStored(ctx, r.key)), sha256hex(bytes));
+    });
+
+    test('a file changed on disk after it was picked fails with read_failed (no retries, nothing mixed)', async (t) => {
+      const { page } = await openPage(demo.url, t);
+      const dir = await mkdtemp(path.join(tmpdir(), 'vs3-e2e-changed-'));
+      t.after(() => rm(dir, { recursive: true, force: true }));
+      const file = path.join(dir, 'changing.bin');
+      await writeFile(file, randomBytes(48 * 1024 * 1024));
+      // Pause once the first part is stored, rewrite the file, resume: the parts still to send are
+      // read again (the PUT body is a slice of the File), and the browser refuses to read a file that
+      // changed since it was picked.
+      const paused = page.evaluate(
+        () =>
+          new Promise((resolve) => {
+            const off = window.vs3queue.subscribe(() => {
+              const s = window.vs3queue.getSnapshot().files.find((f) => f.name === 'changing.bin');
+              if (s && s.partsStored >= 1) {
+                off();
+                document.querySelector('#uploads li[data-name="changing.bin"] button.pause').click();
+                resolve(s.partsStored);
+              }
+            });
+          }),
+      );
+      await page.setInputFiles('#picker', file);
+      await paused;
+      const li = page.locator('#uploads li[data-name="changing.bin"]');
+      await page.waitForFunction(() => document.querySelector('#uploads li[data-name="changing.bin"]')?.dataset.state === 'paused', null, { timeout: 10_000 });
+      await new Promise((r) => setTimeout(r, 50)); // a different mtime
+      await writeFile(file, randomBytes(48 * 1024 * 1024));
+      const t0 = Date.now();
+      await li.locator('button.pause').click(); // Resume
+      await li.and(page.locator('.done, .error')).waitFor({ timeout: 60_000 });
+      const r = await li.evaluate((e) => ({ ...e.dataset, cls: e.className, text: e.textContent }));
+      assert.match(r.cls, /error/, `expected a failure: ${r.text}`);
+      assert.match(r.error, /^(read_failed|file_changed)$/);
+      assert.ok(Date.now() - t0 < 20_000, 'failed at once, not after the retry budget');
+      const snap = await page.evaluate(() => window.vs3queue.getSnapshot().files.find((f) => f.name === 'changing.bin'));
+      assert.equal(snap.state, 'failed');
     });
 
     test('a file the route refuses shows the server error code', async (t) => {

@@ -389,7 +389,7 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
     reader.read(e.id, e.source, a.offset!, a.size!, { verifyOnly: Boolean(a.reread), last }).then(
       (r) => {
         if (!entries.has(e.id)) return;
-        e.bytes.set(a.part, r.bytes);
+        if (r.bytes) e.bytes.set(a.part, r.bytes);
         if (!a.reread) e.crcs.set(a.part, r.crc32c);
         if (r.sha256) e.sha256 = r.sha256;
         step((en, t) => en.partRead(e.id, a.part, r.crc32c, r.sha256 ?? '', t));
@@ -403,7 +403,10 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
 
   function doSend(e: Entry, a: RawAction) {
     const req = a.req!;
-    const bytes = e.bytes.get(a.part);
+    // The bytes the reader kept, or (workerReader) a slice of the File: the browser reads it again,
+    // and fails the request rather than send other bytes if the file changed since it was picked.
+    const blob = typeof Blob !== 'undefined' && e.source instanceof Blob ? e.source : null;
+    const bytes = e.bytes.get(a.part) ?? blob?.slice(a.offset!, a.offset! + a.size!);
     const target = e.single ?? e.parts.get(a.part);
     if (!bytes || !target) {
       // Cannot happen unless host and engine disagree; fail the request so the engine re-plans.
@@ -420,9 +423,16 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
         onProgress: (b) => requests.has(req) && step((en, t) => en.progress(req, b, t)),
       })
       .then(
-        (res) => {
-          if (!requests.delete(req)) return; // cancelled by the engine: it no longer waits for this
+        async (res) => {
+          if (!requests.has(req)) return; // cancelled by the engine: it no longer waits for this
+          if (res.status === 0 && (await unreadable(bytes))) res = { status: -1, header: () => null, body: '' };
+          if (!requests.delete(req)) return;
           if (res.status >= 200 && res.status < 300) return step((en, t) => en.sent(req, t));
+          if (res.status === -1) {
+            e.lastError = new Vs3Error('read_failed', 'the file can no longer be read (changed or removed since it was picked?)', 0);
+            // A snake_case 4xx is final for the engine (request_failed -> this lastError).
+            return step((en, t) => en.failed(req, 400, 'read_failed', -1, false, t));
+          }
           const s3Code = /<Code>([^<]+)<\/Code>/.exec(res.body)?.[1] ?? /"code"\s*:\s*"([^"]+)"/.exec(res.body)?.[1] ?? '';
           // AWS: AccessDenied "Request has expired"; the local driver: url_expired.
           const expired = res.status === 403 && /expired/i.test(res.body);
@@ -440,6 +450,14 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
           step((en, t) => en.failed(req, 0, '', -1, false, t));
         },
       );
+  }
+
+  /**
+   * A File that can no longer be read (changed or deleted on disk since it was picked) fails its PUT
+   * like a network error does: tell them apart, so the file fails now rather than after every retry.
+   */
+  function unreadable(body: Blob | Uint8Array): Promise<boolean> {
+    return body instanceof Blob ? body.slice(0, 1).arrayBuffer().then(() => false, () => true) : Promise.resolve(false);
   }
 
   async function postJson<T>(path: string, body: unknown, signal: AbortSignal): Promise<Answer<T>> {

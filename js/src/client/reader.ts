@@ -1,7 +1,10 @@
 // Part readers: read a byte range of a file once, and from that one read feed the file's running
 // SHA-256 (whole-file identity, dedupe) and the part's CRC32C (signed into its URL), both computed by
-// the C++ core. coreReader runs in the current thread (Node, edge, tests); workerReader keeps the main
-// thread free by reading and hashing in module Web Workers and transferring the bytes back (no copy).
+// the C++ core. coreReader runs in the current thread (Node, edge, tests) and hands the bytes back for
+// sending; workerReader keeps the main thread free by streaming each part through the hasher in a
+// module Web Worker and keeps no bytes: the PUT sends a slice of the File itself (the browser reads it
+// from disk again, and fails the read if the file changed since it was picked), so the page holds no
+// part buffers at all.
 import { loadCore, type Vs3CoreModule } from '../core.js';
 import { Vs3Error, abortedError } from '../errors.js';
 import type { RawPartHasher } from '../wasm/vs3core.mjs';
@@ -21,7 +24,8 @@ export interface FileSource {
 }
 
 export interface PartRead {
-  bytes: Uint8Array;
+  /** The part's bytes, or undefined when the reader kept none (the PUT sends a slice of the Blob). */
+  bytes?: Uint8Array;
   crc32c: number;
   /** Set on the last part of a file: the SHA-256 of the whole file. */
   sha256?: string;
@@ -46,15 +50,25 @@ export interface PartReader {
 // Bytes enter the WASM heap in slices of this size (the scratch buffer stays small).
 const SLICE = 4 << 20;
 
-/** Hashes one part with a file's PartHasher. Shared by coreReader and the worker. */
-export function hashPart(h: RawPartHasher, bytes: Uint8Array, opts: ReadOptions): { crc32c: number; sha256?: string } {
+/** Feeds bytes of the current part to a file's PartHasher (any chunking). */
+export function feedPart(h: RawPartHasher, bytes: Uint8Array, verifyOnly: boolean): void {
   for (let off = 0; off < bytes.length; off += SLICE) {
     const n = Math.min(SLICE, bytes.length - off);
     h.buffer(n).set(bytes.subarray(off, off + n));
-    if (!h.update(n, opts.verifyOnly)) throw new Vs3Error('hash_failed', 'core rejected a chunk', 0);
+    if (!h.update(n, verifyOnly)) throw new Vs3Error('hash_failed', 'core rejected a chunk', 0);
   }
+}
+
+/** Ends the part: its CRC32C, and on the last part (first read) the file's SHA-256. */
+export function endPart(h: RawPartHasher, opts: ReadOptions): { crc32c: number; sha256?: string } {
   const crc32c = h.endPart();
   return opts.last && !opts.verifyOnly ? { crc32c, sha256: h.sha256Hex() } : { crc32c };
+}
+
+/** Hashes one whole part held in memory. */
+export function hashPart(h: RawPartHasher, bytes: Uint8Array, opts: ReadOptions): { crc32c: number; sha256?: string } {
+  feedPart(h, bytes, opts.verifyOnly);
+  return endPart(h, opts);
 }
 
 async function readBytes(source: FileSource, offset: number, size: number): Promise<Uint8Array> {
@@ -118,9 +132,15 @@ export interface WorkerReaderOptions {
    * different files hash in parallel. Default: hardwareConcurrency - 1, between 1 and 4.
    */
   poolSize?: number;
+  /**
+   * Transfer each part's bytes back to the page (the PUT sends them) instead of streaming it through
+   * the hasher and keeping nothing (the PUT sends a slice of the File). Default false: measured on a
+   * 1 GiB upload, kept bytes cost the renderer hundreds of MiB of garbage part buffers.
+   */
+  keepBytes?: boolean;
 }
 
-type Reply = { id: number; ok: true; bytes: ArrayBuffer; crc32c: number; sha256?: string } | { id: number; ok: false; code: string; message: string };
+type Reply = { id: number; ok: true; bytes?: ArrayBuffer; crc32c: number; sha256?: string } | { id: number; ok: false; code: string; message: string };
 
 export function workerReader(opts: WorkerReaderOptions = {}): PartReader {
   const hc = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 2 : 2;
@@ -141,7 +161,7 @@ export function workerReader(opts: WorkerReaderOptions = {}): PartReader {
       const job = jobs.get(m.id);
       if (!job) return;
       jobs.delete(m.id);
-      if (m.ok) job.resolve({ bytes: new Uint8Array(m.bytes), crc32c: m.crc32c, ...(m.sha256 ? { sha256: m.sha256 } : {}) });
+      if (m.ok) job.resolve({ ...(m.bytes ? { bytes: new Uint8Array(m.bytes) } : {}), crc32c: m.crc32c, ...(m.sha256 ? { sha256: m.sha256 } : {}) });
       else job.reject(new Vs3Error(m.code as Vs3Error['code'], m.message, 0));
     };
     w.onerror = (ev) => {
@@ -166,7 +186,7 @@ export function workerReader(opts: WorkerReaderOptions = {}): PartReader {
         const id = nextId++;
         jobs.set(id, { resolve, reject, w });
         // The Blob crosses by reference; the worker slices and reads it.
-        worker(w).postMessage({ type: 'read', id, file, source, offset, size: len, verifyOnly: o.verifyOnly, last: o.last, wasmUrl });
+        worker(w).postMessage({ type: 'read', id, file, source, offset, size: len, verifyOnly: o.verifyOnly, last: o.last, keep: Boolean(opts.keepBytes), wasmUrl });
       });
     },
     forget(file) {

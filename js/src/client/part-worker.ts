@@ -13,6 +13,47 @@ const hashers = new Map<number, RawPartHasher>();
 // Parts of one file must be hashed in order even if their reads finish out of order.
 const chains = new Map<number, Promise<unknown>>();
 
+// Read buffers, reused (reads of different files may overlap in this worker: one buffer each).
+const spare: ArrayBuffer[] = [];
+
+/** Streams `blob` to onChunk; returns the bytes seen (stops past `limit`). */
+async function streamInto(blob: Blob, limit: number, onChunk: (c: Uint8Array) => void): Promise<number> {
+  const stream = blob.stream();
+  let byob: ReadableStreamBYOBReader | null = null;
+  try {
+    byob = stream.getReader({ mode: 'byob' });
+  } catch {
+    /* not a byte stream */
+  }
+  let n = 0;
+  if (byob) {
+    let buf = spare.pop() ?? new ArrayBuffer(1 << 20);
+    try {
+      for (;;) {
+        const { done, value } = await byob.read(new Uint8Array(buf));
+        if (!value) break;
+        buf = value.buffer as ArrayBuffer; // the same memory, handed back (the old view is detached)
+        if (done) break;
+        n += value.byteLength;
+        if (n > limit) return (await byob.cancel().catch(() => {}), n);
+        onChunk(value);
+      }
+    } finally {
+      if (buf.byteLength > 0) spare.push(buf); // a detached buffer has length 0
+    }
+    return n;
+  }
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    n += value.byteLength;
+    if (n > limit) return (await reader.cancel().catch(() => {}), n);
+    onChunk(value);
+  }
+  return n;
+}
+
 scope.onmessage = (ev) => {
   const msg = ev.data;
   if (msg.type === 'forget') {
@@ -37,21 +78,11 @@ scope.onmessage = (ev) => {
         scope.postMessage({ id: msg.id, ok: true, bytes: buf, ...r }, [buf]);
         return;
       }
-      // Chunks of the browser's choosing (tens of KiB): short-lived garbage, no part-sized buffer.
-      const reader = slice.stream().getReader();
-      let n = 0;
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        n += value.byteLength;
-        if (n > msg.size) break;
-        feedPart(h, value, msg.verifyOnly);
-      }
-      if (n !== msg.size) {
-        await reader.cancel().catch(() => {});
-        // A short read leaves the part half fed: the file fails (read_failed), nothing is sent.
-        throw short(n);
-      }
+      // Read into one reused buffer where the stream allows it (a byte stream: BYOB), else chunks of
+      // the browser's choosing. No part-sized buffer either way.
+      const n = await streamInto(slice, msg.size, (chunk) => feedPart(h, chunk, msg.verifyOnly));
+      // A short (or long) read leaves the part half fed: the file fails (read_failed), nothing is sent.
+      if (n !== msg.size) throw short(n);
       scope.postMessage({ id: msg.id, ok: true, ...endPart(h, opts) });
     } catch (e) {
       const err = e as { code?: string; message?: string };

@@ -322,3 +322,33 @@ test('Node: a file on disk through createNodeUploader (fileSource, node:http tra
   assert.equal(await onDisk(dir, res.key), f.sha256);
   assert.ok(inFlightSeen > 0);
 });
+
+test('Node: parts are re-read from the file while sending; a file written to mid-upload fails with file_changed, at once', async (t) => {
+  const { createNodeUploader, fileSource } = await import('vs3/node');
+  const { writeFile, appendFile } = await import('node:fs/promises');
+  const { dir, srv } = await setup(t);
+  const file = path.join(dir, 'growing.log');
+  await writeFile(file, randomFile(40 * MiB).bytes);
+  const up = createNodeUploader({ endpoint: `${srv.url}/api/vs3`, partSize: 5 * MiB });
+  t.after(() => up.dispose());
+  const src = await fileSource(file);
+  t.after(() => src.close());
+  let touched = null;
+  const t0 = Date.now();
+  const err = await up
+    .upload(src, {
+      route: 'files',
+      onProgress: (p) => {
+        if (!touched && p.uploaded > 0) touched = appendFile(file, 'one more line\n');
+      },
+    })
+    .then(() => null, (e) => e);
+  await touched;
+  assert.ok(err, 'the upload must not succeed with a file that changed');
+  assert.equal(err.code, 'file_changed', err.message);
+  assert.ok(Date.now() - t0 < 15_000, 'failed without spending the retry budget');
+  // Nothing was assembled, and the multipart upload was aborted.
+  const { readdir } = await import('node:fs/promises');
+  assert.deepEqual(await readdir(path.join(dir, 'objects')).catch(() => []), []);
+  assert.deepEqual(await readdir(path.join(dir, 'uploads')).catch(() => []), []);
+});

@@ -6,7 +6,7 @@ import { loadCore, type Vs3CoreModule } from '../core.js';
 import { Vs3Error, abortedError, type Vs3ErrorCode } from '../errors.js';
 import type { RawAction, RawEngine, RawFileState, RawFileStats } from '../wasm/vs3core.mjs';
 import { coreReader, workerReader, type FileSource, type PartReader } from './reader.js';
-import { defaultTransport, type Transport } from './transport.js';
+import { defaultTransport, type RangeBody, type Transport } from './transport.js';
 
 export interface RetryOptions {
   /** Attempts per request, the first included. Default 20 (the time budget usually ends it first). */
@@ -405,8 +405,14 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
     const req = a.req!;
     // The bytes the reader kept, or (workerReader) a slice of the File: the browser reads it again,
     // and fails the request rather than send other bytes if the file changed since it was picked.
-    const blob = typeof Blob !== 'undefined' && e.source instanceof Blob ? e.source : null;
-    const bytes = e.bytes.get(a.part) ?? blob?.slice(a.offset!, a.offset! + a.size!);
+    // Or (coreReader with keepBytes: false) the range, read again from the source as it is sent.
+    const src = e.source;
+    const blob = typeof Blob !== 'undefined' && src instanceof Blob ? src : null;
+    const at = a.offset!;
+    const bytes: Blob | Uint8Array | RangeBody | undefined =
+      e.bytes.get(a.part) ??
+      blob?.slice(at, at + a.size!) ??
+      (src.readInto ? { size: a.size!, readInto: (o: number, target: Uint8Array) => src.readInto!(at + o, target) } : undefined);
     const target = e.single ?? e.parts.get(a.part);
     if (!bytes || !target) {
       // Cannot happen unless host and engine disagree; fail the request so the engine re-plans.
@@ -444,8 +450,13 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
           );
           step((en, t) => en.failed(req, res.status, s3Code, retryAfterMs(res.header('retry-after'), now()), expired, t));
         },
-        () => {
+        (err) => {
           if (!requests.delete(req)) return;
+          if (err instanceof Vs3Error && (err.code === 'read_failed' || err.code === 'file_changed')) {
+            // The source could not be read again while sending: final, like a failed read.
+            e.lastError = err;
+            return step((en, t) => en.failed(req, 400, 'read_failed', -1, false, t));
+          }
           e.lastError = new Vs3Error('network_error', 'storage could not be reached', 0);
           step((en, t) => en.failed(req, 0, '', -1, false, t));
         },
@@ -456,7 +467,7 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
    * A File that can no longer be read (changed or deleted on disk since it was picked) fails its PUT
    * like a network error does: tell them apart, so the file fails now rather than after every retry.
    */
-  function unreadable(body: Blob | Uint8Array): Promise<boolean> {
+  function unreadable(body: Blob | Uint8Array | RangeBody): Promise<boolean> {
     return body instanceof Blob ? body.slice(0, 1).arrayBuffer().then(() => false, () => true) : Promise.resolve(false);
   }
 

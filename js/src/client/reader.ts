@@ -79,7 +79,21 @@ async function readBytes(source: FileSource, offset: number, size: number): Prom
   return new Uint8Array(buf);
 }
 
-export function coreReader(core: Vs3CoreModule | Promise<Vs3CoreModule>): PartReader {
+export interface CoreReaderOptions {
+  /**
+   * Hand each part's bytes back for sending (default true). false, for sources with readInto (vs3/node
+   * fileSource): the part is hashed through a small reused buffer and the PUT reads it again from the
+   * source as it sends, so no part-sized buffer is held at all (sources without readInto still keep).
+   */
+  keepBytes?: boolean;
+}
+
+// Chunk for hashing without keeping: one reused buffer per concurrent read.
+const HASH_CHUNK = 1 << 20;
+
+export function coreReader(core: Vs3CoreModule | Promise<Vs3CoreModule>, opts: CoreReaderOptions = {}): PartReader {
+  const keep = opts.keepBytes ?? true;
+  const scratch: Uint8Array[] = [];
   const hashers = new Map<number, RawPartHasher>();
   // Recycled part buffers by size (parts of one upload are all one size, the last aside). Bounded:
   // the engine never holds more than maxInFlight + hashAhead parts.
@@ -92,6 +106,19 @@ export function coreReader(core: Vs3CoreModule | Promise<Vs3CoreModule>): PartRe
       let h = hashers.get(file);
       if (!h) hashers.set(file, (h = new c.PartHasher()));
       let bytes: Uint8Array;
+      if (!keep && source.readInto) {
+        const buf = scratch.pop() ?? new Uint8Array(HASH_CHUNK);
+        try {
+          for (let at = 0; at < size; at += HASH_CHUNK) {
+            const chunk = buf.subarray(0, Math.min(HASH_CHUNK, size - at));
+            await source.readInto(offset + at, chunk);
+            feedPart(h, chunk, opts.verifyOnly);
+          }
+        } finally {
+          scratch.push(buf);
+        }
+        return endPart(h, opts);
+      }
       if (source.readInto) {
         const free = pool.get(size);
         const reused = free?.pop();

@@ -2,11 +2,18 @@
 // fetch elsewhere. A network failure is status 0, never a throw, so the retry policy sees it.
 import { abortedError } from '../errors.js';
 
+/** A part read again from its source as it is sent (Node: the file on disk), holding no part buffer. */
+export interface RangeBody {
+  size: number;
+  /** Fills `target` with the bytes at `offset` within the part. */
+  readInto(offset: number, target: Uint8Array): Promise<void>;
+}
+
 export interface PutRequest {
   url: string;
   headers: Record<string, string>;
-  /** A part's bytes (already read and hashed) or a Blob. */
-  body: Blob | Uint8Array;
+  /** A part's bytes (already read and hashed), a Blob slice, or a range re-read while sending. */
+  body: Blob | Uint8Array | RangeBody;
   signal?: AbortSignal;
   onProgress?: (bytesSent: number) => void;
 }
@@ -22,11 +29,20 @@ export interface Transport {
   put(req: PutRequest): Promise<PutResponse>;
 }
 
-const sizeOf = (b: Blob | Uint8Array) => (b instanceof Uint8Array ? b.byteLength : b.size);
+const sizeOf = (b: Blob | Uint8Array | RangeBody) => (b instanceof Uint8Array ? b.byteLength : b.size);
+
+/** Bodies XHR and fetch can send as they are: a range is read whole first (bounded by the part size). */
+async function sendable(b: Blob | Uint8Array | RangeBody): Promise<Blob | Uint8Array> {
+  if (b instanceof Uint8Array || (typeof Blob !== 'undefined' && b instanceof Blob)) return b;
+  const bytes = new Uint8Array(b.size);
+  await (b as RangeBody).readInto(0, bytes);
+  return bytes;
+}
 
 export function xhrTransport(): Transport {
   return {
-    put(req) {
+    async put(req) {
+      const body = await sendable(req.body);
       return new Promise((resolve, reject) => {
         if (req.signal?.aborted) return reject(abortedError());
         const xhr = new XMLHttpRequest();
@@ -49,7 +65,7 @@ export function xhrTransport(): Transport {
           done();
           reject(abortedError());
         };
-        xhr.send(req.body as XMLHttpRequestBodyInit);
+        xhr.send(body as XMLHttpRequestBodyInit);
       });
     },
   };
@@ -59,17 +75,18 @@ export function fetchTransport(fetchImpl: typeof fetch = (...a) => fetch(...a)):
   return {
     async put(req) {
       if (req.signal?.aborted) throw abortedError();
+      const body = await sendable(req.body);
       let res: Response;
       try {
         // redirect: 'error': a signed PUT is never followed to another host with its body.
-        res = await fetchImpl(req.url, { method: 'PUT', headers: req.headers, body: req.body as BodyInit, signal: req.signal, redirect: 'error' });
+        res = await fetchImpl(req.url, { method: 'PUT', headers: req.headers, body: body as BodyInit, signal: req.signal, redirect: 'error' });
       } catch (e) {
         if (req.signal?.aborted) throw abortedError();
         return { status: 0, header: () => null, body: String((e as Error)?.message ?? e) };
       }
-      const body = await res.text().catch(() => '');
+      const text = await res.text().catch(() => '');
       if (res.ok) req.onProgress?.(sizeOf(req.body));
-      return { status: res.status, header: (n) => res.headers.get(n), body };
+      return { status: res.status, header: (n) => res.headers.get(n), body: text };
     },
   };
 }

@@ -1,5 +1,6 @@
-// A file on disk as an upload source for Node: parts are read with positioned reads straight into
-// buffers the reader recycles, so a 100 GB file costs part size x parts held, nothing more.
+// A file on disk as an upload source for Node: positioned reads straight into the caller's buffer
+// (readInto), so nothing is allocated per part; the Node uploader hashes through a small buffer and
+// re-reads each part while sending it. A file whose size or mtime changes fails with file_changed.
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileSource } from '../client/reader.js';
@@ -14,8 +15,11 @@ export interface NodeFileSource extends FileSource {
 /** Opens `file` for upload. The size is taken now; a file that shrinks later fails with read_failed. */
 export async function fileSource(file: string, opts: { name?: string; type?: string } = {}): Promise<NodeFileSource> {
   const fh: FileHandle = await open(file, 'r');
-  const { size } = await fh.stat();
+  const { size, mtimeMs } = await fh.stat();
   const readInto = async (offset: number, target: Uint8Array) => {
+    // Parts are read twice (hashed, then sent): a file written to in between fails, never mixes.
+    const now = await fh.stat();
+    if (now.size !== size || now.mtimeMs !== mtimeMs) throw new Vs3Error('file_changed', `${file} changed while it was being uploaded`, 0);
     let done = 0;
     while (done < target.length) {
       const { bytesRead } = await fh.read(target, done, target.length - done, offset + done);

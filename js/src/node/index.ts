@@ -6,6 +6,7 @@ import { loadCore } from '../core.js';
 import { createUploadQueue, type QueueOptions, type UploadQueue } from '../client/queue.js';
 import { createUploader, type Uploader, type UploaderOptions } from '../client/uploader.js';
 import { nodeTransport } from './transport.js';
+import { coreReader } from '../client/reader.js';
 import type { Vs3CoreModule } from '../core.js';
 import { s3Storage, type S3Options } from '../server/s3.js';
 
@@ -64,10 +65,20 @@ export function s3OptionsFromEnv(env: NodeJS.ProcessEnv = process.env, bucket = 
  * fetch, and progress for stall detection). Upload files with `upload(await fileSource(path), { route })`.
  */
 export function createNodeUploader(options: UploaderOptions): Uploader {
-  return createUploader({ core: loadCoreNode(), transport: nodeTransport(), ...options });
+  return createUploader({ ...nodeDefaults(options), ...options });
 }
 
 /** createUploadQueue with the same Node defaults as createNodeUploader. */
 export function createNodeQueue(options: QueueOptions): UploadQueue {
-  return createUploadQueue({ core: loadCoreNode(), transport: nodeTransport(), ...options });
+  return createUploadQueue({ ...nodeDefaults(options), ...options });
+}
+
+/**
+ * Core from disk, node:http PUTs, and a reader that keeps no part bytes: sources with readInto (fileSource)
+ * are hashed through a small buffer and each PUT reads its range again from the file as it sends, so
+ * memory does not grow with part size or parts in flight.
+ */
+function nodeDefaults(options: QueueOptions) {
+  const core = options.core ?? loadCoreNode();
+  return { core, transport: nodeTransport(), reader: coreReader(core, { keepBytes: false }) };
 }

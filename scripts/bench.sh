@@ -33,6 +33,8 @@ if want sha256; then
   node tests/bench/node.mjs || status=1
   echo
   node tests/bench/browser.mjs || status=1
+  echo
+  node tests/bench/parthash.mjs || status=1
 fi
 
 if want upload-browser; then

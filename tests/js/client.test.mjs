@@ -352,3 +352,35 @@ test('Node: parts are re-read from the file while sending; a file written to mid
   assert.deepEqual(await readdir(path.join(dir, 'objects')).catch(() => []), []);
   assert.deepEqual(await readdir(path.join(dir, 'uploads')).catch(() => []), []);
 });
+
+test('nodeTransport: bytes and range bodies arrive whole; progress rises to the body size (not the answer size)', async (t) => {
+  const { nodeTransport } = await import('vs3/node');
+  const http = await import('node:http');
+  const got = [];
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      got.push(Buffer.concat(chunks));
+      res.end('stored');
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => server.close());
+  const url = `http://127.0.0.1:${server.address().port}/part`;
+  const f = randomFile(MiB + 5);
+  const bodies = {
+    bytes: f.bytes,
+    range: { size: f.bytes.length, readInto: async (o, target) => target.set(f.bytes.subarray(o, o + target.length)) },
+  };
+  const transport = nodeTransport();
+  for (const [kind, body] of Object.entries(bodies)) {
+    const seen = [];
+    const res = await transport.put({ url, headers: {}, body, onProgress: (n) => seen.push(n) });
+    assert.equal(res.status, 200, kind);
+    assert.equal(res.body, 'stored', kind);
+    assert.equal(sha256hex(got.at(-1)), f.sha256, kind);
+    assert.deepEqual(seen, [...seen].sort((a, b) => a - b), `${kind}: progress never goes back`);
+    assert.equal(seen.at(-1), f.bytes.length, `${kind}: last progress is the body size`);
+  }
+});

@@ -45,10 +45,10 @@ export function nodeTransport(opts: { agent?: http.Agent } = {}): Transport {
         r.on('response', (res) => {
           // A signed PUT is never followed to another host: a redirect is just a failed status.
           const chunks: Buffer[] = [];
-          let size = 0;
+          let received = 0;
           res.on('data', (c: Buffer) => {
-            if (size < 65536) chunks.push(c);
-            size += c.length;
+            if (received < 65536) chunks.push(c);
+            received += c.length;
           });
           res.on('error', () => done(() => resolve({ status: 0, header: () => null, body: '' })));
           res.on('end', () =>

@@ -46,6 +46,33 @@ async function dropAndWait(page, name, bytes) {
   return li.evaluate((e) => ({ ...e.dataset, cls: e.className }));
 }
 
+/**
+ * Picks `file` (a path on disk, as a user's file is) and presses its row's Pause as soon as `fraction` of
+ * its parts (at least one) are stored — not on progress, which also counts bytes on the wire that a
+ * pause drops. Returns the row once the page shows it paused.
+ */
+async function pickAndPauseAt(page, file, fraction) {
+  const name = path.basename(file);
+  const paused = page.evaluate(
+    ({ name, fraction }) =>
+      new Promise((resolve) => {
+        const off = window.vs3queue.subscribe(() => {
+          const s = window.vs3queue.getSnapshot().files.find((f) => f.name === name);
+          if (s && s.partCount > 1 && s.partsStored >= Math.max(1, s.partCount * fraction)) {
+            off();
+            document.querySelector(`#uploads li[data-name="${name}"] button.pause`).click();
+            resolve();
+          }
+        });
+      }),
+    { name, fraction },
+  );
+  await page.setInputFiles('#picker', file);
+  await paused;
+  await page.waitForFunction((name) => document.querySelector(`#uploads li[data-name="${name}"]`)?.dataset.state === 'paused', name, { timeout: 10_000 });
+  return page.locator(`#uploads li[data-name="${name}"]`);
+}
+
 function suite(label, makeEnv, readStored) {
   describe(`demo page -> ${label}`, () => {
     let demo, ctx;
@@ -104,25 +131,7 @@ function suite(label, makeEnv, readStored) {
       }
       await fh.close();
       const expected = hash.digest('hex');
-      // Press the row's Pause button as soon as half of the file's parts are stored (progress also
-      // counts bytes on the wire, which a pause drops).
-      const paused = page.evaluate(
-        () =>
-          new Promise((resolve) => {
-            const off = window.vs3queue.subscribe(() => {
-              const s = window.vs3queue.getSnapshot().files.find((f) => f.name === 'big-300MiB.bin');
-              if (s && s.partCount > 1 && s.partsStored >= s.partCount / 2) {
-                off();
-                document.querySelector('#uploads li[data-name="big-300MiB.bin"] button.pause').click();
-                resolve(s.progress);
-              }
-            });
-          }),
-      );
-      await page.setInputFiles('#picker', file);
-      const li = page.locator('#uploads li[data-name="big-300MiB.bin"]');
-      await paused;
-      await page.waitForFunction(() => document.querySelector('#uploads li[data-name="big-300MiB.bin"]')?.dataset.state === 'paused', null, { timeout: 10_000 });
+      const li = await pickAndPauseAt(page, file, 0.5);
       const at = await li.locator('progress').evaluate((e) => e.value);
       assert.ok(at >= 0.5 && at < 1, `paused at ${at}`);
       await new Promise((r) => setTimeout(r, 1000));
@@ -180,23 +189,7 @@ function suite(label, makeEnv, readStored) {
       // Pause once the first part is stored, rewrite the file, resume: the parts still to send are
       // read again (the PUT body is a slice of the File), and the browser refuses to read a file that
       // changed since it was picked.
-      const paused = page.evaluate(
-        () =>
-          new Promise((resolve) => {
-            const off = window.vs3queue.subscribe(() => {
-              const s = window.vs3queue.getSnapshot().files.find((f) => f.name === 'changing.bin');
-              if (s && s.partsStored >= 1) {
-                off();
-                document.querySelector('#uploads li[data-name="changing.bin"] button.pause').click();
-                resolve(s.partsStored);
-              }
-            });
-          }),
-      );
-      await page.setInputFiles('#picker', file);
-      await paused;
-      const li = page.locator('#uploads li[data-name="changing.bin"]');
-      await page.waitForFunction(() => document.querySelector('#uploads li[data-name="changing.bin"]')?.dataset.state === 'paused', null, { timeout: 10_000 });
+      const li = await pickAndPauseAt(page, file, 0);
       await new Promise((r) => setTimeout(r, 50)); // a different mtime
       await writeFile(file, randomBytes(48 * 1024 * 1024));
       const t0 = Date.now();

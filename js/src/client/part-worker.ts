@@ -2,8 +2,9 @@
 // SHA-256 and the part's CRC32C) chunk by chunk, holding no part buffer; with keep, reads the part
 // whole and transfers the bytes back to the page (zero-copy) for sending.
 import { loadCore } from '../core.js';
+import { Vs3Error } from '../errors.js';
 import type { RawPartHasher } from '../wasm/vs3core.mjs';
-import { endPart, feedPart, hashPart } from './reader.js';
+import { endPart, feedPart, hashPart, readBytes } from './reader.js';
 
 interface ReadMsg { type: 'read'; id: number; file: number; source: Blob; offset: number; size: number; verifyOnly: boolean; last: boolean; keep: boolean; wasmUrl?: string }
 interface ForgetMsg { type: 'forget'; file: number }
@@ -68,21 +69,18 @@ scope.onmessage = (ev) => {
       const core = await loadCore(msg.wasmUrl ? { locateFile: () => msg.wasmUrl! } : {}, msg.wasmUrl ?? 'default');
       let h = hashers.get(msg.file);
       if (!h) hashers.set(msg.file, (h = new core.PartHasher()));
-      const slice = msg.source.slice(msg.offset, msg.offset + msg.size);
       const opts = { verifyOnly: msg.verifyOnly, last: msg.last };
-      const short = (n: number) => Object.assign(new Error(`read ${n} bytes, expected ${msg.size} (did the file change?)`), { code: 'read_failed' });
       if (msg.keep) {
-        const buf = await slice.arrayBuffer();
-        if (buf.byteLength !== msg.size) throw short(buf.byteLength);
-        const r = hashPart(h, new Uint8Array(buf), opts);
-        scope.postMessage({ id: msg.id, ok: true, bytes: buf, ...r }, [buf]);
+        const bytes = await readBytes(msg.source, msg.offset, msg.size);
+        const r = hashPart(h, bytes, opts);
+        scope.postMessage({ id: msg.id, ok: true, bytes: bytes.buffer, ...r }, [bytes.buffer]);
         return;
       }
       // Read into one reused buffer where the stream allows it (a byte stream: BYOB), else chunks of
       // the browser's choosing. No part-sized buffer either way.
-      const n = await streamInto(slice, msg.size, (chunk) => feedPart(h, chunk, msg.verifyOnly));
+      const n = await streamInto(msg.source.slice(msg.offset, msg.offset + msg.size), msg.size, (chunk) => feedPart(h, chunk, msg.verifyOnly));
       // A short (or long) read leaves the part half fed: the file fails (read_failed), nothing is sent.
-      if (n !== msg.size) throw short(n);
+      if (n !== msg.size) throw new Vs3Error('read_failed', `read ${n} bytes at ${msg.offset}, expected ${msg.size} (did the file change?)`, 0);
       scope.postMessage({ id: msg.id, ok: true, ...endPart(h, opts) });
     } catch (e) {
       const err = e as { code?: string; message?: string };

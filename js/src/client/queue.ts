@@ -431,14 +431,11 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
       .then(
         async (res) => {
           if (!requests.has(req)) return; // cancelled by the engine: it no longer waits for this
-          if (res.status === 0 && (await unreadable(bytes))) res = { status: -1, header: () => null, body: '' };
+          if (res.status === 0 && (await unreadable(bytes))) {
+            return sourceFailed(new Vs3Error('read_failed', 'the file can no longer be read (changed or removed since it was picked?)', 0));
+          }
           if (!requests.delete(req)) return;
           if (res.status >= 200 && res.status < 300) return step((en, t) => en.sent(req, t));
-          if (res.status === -1) {
-            e.lastError = new Vs3Error('read_failed', 'the file can no longer be read (changed or removed since it was picked?)', 0);
-            // A snake_case 4xx is final for the engine (request_failed -> this lastError).
-            return step((en, t) => en.failed(req, 400, 'read_failed', -1, false, t));
-          }
           const s3Code = /<Code>([^<]+)<\/Code>/.exec(res.body)?.[1] ?? /"code"\s*:\s*"([^"]+)"/.exec(res.body)?.[1] ?? '';
           // AWS: AccessDenied "Request has expired"; the local driver: url_expired.
           const expired = res.status === 403 && /expired/i.test(res.body);
@@ -451,16 +448,21 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
           step((en, t) => en.failed(req, res.status, s3Code, retryAfterMs(res.header('retry-after'), now()), expired, t));
         },
         (err) => {
+          // A range body whose source could not be read again (nodeTransport rejects with the reader's error).
+          if (err instanceof Vs3Error && (err.code === 'read_failed' || err.code === 'file_changed')) return sourceFailed(err);
           if (!requests.delete(req)) return;
-          if (err instanceof Vs3Error && (err.code === 'read_failed' || err.code === 'file_changed')) {
-            // The source could not be read again while sending: final, like a failed read.
-            e.lastError = err;
-            return step((en, t) => en.failed(req, 400, 'read_failed', -1, false, t));
-          }
           e.lastError = new Vs3Error('network_error', 'storage could not be reached', 0);
           step((en, t) => en.failed(req, 0, '', -1, false, t));
         },
       );
+
+    /** The part's source could not be read again while sending: final, like a failed read. */
+    function sourceFailed(err: Vs3Error) {
+      if (!requests.delete(req)) return;
+      e.lastError = err;
+      // A snake_case 4xx is final for the engine (request_failed -> this lastError).
+      step((en, t) => en.failed(req, 400, 'read_failed', -1, false, t));
+    }
   }
 
   /**

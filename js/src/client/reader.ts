@@ -17,8 +17,8 @@ export interface FileSource {
   slice(start: number, end: number): { arrayBuffer(): Promise<ArrayBuffer> };
   /**
    * Optional: fill `target` with the bytes at `offset` (exactly target.length of them). Sources that
-   * have it (vs3/node fileSource) are read into recycled buffers: no garbage per part, so memory stays
-   * at part size x parts held instead of waiting for the garbage collector.
+   * have it (vs3/node fileSource) are read into reused buffers, never a new one per part; with
+   * coreReader's keepBytes: false they are hashed through a 1 MiB buffer and re-read while sent.
    */
   readInto?(offset: number, target: Uint8Array): Promise<void>;
 }
@@ -71,7 +71,8 @@ export function hashPart(h: RawPartHasher, bytes: Uint8Array, opts: ReadOptions)
   return endPart(h, opts);
 }
 
-async function readBytes(source: FileSource, offset: number, size: number): Promise<Uint8Array> {
+/** A part read whole with slice().arrayBuffer(); a short read is read_failed. */
+export async function readBytes(source: FileSource, offset: number, size: number): Promise<Uint8Array> {
   const buf = await source.slice(offset, offset + size).arrayBuffer();
   if (buf.byteLength !== size) {
     throw new Vs3Error('read_failed', `read ${buf.byteLength} bytes at ${offset}, expected ${size} (did the file change?)`, 0);
@@ -91,8 +92,8 @@ export interface CoreReaderOptions {
 // Chunk for hashing without keeping: one reused buffer per concurrent read.
 const HASH_CHUNK = 1 << 20;
 
-export function coreReader(core: Vs3CoreModule | Promise<Vs3CoreModule>, opts: CoreReaderOptions = {}): PartReader {
-  const keep = opts.keepBytes ?? true;
+export function coreReader(core: Vs3CoreModule | Promise<Vs3CoreModule>, options: CoreReaderOptions = {}): PartReader {
+  const keep = options.keepBytes ?? true;
   const scratch: Uint8Array[] = [];
   const hashers = new Map<number, RawPartHasher>();
   // Recycled part buffers by size (parts of one upload are all one size, the last aside). Bounded:

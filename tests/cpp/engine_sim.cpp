@@ -24,6 +24,7 @@ const char* name(ActionType t) {
     case ActionType::kDedupe: return "dedupe";
     case ActionType::kProbe: return "probe";
     case ActionType::kAbort: return "abort";
+    case ActionType::kList: return "list";
     case ActionType::kCancel: return "cancel";
     case ActionType::kRelease: return "release";
     case ActionType::kWake: return "wake";
@@ -61,7 +62,8 @@ std::string World::content_sha(std::uint64_t content) {
 
 std::uint32_t World::open_uploads() const {
   std::uint32_t n = 0;
-  for (auto& [id, u] : uploads_) n += u.open;
+  // A refused file (file_mismatch) leaves the upload it found for the right file.
+  for (auto& [id, u] : uploads_) n += u.open && !(u.resumed && files_[u.file].code == "file_mismatch");
   return n;
 }
 
@@ -134,7 +136,6 @@ void World::execute(const Action& a) {
       ++held_count_;
       max_held_seen = std::max(max_held_seen, held_count_);
       if (held_count_ > cfg_.max_in_flight + cfg_.hash_ahead) return fail("memory bound broken: parts held > in flight + ahead");
-      const SimFile& f = files_[fi];
       const std::uint32_t crc = crc_of(fi, a.part);
       const auto st = engine_.stats(a.file);
       const bool last = a.part + 1 == st.part_count;
@@ -142,6 +143,19 @@ void World::execute(const Action& a) {
         return fail("read asks for the wrong byte range");
       }
       at(t + latency(0.2, 4), [this, a, crc, last, fi] {
+        const SimFile& g = files_[fi];
+        if (g.resume && a.part == 0 && !a.reread) {
+          // The host compares part 0's SHA-256 with its record's: another file is refused here.
+          const std::uint64_t first = g.first_part_content ? g.first_part_content : g.content;
+          if (g.host_knows_first && first != g.resume_content && engine_.stats(a.file).resumed) {
+            held_.erase({fi, a.part});
+            --held_count_;
+            engine_.mismatch(a.file, a.part, now_);
+            drain();
+            return;
+          }
+          verified_.insert(fi);
+        }
         held_[{fi, a.part}] = 2;  // read: the host now holds the bytes
         engine_.part_read(a.file, a.part, crc, last ? content_sha(files_[fi].content) : "", now_);
         drain();
@@ -267,6 +281,7 @@ void World::execute(const Action& a) {
       ++put_calls;
       ++puts_sent_[fi];
       if (!held_.count({fi, a.part})) return fail("send of bytes the host does not hold");
+      if (f.resume && st.resumed && !verified_.count(fi)) return fail("resumed file sent a part before part 0 proved it");
       const std::uint64_t expect = (a.part + 1 == st.part_count) ? st.size - std::uint64_t(a.part) * st.part_size : st.part_size;
       if (a.size != expect) return fail("send with the wrong part size");
       double expiry;
@@ -286,6 +301,7 @@ void World::execute(const Action& a) {
           auto it = upload_of_.find(fi);
           if (it == upload_of_.end() || !uploads_[it->second].open) return;  // NoSuchUpload: nothing stored
           uploads_[it->second].parts[a.part] = {a.size, crc_of(fi, a.part)};
+          bytes_sent += a.size;
         } else {
           single_put_[fi] = true;
         }
@@ -394,6 +410,24 @@ void World::execute(const Action& a) {
       network_fault(r, t, true, false, ok, [] {});
       return;
     }
+    case ActionType::kList: {
+      ++list_calls;
+      if (!f.resume || !upload_of_.count(fi)) return fail("list for a file that was not resumed");
+      auto ok = [this, r, fi](bool) {
+        const Upload& u = uploads_[upload_of_[fi]];
+        const FileId id = files_[fi].id;
+        const auto s = engine_.stats(id);
+        if (u.open) {
+          for (auto& [i, pc] : u.parts) {
+            const std::uint64_t expect = (i + 1 == s.part_count) ? s.size - std::uint64_t(i) * s.part_size : s.part_size;
+            if (pc.first == expect && claims_.count({fi, i})) engine_.claim_part(id, i, pc.second);
+          }
+        }
+        engine_.listed(r, u.open, files_[fi].dedupe_route, now_);
+      };
+      network_fault(r, t, true, false, ok, [] {});
+      return;
+    }
     case ActionType::kAbort: {
       auto ok = [this, r, fi](bool deliver) {
         auto it = upload_of_.find(fi);
@@ -429,11 +463,31 @@ void World::drain() {
   if (c.parts_held != held_count_) fail("engine and host disagree on parts held");
 }
 
+// The upload a resumed file's earlier page load began: some parts stored (of resume_content's bytes),
+// most of them in the host's record (a crash may lose the last ones).
+void World::begin_resumed(std::size_t fi) {
+  SimFile& f = files_[fi];
+  const std::uint64_t part = 8 * 1024 * 1024;
+  const std::uint32_t n = std::uint32_t((f.size + part - 1) / part);
+  const std::uint64_t id = next_upload_++;
+  Upload u{fi, {}, !f.resume_gone, true};
+  for (std::uint32_t i = 0; i < n; ++i) {
+    if (!roll(f.resume_fraction)) continue;
+    u.parts[i] = {i + 1 == n ? f.size - std::uint64_t(i) * part : part, part_crc(f.resume_content, i)};
+    if (roll(0.9)) claims_.insert({fi, i});
+  }
+  resumed_parts_[id] = u.parts;
+  uploads_[id] = u;
+  upload_of_[fi] = id;
+}
+
 bool World::run(double max_time_ms) {
   for (std::size_t i = 0; i < files_.size(); ++i) {
+    if (files_[i].resume) begin_resumed(i);
     at(files_[i].add_at, [this, i] {
       SimFile& f = files_[i];
-      const auto r = engine_.add_file(f.size, 0, f.group, now_);
+      const auto r = f.resume ? engine_.add_resumed(f.size, 8 * 1024 * 1024, 0, f.group, now_)
+                              : engine_.add_file(f.size, 0, f.group, now_);
       if (!r.ok) return fail("add_file refused: " + r.error_message);
       f.id = r.file;
       drain();
@@ -517,6 +571,18 @@ bool World::run(double max_time_ms) {
   }
   for (const SimFile& f : files_) {
     if (!f.done && !f.failed) fail("a file was never reported");
+  }
+  for (std::size_t i = 0; i < files_.size(); ++i) {
+    const SimFile& f = files_[i];
+    if (!f.resume) continue;
+    const std::uint64_t first = f.first_part_content ? f.first_part_content : f.content;
+    if (f.done && first != f.resume_content && !f.resume_gone && f.host_knows_first) fail("a resumed upload of another file was completed");
+    if (f.failed && f.code == "file_mismatch") {
+      // Refused: the upload it found must be exactly as it was (the right file may come back for it).
+      for (auto& [id, u] : uploads_) {
+        if (u.file == i && u.resumed && (!u.open || u.parts != resumed_parts_[id])) fail("a refused file touched the upload");
+      }
+    }
   }
   if (open_uploads()) fail("a multipart upload was left open on storage");
   if (held_count_) fail("bytes still held at the end");

@@ -44,6 +44,14 @@ struct SimFile {
   std::uint64_t first_part_content = 0;  // non-zero: the first part is that content's (probe look-alike)
   double add_at = 0;
   bool dedupe_route = false;
+  // Resumed after a reload: an upload of `resume_content` began earlier and storage holds about
+  // resume_fraction of its parts (8 MiB each). resume_content == content: the same file picked again;
+  // otherwise another file (refused if part 0 differs; parts that differ elsewhere are sent again).
+  bool resume = false;
+  std::uint64_t resume_content = 0;
+  double resume_fraction = 0.5;
+  bool resume_gone = false;  // the upload was aborted meanwhile (a lifecycle rule): start over
+  bool host_knows_first = true;  // false: the record lacks part 0's SHA-256 (the engine's CRC claims decide)
   FileId id = 0;
   // what the host reported
   bool done = false, failed = false, deduplicated = false;
@@ -63,7 +71,8 @@ class World {
   double now() const { return now_; }
 
   // statistics for assertions
-  std::uint32_t sign_calls = 0, presign_calls = 0, create_calls = 0, put_calls = 0, put_bytes = 0;
+  std::uint32_t sign_calls = 0, presign_calls = 0, create_calls = 0, put_calls = 0, put_bytes = 0, list_calls = 0;
+  std::uint64_t bytes_sent = 0;  // bytes of PUTs that storage took
   std::uint32_t max_puts_seen = 0, max_held_seen = 0, max_ctl_seen = 0;
   std::uint32_t open_uploads() const;
 
@@ -79,6 +88,7 @@ class World {
     std::size_t file;
     std::map<std::uint32_t, std::pair<std::uint64_t, std::uint32_t>> parts;  // part -> size, crc
     bool open = true;
+    bool resumed = false;  // begun before the engine (SimFile::resume)
   };
   struct Object {
     std::uint64_t size;
@@ -123,6 +133,10 @@ class World {
   std::map<std::size_t, double> single_url_;  // single PUT URL expiry
   std::map<std::size_t, bool> single_put_;    // the single PUT landed
   std::map<std::size_t, std::uint32_t> crc_seen_;
+  std::set<std::pair<std::size_t, std::uint32_t>> claims_;  // resumed: parts the host's record knows
+  std::set<std::size_t> verified_;                          // resumed: part 0 read and accepted
+  std::map<std::uint64_t, std::map<std::uint32_t, std::pair<std::uint64_t, std::uint32_t>>> resumed_parts_;  // upload -> parts as they were
+  void begin_resumed(std::size_t fi);
   bool online_ = true;
   std::string failure_;
   std::uint64_t next_upload_ = 1;

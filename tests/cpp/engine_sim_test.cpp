@@ -75,6 +75,17 @@ std::string random_run(std::uint64_t seed, std::uint32_t* done = nullptr, std::u
       nf.first_part_content = prev.content;
       nf.dedupe_route = prev.dedupe_route;
     }
+    // Some were begun by an earlier page load: the same file picked again, mostly; sometimes another
+    // one with its name and size, or the file edited after part 0, or an upload gone meanwhile.
+    if (nf.size > 8 * MiB && r.uniform01() < 0.2) {
+      nf.resume = true;
+      nf.resume_fraction = r.uniform01();
+      nf.host_knows_first = r.uniform01() < 0.8;
+      nf.resume_gone = r.uniform01() < 0.1;
+      const double kind = r.uniform01();
+      nf.resume_content = kind < 0.7 ? nf.content : 900000 + seed;
+      if (kind >= 0.85) nf.first_part_content = nf.resume_content;  // edited after the first part
+    }
     w.add(nf);
     // A repeated file must be on the same route to deduplicate: copy the route flag.
     if (content != seed * 100 + std::uint64_t(i)) {
@@ -281,6 +292,81 @@ TEST(EngineScenario, ExpiredUrlsAreSignedAgain) {
   w.add(file_of(300 * MiB, 17));
   ASSERT_TRUE(w.run()) << w.failure();
   EXPECT_TRUE(w.files()[0].done) << w.files()[0].code;
+}
+
+SimFile resumed(std::uint64_t size, std::uint64_t content, std::uint64_t was, double fraction) {
+  SimFile f = file_of(size, content);
+  f.resume = true;
+  f.resume_content = was;
+  f.resume_fraction = fraction;
+  return f;
+}
+
+TEST(EngineScenario, AResumedUploadSendsOnlyWhatStorageLacks) {
+  World w(12, {}, {});
+  w.add(resumed(200 * MiB, 18, 18, 0.5));  // 25 parts, about half stored
+  ASSERT_TRUE(w.run()) << w.failure();
+  ASSERT_TRUE(w.files()[0].done) << w.files()[0].code;
+  const auto s = w.engine().stats(w.files()[0].id);
+  EXPECT_TRUE(s.resumed);
+  EXPECT_GT(s.parts_reused, 5u);
+  EXPECT_EQ(w.put_calls, s.part_count - s.parts_reused);
+  EXPECT_EQ(w.bytes_sent + s.bytes_reused, 200 * MiB);
+  EXPECT_EQ(w.create_calls, 0u);
+  EXPECT_EQ(w.list_calls, 1u);
+  EXPECT_EQ(s.sha256, World::content_sha(18));
+}
+
+TEST(EngineScenario, AnotherFileWithTheSameSizeIsRefusedAndTouchesNothing) {
+  World w(13, {}, {});
+  w.add(resumed(100 * MiB, 19, 20, 0.6));
+  ASSERT_TRUE(w.run()) << w.failure();  // the run checks the upload was left exactly as it was
+  EXPECT_TRUE(w.files()[0].failed);
+  EXPECT_EQ(w.files()[0].code, "file_mismatch");
+  EXPECT_EQ(w.put_calls, 0u);
+  EXPECT_EQ(w.sign_calls, 0u);
+  EXPECT_EQ(w.open_uploads(), 0u);  // the refused file's upload is not counted as left behind
+}
+
+TEST(EngineScenario, WithoutTheRecordedFirstPartHashTheStoredPartsCrcRefuses) {
+  // The record lost part 0's SHA-256 (a crash): part 0 stored and claimed, its CRC differs -> refused.
+  for (std::uint64_t seed = 14; seed < 40; ++seed) {
+    World w(seed, {}, {});
+    SimFile f = resumed(50 * MiB, 21, 22, 1.0);
+    f.host_knows_first = false;
+    w.add(f);
+    ASSERT_TRUE(w.run()) << w.failure();
+    if (w.files()[0].failed) {
+      EXPECT_EQ(w.files()[0].code, "file_mismatch");
+      EXPECT_EQ(w.put_calls, 0u);
+      return;
+    }
+  }
+  FAIL() << "no seed had part 0 claimed";
+}
+
+TEST(EngineScenario, AFileEditedAfterItsFirstPartSendsTheChangedPartsAgain) {
+  World w(15, {}, {});
+  SimFile f = resumed(100 * MiB, 23, 24, 1.0);  // every part stored, of content 24
+  f.first_part_content = 24;                   // part 0 is the same, the rest differs
+  w.add(f);
+  ASSERT_TRUE(w.run()) << w.failure();  // complete checks every stored part is this file's
+  ASSERT_TRUE(w.files()[0].done) << w.files()[0].code;
+  const auto s = w.engine().stats(w.files()[0].id);
+  EXPECT_LE(s.parts_reused, 1u);
+  EXPECT_EQ(w.put_calls, s.part_count - s.parts_reused);
+}
+
+TEST(EngineScenario, AResumedUploadThatIsGoneStartsOver) {
+  World w(16, {}, {});
+  SimFile f = resumed(60 * MiB, 25, 25, 0.5);
+  f.resume_gone = true;
+  w.add(f);
+  ASSERT_TRUE(w.run()) << w.failure();
+  ASSERT_TRUE(w.files()[0].done) << w.files()[0].code;
+  EXPECT_EQ(w.create_calls, 1u);
+  EXPECT_FALSE(w.engine().stats(w.files()[0].id).resumed);
+  EXPECT_EQ(w.bytes_sent, 60 * MiB);
 }
 
 TEST(EngineSimulation, TenThousandSeededRuns) {

@@ -164,6 +164,7 @@ const char* action_name(vs3::engine::ActionType t) {
     case T::kDedupe: return "dedupe";
     case T::kProbe: return "probe";
     case T::kAbort: return "abort";
+    case T::kList: return "list";
     case T::kCancel: return "cancel";
     case T::kRelease: return "release";
     case T::kWake: return "wake";
@@ -195,6 +196,24 @@ class EngineJs {
     out.set("errorMessage", r.error_message);
     return out;
   }
+  val addResumed(double size, double partSize, int priority, std::uint32_t group, double now) {
+    val out = val::object();
+    if (!is_u64(size) || !is_u64(partSize) || partSize <= 0) {
+      out.set("ok", false);
+      out.set("errorCode", std::string("invalid_argument"));
+      out.set("errorMessage", std::string("size and partSize must be non-negative integers"));
+      return out;
+    }
+    const auto r = e_.add_resumed(std::uint64_t(size), std::uint64_t(partSize), priority, group, now);
+    out.set("ok", r.ok);
+    out.set("file", r.file);
+    out.set("errorCode", r.error_code);
+    out.set("errorMessage", r.error_message);
+    return out;
+  }
+  void claimPart(std::uint32_t f, std::uint32_t part, double crc) { e_.claim_part(f, part, std::uint32_t(crc)); }
+  void listed(std::uint32_t r, bool exists, bool dedupe, double now) { e_.listed(r, exists, dedupe, now); }
+  void mismatch(std::uint32_t f, std::uint32_t part, double now) { e_.mismatch(f, part, now); }
   void partRead(std::uint32_t f, std::uint32_t part, double crc, std::string sha, double now) {
     e_.part_read(f, part, std::uint32_t(crc), sha, now);
   }
@@ -254,6 +273,9 @@ class EngineJs {
     o.set("partsStored", s.parts_stored);
     o.set("retries", s.retries);
     o.set("deduplicated", s.deduplicated);
+    o.set("resumed", s.resumed);
+    o.set("partsReused", s.parts_reused);
+    o.set("bytesReused", double(s.bytes_reused));
     o.set("sha256", s.sha256);
     o.set("error", s.error);
     return o;
@@ -347,6 +369,10 @@ EMSCRIPTEN_BINDINGS(vs3core) {
   class_<EngineJs>("Engine")
       .constructor<const EngineConfigJs&>()
       .function("addFile", &EngineJs::addFile)
+      .function("addResumed", &EngineJs::addResumed)
+      .function("claimPart", &EngineJs::claimPart)
+      .function("listed", &EngineJs::listed)
+      .function("mismatch", &EngineJs::mismatch)
       .function("partRead", &EngineJs::partRead)
       .function("readFailed", &EngineJs::readFailed)
       .function("created", &EngineJs::created)

@@ -67,7 +67,7 @@ export interface RawEngineConfig {
 }
 
 export type RawActionType =
-  | 'read' | 'create' | 'presign' | 'sign' | 'send' | 'complete' | 'dedupe' | 'probe' | 'abort'
+  | 'read' | 'create' | 'presign' | 'sign' | 'send' | 'complete' | 'dedupe' | 'probe' | 'abort' | 'list'
   | 'cancel' | 'release' | 'wake' | 'changed' | 'done' | 'failed';
 
 export interface RawAction {
@@ -99,12 +99,20 @@ export interface RawFileStats {
   partsStored: number;
   retries: number;
   deduplicated: boolean;
+  /** Added with addResumed, and the upload still existed. */
+  resumed: boolean;
+  partsReused: number;
+  bytesReused: number;
   sha256: string;
   error: string;
 }
 
 export interface RawEngine {
   addFile(size: number, priority: number, group: number, now: number): { ok: boolean; file: number; errorCode: string; errorMessage: string };
+  addResumed(size: number, partSize: number, priority: number, group: number, now: number): { ok: boolean; file: number; errorCode: string; errorMessage: string };
+  claimPart(file: number, part: number, crc32c: number): void;
+  listed(req: number, exists: boolean, dedupeRoute: boolean, now: number): void;
+  mismatch(file: number, part: number, now: number): void;
   partRead(file: number, part: number, crc32c: number, sha256IfLast: string, now: number): void;
   readFailed(file: number, part: number, now: number): void;
   created(req: number, dedupeRoute: boolean, now: number): void;

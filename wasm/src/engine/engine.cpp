@@ -61,15 +61,32 @@ void Engine::changed(File& f) {
 }
 
 AddResult Engine::add_file(std::uint64_t size, std::int32_t priority, std::uint32_t group, double now) {
+  return add(size, 0, priority, group, now);
+}
+
+AddResult Engine::add_resumed(std::uint64_t size, std::uint64_t part_size, std::int32_t priority,
+                              std::uint32_t group, double now) {
+  return add(size, part_size, priority, group, now);
+}
+
+AddResult Engine::add(std::uint64_t size, std::uint64_t part_size, std::int32_t priority, std::uint32_t group,
+                      double now) {
   AddResult r;
   PartPlanRequest req;
   req.object_size = size;
-  req.preferred_part_size = cfg_.preferred_part_size;
+  req.preferred_part_size = part_size ? part_size : cfg_.preferred_part_size;
   req.max_concurrency = cfg_.max_in_flight;
   const PartPlanResult plan = plan_parts(req);
   if (!plan.ok) {
     r.error_code = plan.error_code;
     r.error_message = plan.error_message;
+    return r;
+  }
+  if (part_size && (!plan.plan.multipart || plan.plan.part_size != part_size)) {
+    // The stored parts were planned otherwise: this cannot be the same upload.
+    r.error_code = "resume_mismatch";
+    r.error_message = "a " + std::to_string(size) + "-byte file cannot have " + std::to_string(part_size) +
+                      "-byte parts: not the upload it claims to resume";
     return r;
   }
   File f;
@@ -81,12 +98,56 @@ AddResult Engine::add_file(std::uint64_t size, std::int32_t priority, std::uint3
   f.parts.resize(plan.plan.part_count);
   f.paused = paused_all_;
   f.state = f.paused ? FileState::kPaused : FileState::kQueued;
+  if (part_size) {
+    f.resumed = true;
+    f.created = true;  // the upload exists on storage (or listed() says it is gone)
+    f.probe = 0;       // parts are stored already: no probe; the SHA-256 dedupe check still runs
+  }
   r.ok = true;
   r.file = f.id;
   files_.emplace(f.id, std::move(f));
   changed(files_.at(r.file));
   pump(now);
   return r;
+}
+
+void Engine::claim_part(FileId id, std::uint32_t i, std::uint32_t crc) {
+  File* f = file(id);
+  if (!f || !f->resumed || f->listed || i >= f->parts.size() || f->parts[i].hashed) return;
+  f->parts[i].claimed = true;
+  f->parts[i].claim_crc = crc;
+}
+
+void Engine::listed(RequestId r, bool exists, bool dedupe_route, double now) {
+  File* f = file_of(r, false);
+  if (f && f->ctl == Ctl::kList) {
+    end_control(*f);
+    f->ctl_retry.attempts = 0;
+    f->dedupe = dedupe_route ? 1 : 0;
+    if (exists) {
+      f->listed = true;
+    } else {
+      // Gone (completed, aborted by a lifecycle rule, expired): start over with a new upload.
+      f->resumed = false;
+      f->created = false;
+      if (f->dedupe == 1) f->probe = -1;
+      for (Part& p : f->parts) p.claimed = false;
+    }
+    changed(*f);
+  }
+  pump(now);
+}
+
+void Engine::mismatch(FileId id, std::uint32_t i, double now) {
+  File* f = file(id);
+  if (f && i < f->parts.size() && f->parts[i].data == Data::kReading) {
+    f->parts[i].data = Data::kNone;
+    --held_;
+    f->reading = false;
+    f->created = false;  // leave storage alone: the upload is not this file's to abort
+    fail_file(*f, "file_mismatch", now);
+  }
+  pump(now);
 }
 
 // ---------------------------------------------------------------- reads
@@ -127,6 +188,22 @@ void Engine::part_read(FileId id, std::uint32_t i, std::uint32_t crc, const std:
     p.hashed = true;
     p.crc = crc;
     f->bytes_hashed += f->plan.size_of_part(i);
+    if (p.claimed) {
+      // Resumed: storage holds this part. The same bytes: keep it. Other bytes in part 0: this is
+      // another file (refuse, touch nothing). Elsewhere: the file was edited there; send it again.
+      p.claimed = false;
+      if (crc == p.claim_crc) {
+        p.stored = true;
+        ++f->reused;
+        f->reused_bytes += f->plan.size_of_part(i);
+      } else if (i == 0) {
+        release(*f, i);
+        f->created = false;
+        fail_file(*f, "file_mismatch", now);
+        pump(now);
+        return;
+      }
+    }
     if (i + 1 == f->parts.size()) {
       f->sha256 = sha;
       // Identical content already queued in the same group: wait for that upload, then dedupe.
@@ -143,6 +220,8 @@ void Engine::part_read(FileId id, std::uint32_t i, std::uint32_t crc, const std:
     stop_transfers(*f, true);
   } else if (f->hash_only) {
     release(*f, i);  // hashing only: the bytes are read again if they must be sent after all
+  } else if (p.stored) {
+    release(*f, i);  // resumed and already stored
   }
   changed(*f);
   pump(now);
@@ -624,6 +703,10 @@ void Engine::pump(double now) {
           start_control(f, Ctl::kCreate, ActionType::kCreate, now);
           continue;
         }
+        if (f.resumed && !f.listed) {
+          start_control(f, Ctl::kList, ActionType::kList, now);
+          continue;
+        }
         const bool hashed = !f.sha256.empty();
         if (f.dedupe == 1 && f.probe < 0 && f.parts[0].hashed && !f.waiting_for) {
           if (hashed) {
@@ -690,6 +773,9 @@ void Engine::pump(double now) {
     for (std::size_t k = 0; k < act.size() && held_ < hold_limit; ++k) {
       File& f = *act[(rr_read_ + k) % act.size()];
       if (f.reading || f.waiting_for || (f.twin && !f.dedupe_checked && f.dedupe != 0)) continue;
+      // Resumed: which parts are stored decides what a read is for. Reads go in order, so nothing is
+      // signed or sent before part 0 was read and accepted (the host checks its SHA-256).
+      if (f.resumed && !f.listed) continue;
       std::uint32_t i = kAllParts;
       bool reread = false;
       for (std::uint32_t j = 0; !f.hash_only && j < f.next_read; ++j) {  // a released part still to send
@@ -724,6 +810,7 @@ void Engine::pump(double now) {
       for (std::size_t k = 0; k < act.size() && puts_ < cfg_.max_in_flight; ++k) {
         File& f = *act[(rr_send_ + k) % act.size()];
         if (f.waiting_for || (f.plan.multipart ? !f.created : !f.presigned)) continue;
+        if (f.resumed && !f.parts[0].hashed) continue;  // not a byte before part 0 proved the file  // not a byte before part 0 proved the file
         if (f.twin && !f.dedupe_checked && f.dedupe != 0) continue;  // likely stored already: ask first
         if (f.hash_only || (f.plan.multipart && f.dedupe == 1 && f.probe < 0)) continue;
         for (std::uint32_t i = 0; i < f.parts.size(); ++i) {
@@ -805,6 +892,9 @@ FileStats Engine::stats(FileId id) const {
   if (f->deduplicated) s.bytes_stored = s.size;
   s.retries = f->retries;
   s.deduplicated = f->deduplicated;
+  s.resumed = f->resumed;
+  s.parts_reused = f->reused;
+  s.bytes_reused = f->reused_bytes;
   s.sha256 = f->sha256;
   s.error = f->fail_code;
   return s;
@@ -826,7 +916,7 @@ std::string Engine::debug(FileId id) const {
   if (!f) return "no such file";
   std::string s = "file " + std::to_string(id) + " " + to_string(f->state) + (f->paused ? " paused" : "") +
                   " ctl=" + std::to_string(int(f->ctl)) + " retry_at=" + std::to_string(f->ctl_retry.retry_at) +
-                  " created=" + std::to_string(f->created) + " presigned=" + std::to_string(f->presigned) +
+                  " created=" + std::to_string(f->created) + " resumed=" + std::to_string(f->resumed) + "/" + std::to_string(f->listed) + " presigned=" + std::to_string(f->presigned) +
                   " dedupe=" + std::to_string(f->dedupe) + "/" + std::to_string(f->dedupe_checked) +
                   " wait=" + std::to_string(f->waiting_for) + " twin=" + std::to_string(f->twin) +
                   " aborting=" + std::to_string(f->aborting) + " fail=" + f->fail_code +

@@ -11,6 +11,14 @@
 //   created / presigned / signed / progress / sent / completed / dedupe_answer / aborted / failed --->
 //                          <---   Cancel{req}   Release{file, part}   Wake{at}   Changed{file}   Done / Failed
 //
+// Resuming (after a reload or a crash; the host keeps the state, see js/src/client/resume.ts):
+//   add_resumed(size, part_size) --->  (the upload exists on storage: no Create)
+//                          <---   List{file}                            which parts does storage hold?
+//   claim_part(part, crc)... listed(exists) --->                        (not exists: start over, Create)
+//                          <---   Read{part 0}, Read{part 1}...         every part is read and hashed
+//   part_read / mismatch   --->   part 0 not the file the upload began with: file_mismatch, storage
+//                                 untouched; a claimed part whose CRC matches is stored, not sent
+//
 // Limits the engine keeps (checked by the simulation in tests/cpp/engine_sim_test.cpp):
 //   part PUTs in flight <= max_in_flight; control requests in flight <= max_control_in_flight;
 //   parts whose bytes the host holds <= max_in_flight + hash_ahead (memory = part size x that);
@@ -74,6 +82,8 @@ enum class ActionType {
   kProbe,     // file, req: dedupe routes, before the first send: is an object of this size stored
               // whose first part has this CRC32C? (then hash first, send nothing if it is the same)
   kAbort,     // file, req: abort the multipart upload on storage
+  kList,      // file, req: resumed upload: list the parts storage holds (the host also renews its
+              // token); answer with claim_part() for each, then listed()
   kCancel,    // req: abort this in-flight request; its answer, if any, will be ignored
   kRelease,   // file, part (or part == kAllParts): the bytes are no longer needed
   kWake,      // at_ms: call timer() at (or after) this time
@@ -114,6 +124,9 @@ struct FileStats {
   std::uint32_t parts_stored = 0;
   std::uint32_t retries = 0;          // failed attempts so far
   bool deduplicated = false;
+  bool resumed = false;               // added with add_resumed (and the upload still existed)
+  std::uint32_t parts_reused = 0;     // resumed: parts storage held with the same bytes (not sent)
+  std::uint64_t bytes_reused = 0;
   std::string sha256;                 // once hashed
   std::string error;                  // kFailed / kCancelled: the code
 };
@@ -139,6 +152,21 @@ class Engine {
   // --- events (now_ms: the host's monotonic clock) ---
   // group: files deduplicate only against files of the same group (the host maps route -> group).
   AddResult add_file(std::uint64_t size, std::int32_t priority, std::uint32_t group, double now_ms);
+  // A multipart upload of this file begun earlier (another page load, another process): storage
+  // holds an upload with parts of part_size (every part is sent at that size: R2 refuses mixed
+  // sizes). The engine lists its parts first, then reads and hashes the file from the start as
+  // usual, sending only the parts storage lacks or holds with other bytes.
+  AddResult add_resumed(std::uint64_t size, std::uint64_t part_size, std::int32_t priority, std::uint32_t group,
+                        double now_ms);
+  // List answer, one call per part storage holds at its planned size whose bytes had this CRC32C when
+  // they were sent (the host's record, or storage's own checksum). Then listed().
+  void claim_part(FileId f, std::uint32_t part, std::uint32_t crc32c);
+  // exists false: the upload is gone (completed, aborted, expired): start over with a new one.
+  void listed(RequestId r, bool exists, bool dedupe_route, double now_ms);
+  // Instead of part_read: the host found the part is not what the resumed upload began with (part 0's
+  // SHA-256 differs from the one recorded). The file fails with file_mismatch and storage is left
+  // alone: nothing was sent, the upload stays for the right file.
+  void mismatch(FileId f, std::uint32_t part, double now_ms);
   void part_read(FileId f, std::uint32_t part, std::uint32_t crc32c, const std::string& sha256_if_last,
                  double now_ms);
   void read_failed(FileId f, std::uint32_t part, double now_ms);
@@ -172,7 +200,7 @@ class Engine {
 
  private:
   enum class Data : std::uint8_t { kNone, kReading, kHeld };
-  enum class Ctl : std::uint8_t { kNone, kCreate, kPresign, kSign, kComplete, kDedupe, kAbort, kProbe };
+  enum class Ctl : std::uint8_t { kNone, kCreate, kPresign, kSign, kComplete, kDedupe, kAbort, kProbe, kList };
 
   // One request's failures in a row: attempts, when the streak began, when to try again.
   struct RetryState {
@@ -193,6 +221,8 @@ class Engine {
     double last_progress = 0;
     RetryState retry;
     std::uint32_t resigns = 0;
+    bool claimed = false;     // resumed: storage holds this part; verified when it is read
+    std::uint32_t claim_crc = 0;
   };
 
   struct File {
@@ -227,6 +257,10 @@ class Engine {
     bool aborting = false;
     bool deduplicated = false;
     std::uint32_t retries = 0;
+    bool resumed = false;       // add_resumed: the upload existed before this engine
+    bool listed = false;        // resumed: storage's parts are known (claims set)
+    std::uint32_t reused = 0;   // resumed parts kept
+    std::uint64_t reused_bytes = 0;
   };
 
   struct Req {
@@ -261,6 +295,7 @@ class Engine {
   bool waits_for_twin(File& f);
   void wake_twins(const File& done);
   bool part_ready_to_send(const Part& p, double now) const;
+  AddResult add(std::uint64_t size, std::uint64_t part_size, std::int32_t priority, std::uint32_t group, double now);
 
   EngineConfig cfg_;
   RetryPolicy policy_;

@@ -7,6 +7,8 @@
 //   POST {base}/multipart/sign     {token, parts:[{partNumber, crc32c}]}   -> {parts:[{partNumber, url, method, headers, expiresAt}]}
 //   POST {base}/multipart/complete {token, sha256}                         -> as /complete
 //   POST {base}/multipart/abort    {token}                                 -> {aborted: true}
+//   POST {base}/multipart/resume   {token}  (expired is fine within resumeWindow; authorize and route rules run again)
+//                                  -> {key, uploadId, partSize, partCount, token (fresh), expiresAt, dedupe, parts:[{partNumber, size, etag, crc32c?}]}
 //   POST {base}/dedupe    {token, sha256}                                  -> {existing: null | {file, result}}
 //   POST {base}/dedupe    {token, probe:{crc32c}}  (size + first part's CRC) -> {candidate: boolean}
 //   GET  {base}/routes                                                     -> public route rules, for client-side checks
@@ -35,6 +37,12 @@ export interface HandlerOptions {
   downloadUrlExpiresIn?: number;
   /** Seconds a multipart upload token (signing parts, completing) stays valid. Default 86400. */
   multipartExpiresIn?: number;
+  /**
+   * Seconds after a multipart token was issued during which /multipart/resume still trades it,
+   * expired or not, for a fresh one (after checking the route, authorize and the file again).
+   * Default 604800 (7 days).
+   */
+  resumeWindow?: number;
   /** Clock in unix ms (tests). */
   now?: () => number;
   /** Called with unexpected errors (answered as 500 internal_error or 502 storage_error). */
@@ -58,6 +66,9 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
   const maxBytes = options.maxRequestBytes ?? 64 * 1024;
   const now = options.now ?? Date.now;
   const storage = options.storage;
+  const mpExpiresIn = options.multipartExpiresIn ?? 86_400;
+  const resumeWindow = options.resumeWindow ?? 604_800;
+  if (!(resumeWindow >= 0)) throw new Error('vs3: resumeWindow must be a number of seconds >= 0');
   const routes = new Map<string, CompiledRoute>();
   for (const [name, cfg] of Object.entries(options.routes)) routes.set(name, compileRoute(name, cfg));
 
@@ -115,16 +126,27 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     const ctx = ctxFor(req);
     const upload = await storage.presignPut({ key, size, contentType: type, sha256, expiresIn: route.expiresIn }, ctx);
     // The token outlives the URL by an hour so a slow upload that started in time can still complete.
-    const token = await signToken(hmac, { v: 1, route: route.name, key, name, size, type, sha256, metadata, exp: upload.expiresAt + 3600_000 });
+    const token = await signToken(hmac, { v: 1, route: route.name, key, name, size, type, sha256, metadata, exp: upload.expiresAt + 3600_000, iat: ctx.now });
     // dedupe: this route deduplicates (so this answer was the lookup, and found nothing).
     return json({ key, token, upload, dedupe: Boolean(route.config.dedupe) });
   }
 
-  /** Verifies a token and that it is of the kind this endpoint takes (single PUT or multipart). */
-  async function claimsOf(token: unknown, kind: 'single' | 'multipart' | 'any') {
-    const claims = await verifyToken(hmac, token, now());
+  /**
+   * Verifies a token and that it is of the kind this endpoint takes (single PUT or multipart).
+   * `expired: 'resume'` accepts a token past its expiry if it was issued within resumeWindow.
+   */
+  async function claimsOf(token: unknown, kind: 'single' | 'multipart' | 'any', expired: 'refuse' | 'resume' = 'refuse') {
+    const t = now();
+    const claims = await verifyToken(hmac, token, t, { allowExpired: expired === 'resume' });
     if (kind === 'single' && claims.mp) throw new Vs3Error('invalid_token', 'this is a multipart upload token: use /multipart/complete', 400);
     if (kind === 'multipart' && !isMultipart(claims)) throw new Vs3Error('invalid_token', 'this is not a multipart upload token', 400);
+    if (expired === 'resume') {
+      // Tokens from before `iat` existed: multipart tokens were issued multipartExpiresIn before exp.
+      const issued = typeof claims.iat === 'number' ? claims.iat : claims.exp - mpExpiresIn * 1000;
+      if (!(t - issued <= resumeWindow * 1000)) {
+        throw new Vs3Error('token_expired', `this upload token was issued more than ${resumeWindow} s ago, past the resume window: start the upload again`, 403);
+      }
+    }
     const route = routes.get(claims.route);
     if (!route) throw new Vs3Error('unknown_route', 'the route of this upload no longer exists', 404);
     return { claims, route };
@@ -173,8 +195,9 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     const partCount = partCountOf(size, partSize);
     if (partCount > MAX_PARTS) throw new Vs3Error('invalid_request', `${partCount} parts; at most ${MAX_PARTS}: use larger parts`);
     const { uploadId } = await storage.createMultipart({ key, contentType: type, sha256 });
-    const exp = now() + (options.multipartExpiresIn ?? 86_400) * 1000;
-    const token = await signToken(hmac, { v: 1, route: route.name, key, name, size, type, sha256, metadata, exp, mp: { uploadId, partSize } });
+    const iat = now();
+    const exp = iat + mpExpiresIn * 1000;
+    const token = await signToken(hmac, { v: 1, route: route.name, key, name, size, type, sha256, metadata, exp, iat, mp: { uploadId, partSize } });
     return json({ key, token, uploadId, partSize, partCount, dedupe: Boolean(route.config.dedupe) });
   }
 
@@ -257,6 +280,32 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     // No such upload (aborted or completed before) counts as done: abort is idempotent too.
     await storage.abortMultipart(claims.key, claims.mp!.uploadId);
     return json({ aborted: true });
+  }
+
+  /**
+   * Picks up an upload after a reload: the token may have expired (within resumeWindow; its
+   * signature still proves the server allowed this upload), but whatever may have changed since is
+   * checked again as at create - the route, authorize on this request, the file's size and type -
+   * and the parts come from storage. Answers a fresh token.
+   */
+  async function mpResume(req: Request): Promise<Response> {
+    const body = await readJsonObject(req, maxBytes);
+    const { claims, route } = await claimsOf(body.token, 'multipart', 'resume');
+    await authorize(route, req);
+    checkSize(route, claims.size);
+    checkType(route, claims.name, claims.type);
+    const { uploadId, partSize } = claims.mp!;
+    const partCount = partCountOf(claims.size, partSize);
+    const stored = await storage.listParts(claims.key, uploadId);
+    if (!stored) throw new Vs3Error('upload_not_found', 'no such multipart upload (completed or aborted): start the upload again', 404);
+    const parts = stored
+      .filter((p) => p.partNumber >= 1 && p.partNumber <= partCount)
+      .sort((a, b) => a.partNumber - b.partNumber)
+      .map(({ partNumber, size, etag, crc32c }) => ({ partNumber, size, etag, ...(crc32c ? { crc32c } : {}) }));
+    const iat = now();
+    const expiresAt = iat + mpExpiresIn * 1000;
+    const token = await signToken(hmac, { ...claims, exp: expiresAt, iat });
+    return json({ key: claims.key, uploadId, partSize, partCount, token, expiresAt, dedupe: Boolean(route.config.dedupe), parts });
   }
 
   // ---- dedupe -----------------------------------------------------------------------------------
@@ -357,6 +406,7 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
         '/multipart/sign': ['POST', () => mpSign(req)],
         '/multipart/complete': ['POST', () => mpComplete(req)],
         '/multipart/abort': ['POST', () => mpAbort(req)],
+        '/multipart/resume': ['POST', () => mpResume(req)],
         '/dedupe': ['POST', () => dedupe(req)],
         '/routes': ['GET', routeRules],
       };

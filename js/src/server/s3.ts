@@ -29,6 +29,11 @@ export interface S3Options {
    * refuses to assemble an object of another size. Default true; Ceph RGW 16 ignores it.
    */
   mpObjectSizeHeader?: boolean;
+  /**
+   * Page size asked of ListParts (max-parts) and ListMultipartUploads (max-uploads), 1..1000.
+   * Default 1000 (S3's maximum); smaller only to exercise paging in tests.
+   */
+  listPageSize?: number;
   fetch?: typeof fetch;
 }
 
@@ -69,6 +74,8 @@ export function s3Storage(opts: S3Options): S3Driver {
   }
   const endpoint = new URL(opts.endpoint);
   const region = opts.region ?? 'us-east-1';
+  const pageSize = opts.listPageSize ?? 1000;
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) throw new Error('vs3: s3Storage listPageSize must be an integer from 1 to 1000');
   const pathStyle = opts.forcePathStyle ?? true;
   const doFetch = opts.fetch ?? ((...a: Parameters<typeof fetch>) => fetch(...a));
   const client = new AwsClient({
@@ -177,7 +184,7 @@ export function s3Storage(opts: S3Options): S3Driver {
       const parts: StoredPart[] = [];
       let marker = 0;
       for (;;) {
-        const res = await signedFetch(`${objectUrl(key)}?${uploadQuery(uploadId)}&max-parts=1000${marker ? `&part-number-marker=${marker}` : ''}`);
+        const res = await signedFetch(`${objectUrl(key)}?${uploadQuery(uploadId)}&max-parts=${pageSize}${marker ? `&part-number-marker=${marker}` : ''}`);
         const xml = await res.text();
         const code = s3ErrorCode(xml);
         if (noSuchUpload(res.status, code)) return null;
@@ -229,16 +236,19 @@ export function s3Storage(opts: S3Options): S3Driver {
       const out: MultipartUpload[] = [];
       let markers = '';
       for (;;) {
-        const res = await signedFetch(`${bucketUrl()}?uploads&prefix=${q(prefix)}${markers}`);
+        const res = await signedFetch(`${bucketUrl()}?uploads&max-uploads=${pageSize}&prefix=${q(prefix)}${markers}`);
         const xml = await res.text();
         const code = s3ErrorCode(xml);
         if (!res.ok || code) throw storageError(res.status, 'ListMultipartUploads', code);
         for (const u of xmlBlocks(xml, 'Upload')) {
           out.push({ key: xmlTag(u, 'Key') ?? '', uploadId: xmlTag(u, 'UploadId') ?? '', initiated: xmlTag(u, 'Initiated') });
         }
+        // The next page starts after (key, upload id): several uploads of one key may straddle pages.
         const nextKey = xmlTag(xml, 'NextKeyMarker');
         if (xmlTag(xml, 'IsTruncated') !== 'true' || !nextKey) break;
-        markers = `&key-marker=${q(nextKey)}&upload-id-marker=${q(xmlTag(xml, 'NextUploadIdMarker') ?? '')}`;
+        const next = `&key-marker=${q(nextKey)}&upload-id-marker=${q(xmlTag(xml, 'NextUploadIdMarker') ?? '')}`;
+        if (next === markers) break; // "truncated" without moving on would loop forever
+        markers = next;
       }
       return out;
     },

@@ -1,5 +1,6 @@
 // Stateless upload tokens: the server signs what it allowed at presign time, and trusts only that
-// at completion. base64url(JSON claims) + "." + base64url(HMAC-SHA256).
+// at completion. base64url(JSON claims) + "." + base64url(HMAC-SHA256). Expiry is checked unless the
+// caller asks otherwise (/multipart/resume, which applies its own window to `iat`).
 import { Vs3Error } from '../errors.js';
 import { b64urlDecode, b64urlEncode, utf8, type Hmac } from './util.js';
 
@@ -16,6 +17,8 @@ export interface UploadClaims {
   mp?: { uploadId: string; partSize: number };
   /** Expiry, unix milliseconds. */
   exp: number;
+  /** Issued at, unix milliseconds. Absent on tokens signed before it existed. */
+  iat?: number;
 }
 
 export async function signToken(hmac: Hmac, claims: UploadClaims): Promise<string> {
@@ -23,7 +26,8 @@ export async function signToken(hmac: Hmac, claims: UploadClaims): Promise<strin
   return `${body}.${await hmac.sign('vs3-token.' + body)}`;
 }
 
-export async function verifyToken(hmac: Hmac, token: unknown, now: number): Promise<UploadClaims> {
+/** The claims of a token signed with this secret; `allowExpired` skips only the expiry check. */
+export async function verifyToken(hmac: Hmac, token: unknown, now: number, opts: { allowExpired?: boolean } = {}): Promise<UploadClaims> {
   if (typeof token !== 'string' || token.length > 16384) throw new Vs3Error('invalid_token', 'token missing or malformed', 403);
   const dot = token.indexOf('.');
   const body = token.slice(0, dot);
@@ -38,6 +42,6 @@ export async function verifyToken(hmac: Hmac, token: unknown, now: number): Prom
     throw new Vs3Error('invalid_token', 'token payload is malformed', 403);
   }
   if (claims.v !== 1) throw new Vs3Error('invalid_token', 'unsupported token version', 403);
-  if (!(claims.exp > now)) throw new Vs3Error('token_expired', 'upload token has expired', 403);
+  if (!opts.allowExpired && !(claims.exp > now)) throw new Vs3Error('token_expired', 'upload token has expired', 403);
   return claims;
 }

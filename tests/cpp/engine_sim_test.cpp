@@ -44,7 +44,7 @@ std::string random_run(std::uint64_t seed, std::uint32_t* done = nullptr, std::u
   f.refuse_create = r.uniform01() < 0.05 ? 0.1 : 0;
   // Sometimes storage is slow to complete: past the stall timeout, sometimes past the complete's too.
   if (r.uniform01() < 0.1) f.complete_ms = double(r.next() % 20000);
-  f.url_ttl_ms = r.uniform01() < 0.2 ? 20000 + double(r.next() % 5000) : 600000;
+  f.url_ttl_ms = r.uniform01() < 0.2 ? 2000 + double(r.next() % 23000) : 600000;
   f.user_events = r.uniform01() < 0.5;
   f.offline_spells = r.uniform01() < 0.3;
   if (r.uniform01() < 0.1) {
@@ -367,6 +367,20 @@ TEST(EngineScenario, AResumedUploadThatIsGoneStartsOver) {
   EXPECT_EQ(w.create_calls, 1u);
   EXPECT_FALSE(w.engine().stats(w.files()[0].id).resumed);
   EXPECT_EQ(w.bytes_sent, 60 * MiB);
+}
+
+TEST(EngineScenario, UrlsShorterLivedThanTheRefreshMarginAreStillUsed) {
+  // A route whose URLs live 4 s (under the 15 s refresh margin): sign, send, sign again when needed;
+  // before the fix every URL looked due for refresh the moment it arrived and was re-signed forever.
+  Faults f;
+  f.url_ttl_ms = 4000;
+  World w(17, {}, f);
+  w.add(file_of(40 * MiB, 26));
+  w.add(file_of(3 * MiB, 27));
+  ASSERT_TRUE(w.run(600000)) << w.failure();
+  EXPECT_TRUE(w.files()[0].done) << w.files()[0].code;
+  EXPECT_TRUE(w.files()[1].done) << w.files()[1].code;
+  EXPECT_LT(w.sign_calls, 20u);
 }
 
 TEST(EngineSimulation, TenThousandSeededRuns) {

@@ -288,7 +288,7 @@ void Engine::presigned(RequestId r, double expires_at, bool dedupe_route, double
     f->presigned = true;
     f->dedupe = dedupe_route ? 1 : 0;
     f->dedupe_checked = true;  // a presign on a dedupe route is the lookup
-    f->parts[0].expires_at = expires_at;
+    set_expiry(f->parts[0], expires_at, now);
     f->ctl_retry.attempts = 0;
   }
   pump(now);
@@ -298,12 +298,19 @@ void Engine::signed_parts(RequestId r, double expires_at, double now) {
   File* f = file_of(r, false);
   if (f && f->ctl == Ctl::kSign) {
     for (std::uint32_t i = f->ctl_first; i < f->ctl_first + f->ctl_count && i < f->parts.size(); ++i) {
-      f->parts[i].expires_at = expires_at;
+      set_expiry(f->parts[i], expires_at, now);
     }
     end_control(*f);
     f->ctl_retry.attempts = 0;
   }
   pump(now);
+}
+
+// A URL is signed again when it is within the refresh margin of its expiry, but never sooner than half
+// its lifetime: a route whose URLs live less than the margin would otherwise be re-signed forever.
+void Engine::set_expiry(Part& p, double expires_at, double now) const {
+  p.expires_at = expires_at;
+  p.margin = std::min(cfg_.url_refresh_margin_ms, std::max(0.0, (expires_at - now) / 2));
 }
 
 void Engine::completed(RequestId r, double now) {
@@ -647,7 +654,7 @@ void Engine::wake_twins(const File& done) {
 
 bool Engine::part_ready_to_send(const Part& p, double now) const {
   return p.data == Data::kHeld && p.hashed && !p.stored && p.put == 0 && now + kSlackMs >= p.retry.retry_at &&
-         p.expires_at >= 0 && p.expires_at - cfg_.url_refresh_margin_ms > now;
+         p.expires_at >= 0 && p.expires_at - p.margin > now;
 }
 
 void Engine::pump(double now) {
@@ -733,7 +740,7 @@ void Engine::pump(double now) {
           const Part& p = f.parts[i];
           if (part_ready_to_send(p, now)) ++ready;
           const bool needs = p.hashed && !p.stored && p.put == 0 && !p.signing &&
-                             (p.expires_at < 0 || p.expires_at - cfg_.url_refresh_margin_ms <= now);
+                             (p.expires_at < 0 || p.expires_at - p.margin <= now);
           if (needs && (count == 0 || (first + count == i && count < cfg_.sign_batch))) {
             if (count == 0) first = i;
             ++count;
@@ -758,7 +765,7 @@ void Engine::pump(double now) {
           continue;
         }
         const Part& p = f.parts[0];
-        if (p.put == 0 && (!f.presigned || p.expires_at - cfg_.url_refresh_margin_ms <= now)) {
+        if (p.put == 0 && (!f.presigned || p.expires_at - p.margin <= now)) {
           start_control(f, Ctl::kPresign, ActionType::kPresign, now);
         }
       }

@@ -215,6 +215,7 @@ class Engine {
     std::uint32_t crc = 0;
     bool signing = false;
     double expires_at = -1;  // < 0: not signed
+    double margin = 0;       // sign again this long before expires_at (set_expiry)
     RequestId put = 0;       // in flight
     bool stored = false;
     std::uint64_t sent_bytes = 0;
@@ -295,6 +296,7 @@ class Engine {
   bool waits_for_twin(File& f);
   void wake_twins(const File& done);
   bool part_ready_to_send(const Part& p, double now) const;
+  void set_expiry(Part& p, double expires_at, double now) const;
   AddResult add(std::uint64_t size, std::uint64_t part_size, std::int32_t priority, std::uint32_t group, double now);
 
   EngineConfig cfg_;

@@ -42,6 +42,8 @@ export type Vs3ErrorCode =
   | 'offline'
   | 'read_failed'
   | 'file_changed'
+  /** Resuming: the picked file is not the content the interrupted upload began with (nothing was sent). */
+  | 'file_mismatch'
   | 'hash_failed'
   | 'invalid_part_plan'
   | 'internal_error';

@@ -7,3 +7,4 @@ export { coreReader, workerReader, type PartReader, type PartRead, type FileSour
 export { xhrTransport, fetchTransport, defaultTransport, type Transport, type PutRequest, type PutResponse } from './transport.js';
 export { loadCore, planParts, RetryPolicy, CoreHasher, hashBlob, type PartPlan } from '../core.js';
 export { Vs3Error, type Vs3ErrorCode } from '../errors.js';
+export { indexedDbStore, memoryResumeStore, type ResumeStore, type ResumeRecord, type ResumePart, type InterruptedUpload } from './resume.js';

@@ -6,7 +6,7 @@ import { Vs3Error } from '../errors.js';
 import type { RawPartHasher } from '../wasm/vs3core.mjs';
 import { endPart, feedPart, hashPart, readBytes } from './reader.js';
 
-interface ReadMsg { type: 'read'; id: number; file: number; source: Blob; offset: number; size: number; verifyOnly: boolean; last: boolean; keep: boolean; wasmUrl?: string }
+interface ReadMsg { type: 'read'; id: number; file: number; source: Blob; offset: number; size: number; verifyOnly: boolean; last: boolean; first: boolean; keep: boolean; wasmUrl?: string }
 interface ForgetMsg { type: 'forget'; file: number }
 
 const scope = self as unknown as { onmessage: ((ev: MessageEvent<ReadMsg | ForgetMsg>) => void) | null; postMessage(m: unknown, transfer?: Transferable[]): void };
@@ -69,7 +69,7 @@ scope.onmessage = (ev) => {
       const core = await loadCore(msg.wasmUrl ? { locateFile: () => msg.wasmUrl! } : {}, msg.wasmUrl ?? 'default');
       let h = hashers.get(msg.file);
       if (!h) hashers.set(msg.file, (h = new core.PartHasher()));
-      const opts = { verifyOnly: msg.verifyOnly, last: msg.last };
+      const opts = { verifyOnly: msg.verifyOnly, last: msg.last, first: msg.first };
       if (msg.keep) {
         const bytes = await readBytes(msg.source, msg.offset, msg.size);
         const r = hashPart(h, bytes, opts);

@@ -6,6 +6,7 @@ import { loadCore, type Vs3CoreModule } from '../core.js';
 import { Vs3Error, abortedError, type Vs3ErrorCode } from '../errors.js';
 import type { RawAction, RawEngine, RawFileState, RawFileStats } from '../wasm/vs3core.mjs';
 import { coreReader, workerReader, type FileSource, type PartReader } from './reader.js';
+import { describeRecord, indexedDbStore, type InterruptedUpload, type ResumePart, type ResumeRecord, type ResumeStore } from './resume.js';
 import { defaultTransport, type RangeBody, type Transport } from './transport.js';
 
 export interface RetryOptions {
@@ -53,6 +54,17 @@ export interface QueueOptions {
   retry?: RetryOptions;
   /** Follow the browser's online/offline events. Default true where they exist. */
   watchOnline?: boolean;
+  /**
+   * Resume state for uploads interrupted by a reload, a crash or a closed laptop (see resume.ts): what
+   * each unfinished multipart upload is and which parts storage took — never file content. Default
+   * true: IndexedDB where it exists (browsers), nothing elsewhere (vs3/node takes `resumeState`, a
+   * JSON file). false: nothing is written. Or a ResumeStore of your own.
+   */
+  persist?: boolean | ResumeStore;
+  /** Interrupted uploads older than this are forgotten by restore(). Default 7 days (the handler's resumeWindow). */
+  resumeMaxAgeMs?: number;
+  /** Opens a recorded path again (vs3/node sets it: resume() without a file). */
+  openPath?: (path: string) => Promise<FileSource>;
   /** Wall clock in ms (tests). */
   now?: () => number;
 }
@@ -67,6 +79,14 @@ export interface AddOptions<M = unknown> {
   type?: string;
   /** Aborting cancels the upload (and aborts its multipart upload on storage). */
   signal?: AbortSignal;
+  /**
+   * Resume an interrupted upload of this route with the same name and size, if there is one (default
+   * true). The file must prove it is the same content (first part's SHA-256, then every stored part's
+   * CRC32C) or it fails with file_mismatch and the interrupted upload is left as it was.
+   */
+  resume?: boolean;
+  /** Browsers: the file's FileSystemFileHandle, kept with the resume state so restore() can reopen it. */
+  handle?: FileSystemFileHandle;
 }
 
 export interface UploadResult {
@@ -107,6 +127,9 @@ export interface UploadSnapshot {
   readonly partsStored: number;
   readonly retries: number;
   readonly deduplicated: boolean;
+  /** Resumed from an interrupted upload: bytesReused of it were stored already and not sent again. */
+  readonly resumed: boolean;
+  readonly bytesReused: number;
   readonly sha256?: string;
   readonly result?: UploadResult;
   readonly error?: { code: string; message: string };
@@ -154,6 +177,18 @@ export interface UploadQueue {
   subscribe(listener: () => void): () => void;
   getSnapshot(): QueueSnapshot;
   on<K extends keyof QueueEvents>(type: K, fn: (ev: QueueEvents[K]) => void): () => void;
+  /** Interrupted uploads recorded by an earlier page load or process (expired ones are dropped). */
+  restore(): Promise<InterruptedUpload[]>;
+  /**
+   * Resumes an interrupted upload. Without `file`: its handle (after a permission prompt) or path.
+   * A file that is not the same content fails with file_mismatch and touches nothing stored.
+   */
+  resume(id: string, file?: FileSource, opts?: Pick<AddOptions, 'priority' | 'signal'>): UploadHandle;
+  /**
+   * Forgets an interrupted upload and aborts it on storage (its parts are freed). true: aborted (or
+   * gone already); false: storage could not be told (a bucket lifecycle rule cleans it up).
+   */
+  discard(id: string): Promise<boolean>;
   /** Counters for tests and diagnostics: requests in flight, parts held in memory. */
   counters(): { putsInFlight: number; controlInFlight: number; partsHeld: number; activeFiles: number; bytesHeld: number; engineMs: number };
   dispose(): void;
@@ -171,6 +206,15 @@ interface Entry {
   promise: Promise<UploadResult>;
   token?: string;
   key?: string;
+  /** Persisted resume state of this upload (multipart, once created), and parts not yet written. */
+  record?: ResumeRecord;
+  pending: ResumePart[];
+  /** The interrupted upload this entry resumes (its parts' CRCs, part 0's SHA-256). */
+  resumeFrom?: ResumeRecord;
+  handle?: FileSystemFileHandle;
+  firstSha256?: string;
+  /** Resume-state writes of this entry, in order (a delete never overtakes a write). */
+  writes?: Promise<void>;
   single?: { url: string; headers: Record<string, string> };
   parts: Map<number, { url: string; headers: Record<string, string> }>;
   crcs: Map<number, number>;
@@ -193,6 +237,17 @@ function retryAfterMs(v: string | null, now: number): number {
   if (Number.isFinite(s)) return Math.max(0, s * 1000);
   const d = Date.parse(v);
   return Number.isNaN(d) ? -1 : Math.max(0, d - now);
+}
+
+/** The CRC32C in S3's base64 form, or undefined. */
+function crcFromBase64(v: unknown): number | undefined {
+  if (typeof v !== 'string' || v.length !== 8) return undefined;
+  try {
+    const b = atob(v);
+    return b.length === 4 ? ((b.charCodeAt(0) << 24) | (b.charCodeAt(1) << 16) | (b.charCodeAt(2) << 8) | b.charCodeAt(3)) >>> 0 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Base64 of the CRC32C's 4 big-endian bytes: the form S3's x-amz-checksum-crc32c takes. */
@@ -223,6 +278,12 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
   let lastPublish = 0;
   // Server clock minus ours, from the Date header of handler answers: expiresAt is the server's.
   let skew = 0;
+  const store: ResumeStore | null =
+    options.persist === false ? null
+    : typeof options.persist === 'object' ? options.persist
+    : typeof indexedDB !== 'undefined' ? indexedDbStore()
+    : null;
+  const maxAge = options.resumeMaxAgeMs ?? 7 * 86_400_000;
 
   const ready = coreP.then((core) => {
     if (disposed) return;
@@ -290,9 +351,10 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
           file: { name: e.name, size: e.source.size, type: e.type },
           metadata: e.metadata,
           partSize: engine!.stats(e.id).partSize,
-        }), (v: { key: string; token: string; dedupe?: boolean }) => {
+        }), (v: { key: string; token: string; uploadId: string; dedupe?: boolean }) => {
           e.token = v.token;
           e.key = v.key;
+          recordCreated(e, v.uploadId);
           step((en, t) => en.created(a.req!, Boolean(v.dedupe), t));
         });
       case 'presign':
@@ -347,6 +409,33 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
         return e && control(a.req!, e, '/dedupe', () => ({ token: e.token, probe: { crc32c: crc32cBase64(e.crcs.get(0)!) } }), (v: { candidate: boolean }) =>
           step((en, t) => en.probeAnswer(a.req!, Boolean(v.candidate), t)),
         );
+      case 'list':
+        // A resumed upload: which parts does storage hold? (The answer also renews the token, even
+        // an expired one: the handler checks the route and authorization again.)
+        return e && control(a.req!, e, '/multipart/resume', () => ({ token: e.token }), (v: { token: string; dedupe?: boolean; parts: { partNumber: number; size: number; etag?: string; crc32c?: string }[] }) => {
+          e.token = v.token;
+          const stats = engine!.stats(e.id);
+          const recorded = new Map((e.resumeFrom?.parts ?? []).map((p) => [p.n, p]));
+          for (const p of v.parts) {
+            const planned = p.partNumber < stats.partCount ? stats.partSize : stats.size - (stats.partCount - 1) * stats.partSize;
+            // Storage's own checksum where it reports one (AWS, R2), else what was recorded when it was sent.
+            const crc = crcFromBase64(p.crc32c) ?? recorded.get(p.partNumber)?.crc32c;
+            if (p.size !== planned || crc === undefined) continue; // sent again
+            engine!.claimPart(e.id, p.partNumber - 1, crc);
+          }
+          if (e.record) {
+            e.record = { ...e.record, token: v.token, updatedAt: now() };
+            void writeRecord(e);
+          }
+          step((en, t) => en.listed(a.req!, true, Boolean(v.dedupe), t));
+        }, (r) => {
+          if (r.status !== 404 || r.code !== 'upload_not_found') return false;
+          // Gone (completed, aborted, expired on storage): forget it and start over.
+          dropRecord(e);
+          e.resumeFrom = undefined;
+          step((en, t) => en.listed(a.req!, false, false, t));
+          return true;
+        });
       case 'abort':
         return e && control(a.req!, e, '/multipart/abort', () => ({ token: e.token }), () => step((en, t) => en.aborted(a.req!, t)));
       case 'cancel':
@@ -386,9 +475,28 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
   function doRead(e: Entry, a: RawAction) {
     const stats = engine!.stats(e.id);
     const last = a.part + 1 === stats.partCount;
-    reader.read(e.id, e.source, a.offset!, a.size!, { verifyOnly: Boolean(a.reread), last }).then(
+    const first = a.part === 0 && stats.multipart;
+    reader.read(e.id, e.source, a.offset!, a.size!, { verifyOnly: Boolean(a.reread), last, first }).then(
       (r) => {
         if (!entries.has(e.id)) return;
+        if (r.firstSha256) {
+          const expected = e.resumeFrom?.firstPartSha256;
+          if (expected && expected !== r.firstSha256 && engine!.stats(e.id).resumed) {
+            // Another file (same name and size, other bytes): refuse before a byte is sent.
+            if (r.bytes) reader.recycle?.(r.bytes);
+            e.lastError = new Vs3Error('file_mismatch', `${e.name} is not the file this upload began with (its first ${a.size} bytes differ); nothing was sent. Pick the original file, or discard the interrupted upload.`, 409);
+            return step((en, t) => en.mismatch(e.id, a.part, t));
+          }
+          if (e.record && !e.record.firstPartSha256) {
+            e.record = { ...e.record, firstPartSha256: r.firstSha256 };
+            void writeRecord(e); // at once: without it a crash leaves a record no file can prove it matches
+          }
+          e.firstSha256 = r.firstSha256;
+        }
+        if (r.sha256 && e.record) {
+          e.record = { ...e.record, sha256: r.sha256 };
+          persistSoon(e);
+        }
         if (r.bytes) e.bytes.set(a.part, r.bytes);
         if (!a.reread) e.crcs.set(a.part, r.crc32c);
         if (r.sha256) e.sha256 = r.sha256;
@@ -435,7 +543,14 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
             return sourceFailed(new Vs3Error('read_failed', 'the file can no longer be read (changed or removed since it was picked?)', 0));
           }
           if (!requests.delete(req)) return;
-          if (res.status >= 200 && res.status < 300) return step((en, t) => en.sent(req, t));
+          if (res.status >= 200 && res.status < 300) {
+            if (e.record) {
+              const etag = res.header('etag');
+              e.pending.push({ n: a.part + 1, crc32c: e.crcs.get(a.part)!, ...(etag ? { etag } : {}) });
+              persistSoon(e);
+            }
+            return step((en, t) => en.sent(req, t));
+          }
           const s3Code = /<Code>([^<]+)<\/Code>/.exec(res.body)?.[1] ?? /"code"\s*:\s*"([^"]+)"/.exec(res.body)?.[1] ?? '';
           // AWS: AccessDenied "Request has expired"; the local driver: url_expired.
           const expired = res.status === 403 && /expired/i.test(res.body);
@@ -512,8 +627,11 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
     };
   }
 
-  /** One control request (JSON to the handler). The engine decides about retries. */
-  function control<T>(req: number, e: Entry, path: string, body: () => unknown, onOk: (v: T) => void) {
+  /**
+   * One control request (JSON to the handler). The engine decides about retries. onFail may take a
+   * refusal itself (returns true) instead of reporting it to the engine as a failure.
+   */
+  function control<T>(req: number, e: Entry, path: string, body: () => unknown, onOk: (v: T) => void, onFail?: (r: { status: number; code: string }) => boolean) {
     const ac = new AbortController();
     requests.set(req, ac);
     postJson<T>(path, body(), ac.signal).then((r) => {
@@ -527,9 +645,73 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
         }
         return;
       }
+      if (onFail?.(r)) return;
       e.lastError = r.error;
       step((en, t) => en.failed(req, r.status, r.code, r.retryAfter, r.status === 403 && /expired/.test(r.code), t));
     });
+  }
+
+  // ------------------------------------------------------------------ resume state
+
+  let warned = false;
+  function storeFailed(err: unknown) {
+    // Resume state is a convenience: a full or blocked store must not fail the upload.
+    if (!warned) console.warn('vs3: could not write resume state', err);
+    warned = true;
+  }
+
+  /** The multipart upload exists: record it at once (its token and id are what a resume needs). */
+  function recordCreated(e: Entry, uploadId: string) {
+    if (!store || typeof uploadId !== 'string') return;
+    const t = now();
+    let metadata: unknown;
+    try {
+      metadata = e.metadata === undefined ? undefined : JSON.parse(JSON.stringify(e.metadata));
+    } catch {
+      return; // metadata that is not JSON cannot be sent again either
+    }
+    const src = e.source as FileSource & { lastModified?: number; path?: string };
+    e.record = {
+      id: uploadId, route: e.route, key: e.key!, uploadId, token: e.token!, partSize: engine!.stats(e.id).partSize,
+      size: e.source.size, name: e.name, type: e.type, parts: [], createdAt: t, updatedAt: t,
+      ...(metadata !== undefined ? { metadata } : {}),
+      ...(typeof src.lastModified === 'number' ? { lastModified: src.lastModified } : {}),
+      ...(e.firstSha256 ? { firstPartSha256: e.firstSha256 } : {}),
+      ...(e.handle ? { handle: e.handle } : {}),
+      ...(typeof src.path === 'string' ? { path: src.path } : {}),
+    };
+    void writeRecord(e);
+  }
+
+  function writeRecord(e: Entry): Promise<void> {
+    if (!store || !e.record) return Promise.resolve();
+    const rec = { ...e.record, updatedAt: now() };
+    const parts = e.pending.splice(0);
+    return (e.writes = (e.writes ?? Promise.resolve()).then(() => store.put(rec, parts)).catch(storeFailed));
+  }
+
+  // Stored parts are written in batches: at most one write per entry a second, never one per event.
+  const dirtyRecords = new Set<Entry>();
+  let persistTimer: ReturnType<typeof setTimeout> | null = null;
+  function persistSoon(e: Entry) {
+    if (!store || !e.record) return;
+    dirtyRecords.add(e);
+    persistTimer ??= setTimeout(flushRecords, 1000);
+  }
+  function flushRecords() {
+    if (persistTimer) clearTimeout(persistTimer);
+    persistTimer = null;
+    for (const e of dirtyRecords) void writeRecord(e);
+    dirtyRecords.clear();
+  }
+
+  function dropRecord(e: Entry) {
+    dirtyRecords.delete(e);
+    e.pending.length = 0;
+    const id = e.record?.id ?? e.resumeFrom?.id;
+    e.record = undefined;
+    if (!store || !id) return;
+    e.writes = (e.writes ?? Promise.resolve()).then(() => store.delete(id)).catch(storeFailed);
   }
 
   function errorFor(e: Entry, code: string): Vs3Error {
@@ -546,12 +728,17 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
         return new Vs3Error('url_expired', 'upload URLs kept expiring before use (is the clock right?)', 403);
       case 'file_changed':
         return new Vs3Error('file_changed', 'the file changed while it was being uploaded', 0);
+      case 'file_mismatch':
+        return last?.code === 'file_mismatch' ? last : new Vs3Error('file_mismatch', `${e.name} is not the file this upload began with (a stored part differs); nothing was sent`, 409);
       default:
         return new Vs3Error('upload_failed', `upload failed (${code})`, last?.status ?? 0);
     }
   }
 
   function finish(e: Entry, error: Vs3Error | null) {
+    // Done, cancelled or failed (the engine aborted the upload): nothing left to resume. A refused
+    // file leaves the record: the interrupted upload still waits for the right file.
+    if (error?.code !== 'file_mismatch') dropRecord(e);
     reader.forget(e.id);
     for (const b of e.bytes.values()) reader.recycle?.(b);
     e.bytes.clear();
@@ -598,6 +785,8 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
       partsStored: s.partsStored,
       retries: s.retries,
       deduplicated: s.deduplicated,
+      resumed: s.resumed,
+      bytesReused: s.bytesReused,
       ...(s.sha256 ? { sha256: s.sha256 } : {}),
       ...(e.result && s.state === 'done' ? { result: e.result } : {}),
       ...(err ? { error: { code: err.code, message: err.message } } : {}),
@@ -673,53 +862,179 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
     window.addEventListener('online', onOnline);
     window.addEventListener('offline', onOffline);
   }
+  // Leaving the page: write what is batched (a crash loses at most the last second of parts).
+  if (store && typeof window !== 'undefined' && typeof window.addEventListener === 'function') window.addEventListener('pagehide', flushRecords);
+
+  // Adds go through one chain so that files keep their order while a resume record is looked up.
+  let addChain: Promise<unknown> = ready;
+
+  /** Records an unfinished entry is working on (a refused entry leaves its record free again). */
+  function busyRecords(): Set<string | undefined> {
+    const ids = new Set<string | undefined>();
+    for (const e of entries.values()) {
+      const st = engine?.stats(e.id).state;
+      if (st !== 'done' && st !== 'failed' && st !== 'cancelled') ids.add(e.record?.id ?? e.resumeFrom?.id);
+    }
+    return ids;
+  }
+
+  /** The interrupted upload a newly added file may continue: same route, name and size (then proven by content). */
+  async function findRecord(file: FileSource, opts: AddOptions): Promise<ResumeRecord | undefined> {
+    if (!store || opts.resume === false) return undefined;
+    const name = opts.name ?? file.name ?? 'blob';
+    const path = (file as { path?: string }).path;
+    const busy = busyRecords();
+    const found = (await listRecords()).filter((r) => r.route === opts.route && r.size === file.size && r.name === name && (!path || !r.path || r.path === path) && !busy.has(r.id));
+    return found.sort((a, b) => b.updatedAt - a.updatedAt)[0];
+  }
+
+  async function listRecords(): Promise<ResumeRecord[]> {
+    if (!store) return [];
+    let all: ResumeRecord[];
+    try {
+      all = await store.list();
+    } catch (err) {
+      storeFailed(err);
+      return [];
+    }
+    const t = now();
+    const live: ResumeRecord[] = [];
+    for (const r of all) {
+      // Past the age limit the handler would refuse the token anyway; storage's lifecycle rule (or
+      // cleanup()) aborts the upload itself.
+      if (!(t - r.createdAt <= maxAge)) void store.delete(r.id).catch(storeFailed);
+      else live.push(r);
+    }
+    return live;
+  }
+
+  /** from: 'auto' looks for an interrupted upload this file may continue; a record resumes that one. */
+  function enqueue<M>(file: FileSource | Promise<FileSource>, opts: AddOptions<M>, from: 'auto' | Promise<ResumeRecord>): UploadHandle {
+    let resolve!: (r: UploadResult) => void, reject!: (e: unknown) => void;
+    const promise = new Promise<UploadResult>((res, rej) => ((resolve = res), (reject = rej)));
+    const entry: Entry = {
+      id: 0,
+      source: file instanceof Promise ? ({ size: 0, slice: () => ({ arrayBuffer: async () => new ArrayBuffer(0) }) } as FileSource) : file,
+      name: opts.name ?? '',
+      type: opts.type ?? '',
+      route: opts.route,
+      metadata: opts.metadata,
+      resolve,
+      reject,
+      promise,
+      parts: new Map(),
+      crcs: new Map(),
+      bytes: new Map(),
+      pending: [],
+      speed: [],
+      ...(opts.handle ? { handle: opts.handle } : {}),
+    };
+    const local = --nextLocal; // negative until the engine assigns the id
+    const handle = handleOf(local, entry, promise);
+    if (opts.signal?.aborted) {
+      reject(abortedError());
+      return handle;
+    }
+    const start = async () => {
+      if (disposed || !engine) throw abortedError('queue disposed');
+      const given = from === 'auto' ? undefined : await from;
+      if (given) {
+        // resume(): route, name, type and metadata are the interrupted upload's.
+        Object.assign(entry, { route: given.route, name: given.name, type: given.type, metadata: given.metadata });
+      }
+      const src = await file;
+      entry.source = src;
+      if (!given) {
+        entry.name = opts.name ?? src.name ?? 'blob';
+        entry.type = opts.type ?? src.type ?? '';
+      }
+      const rec = given ?? (await findRecord(src, opts));
+      if (disposed || !engine) throw abortedError('queue disposed');
+      if (opts.signal?.aborted) throw abortedError();
+      if (rec && src.size !== rec.size) throw new Vs3Error('file_mismatch', `${entry.name} is ${src.size} bytes; the interrupted upload was of ${rec.size}`, 409);
+      let group = groups.get(entry.route);
+      if (group === undefined) groups.set(entry.route, (group = groups.size + 1));
+      const r = rec
+        ? engine.addResumed(src.size, rec.partSize, opts.priority ?? 0, group, now())
+        : engine.addFile(src.size, opts.priority ?? 0, group, now());
+      if (!r.ok) {
+        if (r.errorCode === 'resume_mismatch') throw new Vs3Error('file_mismatch', r.errorMessage, 409);
+        throw new Vs3Error('file_too_large', r.errorMessage, 413, { reason: r.errorCode });
+      }
+      if (rec) {
+        entry.resumeFrom = rec;
+        entry.record = { ...rec, parts: [] };
+        entry.token = rec.token;
+        entry.key = rec.key;
+        if (entry.handle) entry.record.handle = entry.handle;
+        else if (rec.handle) entry.handle = rec.handle;
+      }
+      entry.id = r.file;
+      entries.set(r.file, entry);
+      handles.set(r.file, handle);
+      if (opts.signal) {
+        const onAbort = () => step((en, t) => en.cancel(entry.id, t));
+        opts.signal.addEventListener('abort', onAbort, { once: true });
+        entry.detach = () => opts.signal!.removeEventListener('abort', onAbort);
+      }
+      dirty.add(r.file);
+      step(() => {}); // run what add_file decided
+      publish();
+      emit('added', entry.snap!);
+    };
+    const run = addChain.then(start);
+    addChain = run.catch(() => {});
+    run.catch(reject);
+    return handle;
+  }
 
   const queue: UploadQueue = {
     add(file, opts) {
-      let resolve!: (r: UploadResult) => void, reject!: (e: unknown) => void;
-      const promise = new Promise<UploadResult>((res, rej) => ((resolve = res), (reject = rej)));
-      const entry: Entry = {
-        id: 0,
-        source: file,
-        name: opts.name ?? file.name ?? 'blob',
-        type: opts.type ?? file.type ?? '',
-        route: opts.route,
-        metadata: opts.metadata,
-        resolve,
-        reject,
-        promise,
-        parts: new Map(),
-        crcs: new Map(),
-        bytes: new Map(),
-        speed: [],
-      };
-      const local = --nextLocal; // negative until the engine assigns the id
-      const handle = handleOf(local, entry, promise);
-      if (opts.signal?.aborted) {
-        reject(abortedError());
-        return handle;
-      }
-      ready.then(() => {
-        if (disposed || !engine) return reject(abortedError('queue disposed'));
-        if (opts.signal?.aborted) return reject(abortedError());
-        let group = groups.get(opts.route);
-        if (group === undefined) groups.set(opts.route, (group = groups.size + 1));
-        const r = engine.addFile(file.size, opts.priority ?? 0, group, now());
-        if (!r.ok) return reject(new Vs3Error('file_too_large', r.errorMessage, 413, { reason: r.errorCode }));
-        entry.id = r.file;
-        entries.set(r.file, entry);
-        handles.set(r.file, handle);
-        if (opts.signal) {
-          const onAbort = () => step((en, t) => en.cancel(entry.id, t));
-          opts.signal.addEventListener('abort', onAbort, { once: true });
-          entry.detach = () => opts.signal!.removeEventListener('abort', onAbort);
+      return enqueue(file, opts, 'auto');
+    },
+    async restore() {
+      await ready;
+      const busy = busyRecords();
+      return (await listRecords()).filter((r) => !busy.has(r.id)).sort((a, b) => b.updatedAt - a.updatedAt).map(describeRecord);
+    },
+    resume(id, file, opts = {}) {
+      const rec = (async () => {
+        await ready;
+        const r = (await listRecords()).find((x) => x.id === id);
+        if (!r) throw new Vs3Error('upload_not_found', 'no interrupted upload with this id (finished, discarded or expired)', 404);
+        return r;
+      })();
+      const source = (async (): Promise<FileSource> => {
+        if (file) return file;
+        const r = await rec;
+        if (r.handle) {
+          // Chromium asks the user again after a reload (a prompt needs a user gesture: call resume() from a click).
+          const h = r.handle as FileSystemFileHandle & { queryPermission?(o: object): Promise<string>; requestPermission?(o: object): Promise<string> };
+          let perm = (await h.queryPermission?.({ mode: 'read' })) ?? 'granted';
+          if (perm !== 'granted') perm = (await h.requestPermission?.({ mode: 'read' })) ?? 'denied';
+          if (perm !== 'granted') throw new Vs3Error('forbidden', `reading ${r.name} was not allowed: pick the file again`, 403);
+          return h.getFile();
         }
-        dirty.add(r.file);
-        step(() => {}); // run what add_file decided
-        publish();
-        emit('added', entry.snap!);
-      }, reject);
-      return handle;
+        if (r.path && options.openPath) return options.openPath(r.path);
+        throw new Vs3Error('invalid_request', `pick ${r.name} again: there is no handle or path to open it with`, 400);
+      })();
+      return enqueue(source, { route: '', ...opts }, rec);
+    },
+    async discard(id) {
+      await ready;
+      const r = (await listRecords()).find((x) => x.id === id);
+      if (!r || !store) return false;
+      const ac = new AbortController();
+      let ans = await postJson('/multipart/abort', { token: r.token }, ac.signal);
+      if (!ans.ok && ans.code === 'token_expired') {
+        // An old token: /multipart/resume renews it (route and authorization checked again), then abort.
+        const renewed = await postJson<{ token: string }>('/multipart/resume', { token: r.token }, ac.signal);
+        if (renewed.ok) ans = await postJson('/multipart/abort', { token: renewed.value.token }, ac.signal);
+        else if (renewed.code === 'upload_not_found') ans = renewed;
+      }
+      // Forgotten either way; an upload that could not be aborted is left to the bucket's lifecycle rule.
+      await store.delete(id);
+      return ans.ok || ans.code === 'upload_not_found';
     },
     get: (id) => handles.get(id),
     pauseAll: () => void ready.then(() => (step((en, t) => en.pause(0, t)), publish())),
@@ -749,6 +1064,7 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
     },
     dispose() {
       if (disposed) return;
+      flushRecords(); // unfinished uploads stay resumable
       for (const ac of requests.values()) ac.abort();
       requests.clear();
       for (const e of entries.values()) {
@@ -761,6 +1077,7 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
       if (typeof window !== 'undefined' && typeof window.removeEventListener === 'function') {
         window.removeEventListener('online', onOnline);
         window.removeEventListener('offline', onOffline);
+        window.removeEventListener('pagehide', flushRecords);
       }
       reader.dispose();
       engine?.delete();

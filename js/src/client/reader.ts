@@ -29,12 +29,16 @@ export interface PartRead {
   crc32c: number;
   /** Set on the last part of a file: the SHA-256 of the whole file. */
   sha256?: string;
+  /** Set on the first part (first read) of a multipart file: the SHA-256 of that part alone. */
+  firstSha256?: string;
 }
 
 export interface ReadOptions {
   /** A part read again (after a pause): check its CRC, do not feed the SHA-256 again. */
   verifyOnly: boolean;
   last: boolean;
+  /** Part 0 of a multipart file: also return the SHA-256 of the part (the resume fingerprint). */
+  first?: boolean;
 }
 
 export interface PartReader {
@@ -59,14 +63,18 @@ export function feedPart(h: RawPartHasher, bytes: Uint8Array, verifyOnly: boolea
   }
 }
 
-/** Ends the part: its CRC32C, and on the last part (first read) the file's SHA-256. */
-export function endPart(h: RawPartHasher, opts: ReadOptions): { crc32c: number; sha256?: string } {
+/**
+ * Ends the part: its CRC32C; on the last part (first read) the file's SHA-256; on the first part of a
+ * multipart file the SHA-256 of that part (sha256Hex() digests a copy of the running state).
+ */
+export function endPart(h: RawPartHasher, opts: ReadOptions): { crc32c: number; sha256?: string; firstSha256?: string } {
   const crc32c = h.endPart();
-  return opts.last && !opts.verifyOnly ? { crc32c, sha256: h.sha256Hex() } : { crc32c };
+  if (opts.verifyOnly) return { crc32c };
+  return { crc32c, ...(opts.last ? { sha256: h.sha256Hex() } : {}), ...(opts.first ? { firstSha256: h.sha256Hex() } : {}) };
 }
 
 /** Hashes one whole part held in memory. */
-export function hashPart(h: RawPartHasher, bytes: Uint8Array, opts: ReadOptions): { crc32c: number; sha256?: string } {
+export function hashPart(h: RawPartHasher, bytes: Uint8Array, opts: ReadOptions): { crc32c: number; sha256?: string; firstSha256?: string } {
   feedPart(h, bytes, opts.verifyOnly);
   return endPart(h, opts);
 }
@@ -168,7 +176,7 @@ export interface WorkerReaderOptions {
   keepBytes?: boolean;
 }
 
-type Reply = { id: number; ok: true; bytes?: ArrayBuffer; crc32c: number; sha256?: string } | { id: number; ok: false; code: string; message: string };
+type Reply = { id: number; ok: true; bytes?: ArrayBuffer; crc32c: number; sha256?: string; firstSha256?: string } | { id: number; ok: false; code: string; message: string };
 
 export function workerReader(opts: WorkerReaderOptions = {}): PartReader {
   const hc = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 2 : 2;
@@ -189,7 +197,7 @@ export function workerReader(opts: WorkerReaderOptions = {}): PartReader {
       const job = jobs.get(m.id);
       if (!job) return;
       jobs.delete(m.id);
-      if (m.ok) job.resolve({ ...(m.bytes ? { bytes: new Uint8Array(m.bytes) } : {}), crc32c: m.crc32c, ...(m.sha256 ? { sha256: m.sha256 } : {}) });
+      if (m.ok) job.resolve({ ...(m.bytes ? { bytes: new Uint8Array(m.bytes) } : {}), crc32c: m.crc32c, ...(m.sha256 ? { sha256: m.sha256 } : {}), ...(m.firstSha256 ? { firstSha256: m.firstSha256 } : {}) });
       else job.reject(new Vs3Error(m.code as Vs3Error['code'], m.message, 0));
     };
     w.onerror = (ev) => {
@@ -214,7 +222,7 @@ export function workerReader(opts: WorkerReaderOptions = {}): PartReader {
         const id = nextId++;
         jobs.set(id, { resolve, reject, w });
         // The Blob crosses by reference; the worker slices and reads it.
-        worker(w).postMessage({ type: 'read', id, file, source, offset, size: len, verifyOnly: o.verifyOnly, last: o.last, keep: Boolean(opts.keepBytes), wasmUrl });
+        worker(w).postMessage({ type: 'read', id, file, source, offset, size: len, verifyOnly: o.verifyOnly, last: o.last, first: Boolean(o.first), keep: Boolean(opts.keepBytes), wasmUrl });
       });
     },
     forget(file) {

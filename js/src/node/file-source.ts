@@ -9,6 +9,9 @@ import { Vs3Error } from '../errors.js';
 export interface NodeFileSource extends FileSource {
   readonly name: string;
   readonly type: string;
+  /** Absolute path (kept with the resume state, to open the file again). */
+  readonly path: string;
+  readonly lastModified: number;
   close(): Promise<void>;
 }
 
@@ -29,6 +32,8 @@ export async function fileSource(file: string, opts: { name?: string; type?: str
   };
   return {
     size,
+    path: path.resolve(file),
+    lastModified: Math.round(mtimeMs),
     name: opts.name ?? path.basename(file),
     type: opts.type ?? '',
     readInto,

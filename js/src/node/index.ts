@@ -6,6 +6,8 @@ import { loadCore } from '../core.js';
 import { createUploadQueue, type QueueOptions, type UploadQueue } from '../client/queue.js';
 import { createUploader, type Uploader, type UploaderOptions } from '../client/uploader.js';
 import { nodeTransport } from './transport.js';
+import { fileSource } from './file-source.js';
+import { jsonFileStore } from './json-store.js';
 import { coreReader } from '../client/reader.js';
 import type { Vs3CoreModule } from '../core.js';
 import { s3Storage, type S3Options } from '../server/s3.js';
@@ -13,6 +15,7 @@ import { s3Storage, type S3Options } from '../server/s3.js';
 export { fsStore } from './fs-store.js';
 export { nodeTransport } from './transport.js';
 export { fileSource, type NodeFileSource } from './file-source.js';
+export { jsonFileStore } from './json-store.js';
 
 /** The WASM core for Node: reads vs3core.wasm next to the glue and hands it over as wasmBinary. */
 export async function loadCoreNode(): Promise<Vs3CoreModule> {
@@ -68,9 +71,23 @@ export function createNodeUploader(options: UploaderOptions): Uploader {
   return createUploader({ ...nodeDefaults(options), ...options });
 }
 
+export interface NodeQueueOptions extends QueueOptions {
+  /**
+   * A JSON file for resume state: uploads a killed or stopped process left unfinished are resumed
+   * when the same file (route, name, size; then proven by content) is added again, or with
+   * queue.resume(id) (it opens the recorded path). Unset: nothing is written.
+   */
+  resumeState?: string;
+}
+
 /** createUploadQueue with the same Node defaults as createNodeUploader. */
-export function createNodeQueue(options: QueueOptions): UploadQueue {
-  return createUploadQueue({ ...nodeDefaults(options), ...options });
+export function createNodeQueue(options: NodeQueueOptions): UploadQueue {
+  const { resumeState, ...rest } = options;
+  return createUploadQueue({
+    ...nodeDefaults(options),
+    ...(resumeState ? { persist: jsonFileStore(resumeState), openPath: (p: string) => fileSource(p) } : {}),
+    ...rest,
+  });
 }
 
 /**

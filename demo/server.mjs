@@ -34,8 +34,12 @@ const handler = createHandler({
 
 const STATIC_TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.map': 'application/json' };
 // URL prefix -> directory. Only the browser half of the package is served.
+// /vendor/: the client's one npm dependency in browsers (idb, for resume state), found by the page's
+// import map; a bundler resolves it on its own in real apps.
+const idbDir = path.dirname(fileURLToPath(import.meta.resolve('idb')));
 const mounts = [
   ['/vs3/', path.join(root, 'js/dist/')],
+  ['/vendor/idb/', idbDir + path.sep],
   ['/', path.join(here, 'public/')],
 ];
 const browserFiles = /^(client\/|wasm\/vs3core\.(mjs|wasm)$|core\.js$|errors\.js$)/;
@@ -45,6 +49,7 @@ function serveStatic(req, res, pathname) {
     if (!pathname.startsWith(prefix)) continue;
     let rel = decodeURIComponent(pathname.slice(prefix.length)) || 'index.html';
     if (prefix === '/vs3/' && !browserFiles.test(rel)) break;
+    if (prefix === '/vendor/idb/' && !/^[\w-]+\.js$/.test(rel)) break;
     const file = path.resolve(dir, rel);
     if (!file.startsWith(dir)) break;
     let st;

@@ -1,6 +1,7 @@
 // vs3 demo page: one upload queue (the C++ engine in WASM decides; workers read and hash), rendered
 // from the queue's immutable snapshots. Contract used by e2e tests: #picker, #drop, #uploads
-// li[data-name] gets class "done" or "error" (data-key, data-sha256, data-error).
+// li[data-name] gets class "done" or "error" (data-key, data-sha256, data-error); #interrupted
+// li[data-name] lists uploads a reload or crash interrupted (picking the same file resumes it).
 import { createUploadQueue } from '/vs3/client/index.js';
 
 const queue = createUploadQueue({ endpoint: '/api/vs3' });
@@ -31,7 +32,11 @@ function addRow(file, handle) {
       li.classList.add('done');
       li.dataset.key = res.key;
       li.dataset.sha256 = res.sha256 ?? '';
-      status.textContent = `${res.deduplicated ? 'already stored' : 'stored'} ✓ ${res.sha256?.slice(0, 12)}…`;
+      const s = handle.snapshot();
+      li.dataset.resumed = String(Boolean(s?.resumed));
+      li.dataset.reused = String(s?.bytesReused ?? 0);
+      const reused = s?.resumed ? ` · resumed, ${fmt(s.bytesReused)} were stored already` : '';
+      status.textContent = `${res.deduplicated ? 'already stored' : 'stored'} ✓ ${res.sha256?.slice(0, 12)}…${reused}`;
       pause.remove();
       cancel.remove();
       bar.value = 1;
@@ -49,8 +54,11 @@ function addRow(file, handle) {
 }
 
 function startUpload(file) {
+  // An interrupted upload of the same route, name and size is resumed (after its content is checked).
   const handle = queue.add(file, { route: $('#route').value });
   rows.set(handle, addRow(file, handle));
+  handle.promise.catch(() => {}).finally(showInterrupted);
+  setTimeout(showInterrupted, 300);
 }
 
 function render() {
@@ -67,7 +75,7 @@ function render() {
       s.state === 'paused' ? `paused at ${pct}%`
       : s.state === 'queued' ? 'queued'
       : s.state === 'completing' ? 'confirming'
-      : `${pct}% · ${fmt(Math.round(s.speed))}/s · ${fmtEta(s.eta)} left${s.retries ? ` · ${s.retries} retries` : ''}`;
+      : `${pct}% · ${fmt(Math.round(s.speed))}/s · ${fmtEta(s.eta)} left${s.retries ? ` · ${s.retries} retries` : ''}${s.resumed ? ' · resumed' : ''}`;
   }
   $('#overall').value = snap.progress;
   $('#overall-text').textContent = snap.files.length
@@ -95,6 +103,26 @@ async function refresh() {
     }),
   );
 }
+
+// Uploads an earlier visit left unfinished (kept in IndexedDB: ids, tokens, part checksums, no content).
+async function showInterrupted() {
+  const list = await queue.restore();
+  $('#interrupted-section').hidden = list.length === 0;
+  $('#interrupted').replaceChildren(
+    ...list.map((u) => {
+      const pct = Math.floor((100 * u.bytesStored) / u.size);
+      const discard = el('button', { className: 'discard', textContent: 'Discard', onclick: async () => (await queue.discard(u.id), showInterrupted()) });
+      const li = el('li', {}, el('div', { className: 'row' },
+        el('span', { className: 'name', textContent: `${u.name} (${fmt(u.size)})` }),
+        el('span', {}, el('span', { className: 'status', textContent: `${pct}% stored · ${new Date(u.updatedAt).toLocaleString()} · pick it again to resume` }), discard)));
+      li.dataset.name = u.name;
+      li.dataset.id = u.id;
+      li.dataset.stored = String(u.bytesStored);
+      return li;
+    }),
+  );
+}
+showInterrupted();
 
 const drop = $('#drop');
 $('#picker').addEventListener('change', (e) => {

@@ -85,7 +85,8 @@ export function createNodeQueue(options: NodeQueueOptions): UploadQueue {
   const { resumeState, ...rest } = options;
   return createUploadQueue({
     ...nodeDefaults(options),
-    ...(resumeState ? { persist: jsonFileStore(resumeState), openPath: (p: string) => fileSource(p) } : {}),
+    // The JSON file is written whole: batch parts for 250 ms (a killed process sends those again).
+    ...(resumeState ? { persist: jsonFileStore(resumeState), openPath: (p: string) => fileSource(p), persistIntervalMs: 250 } : {}),
     ...rest,
   });
 }

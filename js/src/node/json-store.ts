@@ -1,5 +1,5 @@
 // Resume state for Node processes: one JSON file the caller chooses (createNodeQueue({ resumeState })).
-// Written whole on each change (the queue batches: about one write a second while parts complete),
+// Written whole on each change (the queue batches parts: at most one write per 250 ms in vs3/node),
 // through a temporary file and a rename, so a process killed mid-write leaves the previous state.
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';

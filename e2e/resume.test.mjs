@@ -1,0 +1,228 @@
+// End to end, issue 7: uploads that survive a reload or a killed browser. A real Chromium uploads
+// through the demo page; storage sits behind a byte-counting TCP proxy, so "sent again" is what
+// storage (RGW, or the demo's local driver) really received. Local disk driver and Ceph RGW.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { chromium } from 'playwright-core';
+import { fsStore, s3OptionsFromEnv } from 'vs3/node';
+import { localStorage, s3Storage } from 'vs3/server';
+import { CHROMIUM_ARGS, launchChromium, startDemo } from './browser.mjs';
+
+const MiB = 1024 * 1024;
+const sha256hex = (b) => createHash('sha256').update(b).digest('hex');
+let browser;
+before(async () => { browser = await launchChromium(); });
+after(async () => { await browser?.close(); });
+
+/** A TCP proxy to `target` (http://host:port) counting the bytes clients send through it. */
+async function countingProxy(target) {
+  const { hostname, port } = new URL(target);
+  const sockets = new Set();
+  const proxy = { sent: 0 };
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(port), hostname);
+    sockets.add(client).add(upstream);
+    client.on('data', (d) => (proxy.sent += d.length));
+    client.pipe(upstream).pipe(client);
+    const end = () => (client.destroy(), upstream.destroy(), sockets.delete(client), sockets.delete(upstream));
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  proxy.url = `http://127.0.0.1:${server.address().port}`;
+  proxy.close = () => new Promise((r) => { for (const s of sockets) s.destroy(); server.close(r); });
+  return proxy;
+}
+
+/** Writes `mib` MiB of random bytes to dir/name; returns { file, sha256, size }. */
+async function bigFile(dir, name, mib) {
+  const file = path.join(dir, name);
+  const fh = await open(file, 'w');
+  const hash = createHash('sha256');
+  const chunk = randomBytes(MiB);
+  for (let i = 0; i < mib; i++) {
+    chunk.writeUInt32LE(i, 0);
+    chunk.writeUInt32LE(Math.random() * 2 ** 32, 4);
+    hash.update(chunk);
+    await fh.write(chunk);
+  }
+  await fh.close();
+  return { file, sha256: hash.digest('hex'), size: mib * MiB };
+}
+
+/**
+ * Picks `file` and resolves once `fraction` of its parts are stored (then the caller interrupts);
+ * reload: the page reloads itself at that moment (no round trip to the test in between).
+ */
+async function pickUntil(page, file, fraction, { reload = false } = {}) {
+  const name = path.basename(file);
+  const reached = page.evaluate(
+    ({ name, fraction, reload }) =>
+      new Promise((resolve) => {
+        const off = window.vs3queue.subscribe(() => {
+          const s = window.vs3queue.getSnapshot().files.find((f) => f.name === name);
+          if (s && s.partCount > 1 && s.partsStored >= s.partCount * fraction) {
+            off();
+            resolve(s.partsStored / s.partCount);
+            if (reload) setTimeout(() => location.reload(), 0);
+          }
+        });
+      }),
+    { name, fraction, reload },
+  );
+  await page.setInputFiles('#picker', file);
+  return reached;
+}
+
+async function rowOutcome(page, name, timeout = 180_000) {
+  const li = page.locator(`#uploads li[data-name="${name}"]`);
+  await li.and(page.locator('.done, .error')).waitFor({ timeout });
+  return li.evaluate((e) => ({ ...e.dataset, cls: e.className, text: e.textContent }));
+}
+
+async function interruptedRow(page, name) {
+  const li = page.locator(`#interrupted li[data-name="${name}"]`);
+  await li.waitFor({ timeout: 10_000 });
+  return li.evaluate((e) => ({ ...e.dataset }));
+}
+
+function suite(label, makeEnv) {
+  describe(`resume through the demo -> ${label}`, () => {
+    let demo, ctx, dir;
+    before(async () => {
+      ctx = await makeEnv();
+      demo = await startDemo(ctx.env);
+      // Local driver: the page, API and PUTs all go to the demo; count in front of it.
+      if (!ctx.proxy) ctx.proxy = await countingProxy(demo.url);
+      dir = await mkdtemp(path.join(tmpdir(), 'vs3-e2e-resume-'));
+    });
+    after(async () => {
+      await demo?.stop();
+      await ctx?.proxy?.close();
+      await ctx?.cleanup?.();
+      if (dir) await rm(dir, { recursive: true, force: true });
+    });
+    const pageUrl = () => (ctx.env.VS3_S3_ENDPOINT === '' ? ctx.proxy.url : demo.url);
+
+    test('reload at about 50 %, pick the same file: at most 60 % is sent again, the object is the source', async (t) => {
+      const context = await browser.newContext();
+      t.after(() => context.close());
+      const page = await context.newPage();
+      await page.goto(pageUrl());
+      const src = await bigFile(dir, 'video-200MiB.bin', 200);
+      const at = await pickUntil(page, src.file, 0.5, { reload: true });
+      await page.waitForURL(pageUrl() + '/'); // the reloaded page
+      await page.waitForLoadState('load');
+      const row = await interruptedRow(page, 'video-200MiB.bin');
+      assert.ok(Number(row.stored) > 0, `recorded ${row.stored} bytes stored (stopped at ${at})`);
+      const before = ctx.proxy.sent;
+      await page.setInputFiles('#picker', src.file);
+      const r = await rowOutcome(page, 'video-200MiB.bin');
+      assert.match(r.cls, /done/, `upload failed: ${r.text}`);
+      assert.equal(r.resumed, 'true');
+      assert.equal(r.sha256, src.sha256);
+      const fraction = (ctx.proxy.sent - before) / src.size;
+      console.log(`# reload test (${label}): stopped at ${(at * 100).toFixed(0)} % of parts stored; sent again ${(fraction * 100).toFixed(1)} % of the file (${ctx.proxy.sent - before} bytes, requests included); reused ${r.reused} bytes`);
+      assert.ok(fraction <= 0.6, `sent again ${(fraction * 100).toFixed(1)} %`);
+      assert.equal(sha256hex(await ctx.read(r.key)), src.sha256, 'stored bytes');
+      await page.waitForFunction(() => document.querySelector('#interrupted-section').hidden, null, { timeout: 10_000 });
+    });
+
+    test('another file with the same name and size is refused and touches nothing; the right file then resumes', async (t) => {
+      const context = await browser.newContext();
+      t.after(() => context.close());
+      const page = await context.newPage();
+      await page.goto(pageUrl());
+      const src = await bigFile(dir, 'scan.bin', 48);
+      await pickUntil(page, src.file, 0.3, { reload: true });
+      await page.waitForLoadState('load');
+      const row = await interruptedRow(page, 'scan.bin');
+      const rec = await page.evaluate(async (id) => (await window.vs3queue.restore()).find((u) => u.id === id), row.id);
+      const partsBefore = await ctx.storage.listParts(rec.key, row.id);
+      assert.ok(partsBefore.length >= 1);
+
+      const otherDir = await mkdtemp(path.join(dir, 'other-'));
+      const other = await bigFile(otherDir, 'scan.bin', 48);
+      await page.setInputFiles('#picker', other.file);
+      const refused = await rowOutcome(page, 'scan.bin', 30_000);
+      assert.match(refused.cls, /error/);
+      assert.equal(refused.error, 'file_mismatch');
+      assert.deepEqual(await ctx.storage.listParts(rec.key, row.id), partsBefore, 'stored parts untouched');
+      await interruptedRow(page, 'scan.bin'); // still listed, waiting for the right file
+
+      await page.evaluate(() => document.querySelector('#uploads').replaceChildren());
+      await page.setInputFiles('#picker', src.file);
+      const r = await rowOutcome(page, 'scan.bin');
+      assert.match(r.cls, /done/, r.text);
+      assert.equal(r.key, rec.key);
+      assert.equal(sha256hex(await ctx.read(r.key)), src.sha256);
+    });
+
+    test('the browser process killed mid-upload: a new one on the same profile resumes and finishes', async (t) => {
+      const profile = await mkdtemp(path.join(tmpdir(), 'vs3-e2e-profile-'));
+      t.after(() => rm(profile, { recursive: true, force: true }));
+      const launch = () => chromium.launchPersistentContext(profile, { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
+      const src = await bigFile(dir, 'crash.bin', 200);
+
+      const first = await launch();
+      const page1 = first.pages()[0] ?? (await first.newPage());
+      await page1.goto(pageUrl());
+      await pickUntil(page1, src.file, 0.5);
+      await new Promise((r) => setTimeout(r, 400)); // a batch of resume state written (250 ms apart)
+      const state = await page1.evaluate(() => window.vs3queue.getSnapshot().files[0].state);
+      assert.notEqual(state, 'done', 'finished before the kill: nothing to resume (the test needs a slower upload)');
+      // SIGKILL the browser's main process: no unload handlers, no flush, like a crash or power loss.
+      const pid = execFileSync('pgrep', ['-o', '-f', `user-data-dir=${profile}`]).toString().trim();
+      process.kill(Number(pid), 'SIGKILL');
+      await first.close().catch(() => {});
+
+      const second = await launch();
+      t.after(() => second.close());
+      const page2 = second.pages()[0] ?? (await second.newPage());
+      await page2.goto(pageUrl());
+      const row = await interruptedRow(page2, 'crash.bin');
+      assert.ok(Number(row.stored) > 0, 'parts recorded before the kill');
+      const before = ctx.proxy.sent;
+      await page2.setInputFiles('#picker', src.file);
+      const r = await rowOutcome(page2, 'crash.bin');
+      assert.match(r.cls, /done/, r.text);
+      assert.equal(r.resumed, 'true');
+      const fraction = (ctx.proxy.sent - before) / src.size;
+      console.log(`# kill test (${label}): sent again ${(fraction * 100).toFixed(1)} % after the restart`);
+      assert.ok(fraction <= 0.7, `sent again ${(fraction * 100).toFixed(1)} %`);
+      assert.equal(sha256hex(await ctx.read(r.key)), src.sha256);
+    });
+  });
+}
+
+suite('local disk driver', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'vs3-e2e-resume-data-'));
+  const storage = localStorage({ store: fsStore(dir), secret: 'unused-for-listing-0123456789abcdef' });
+  return {
+    storage,
+    env: { VS3_DATA_DIR: dir, VS3_S3_ENDPOINT: '' },
+    read: (key) => readFile(path.join(dir, 'objects', key)),
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
+});
+
+if (process.env.VS3_S3_ENDPOINT) {
+  suite('Ceph RGW (S3)', async () => {
+    const bucket = `vs3-e2e-resume-${Date.now().toString(36)}`;
+    const proxy = await countingProxy(process.env.VS3_S3_ENDPOINT);
+    const storage = s3Storage(s3OptionsFromEnv(process.env, bucket));
+    return {
+      storage,
+      proxy,
+      // The demo (and the browser's PUTs) reach RGW through the proxy.
+      env: { VS3_S3_BUCKET: bucket, VS3_S3_ENDPOINT: proxy.url },
+      read: async (key) => Buffer.from(await (await storage.signedFetch(storage.objectUrl(key))).arrayBuffer()),
+    };
+  });
+}

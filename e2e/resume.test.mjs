@@ -164,6 +164,51 @@ function suite(label, makeEnv) {
       assert.equal(sha256hex(await ctx.read(r.key)), src.sha256);
     });
 
+    test('a stored FileSystemFileHandle is reused after a reload: resume() needs no picking', async (t) => {
+      const context = await browser.newContext();
+      t.after(() => context.close());
+      const page = await context.newPage();
+      await page.goto(pageUrl());
+      // A handle from the origin-private file system (what showOpenFilePicker gives, without a dialog).
+      const info = await page.evaluate(async () => {
+        const root = await navigator.storage.getDirectory();
+        const h = await root.getFileHandle('opfs-40MiB.bin', { create: true });
+        const w = await h.createWritable();
+        const chunk = new Uint8Array(1024 * 1024);
+        for (let i = 0; i < 40; i++) {
+          crypto.getRandomValues(chunk.subarray(0, 65536));
+          chunk[0] = i;
+          await w.write(chunk);
+        }
+        await w.close();
+        const file = await h.getFile();
+        const sha = [...new Uint8Array(await crypto.subtle.digest('SHA-256', await file.arrayBuffer()))].map((b) => b.toString(16).padStart(2, '0')).join('');
+        const q = window.vs3queue;
+        q.add(file, { route: 'files', handle: h }).promise.catch(() => {});
+        await new Promise((resolve) => {
+          const off = q.subscribe(() => {
+            const s = q.getSnapshot().files.find((f) => f.name === 'opfs-40MiB.bin');
+            if (s && s.partsStored >= 2) (off(), resolve());
+          });
+        });
+        return { sha, size: file.size };
+      });
+      await page.reload();
+      const result = await page.evaluate(async () => {
+        const list = await window.vs3queue.restore();
+        const u = list.find((x) => x.name === 'opfs-40MiB.bin');
+        if (!u) return { error: 'not listed' };
+        if (!(u.handle instanceof FileSystemFileHandle)) return { error: 'no handle kept' };
+        const h = window.vs3queue.resume(u.id); // opens the file through its handle
+        const r = await h.promise;
+        return { key: r.key, sha256: r.sha256, resumed: h.snapshot().resumed };
+      });
+      assert.equal(result.error, undefined, result.error);
+      assert.equal(result.resumed, true);
+      assert.equal(result.sha256, info.sha);
+      assert.equal(sha256hex(await ctx.read(result.key)), info.sha);
+    });
+
     test('the browser process killed mid-upload: a new one on the same profile resumes and finishes', async (t) => {
       const profile = await mkdtemp(path.join(tmpdir(), 'vs3-e2e-profile-'));
       t.after(() => rm(profile, { recursive: true, force: true }));

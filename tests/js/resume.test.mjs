@@ -219,6 +219,21 @@ test('cancel removes the resume state; persist: false writes none; discard() abo
   assert.equal(await env.storage.listParts(rec.key, rec.uploadId), null, 'aborted on storage');
 });
 
+test('interrupted uploads older than resumeMaxAgeMs are forgotten', async (t) => {
+  const env = await setup(t, 'local');
+  const store = memoryResumeStore();
+  const src = randomFile(3 * PART, 'old.bin');
+  await interrupt(env.queue(store).q, src.blob, 1);
+  assert.equal((await env.queue(store).q.restore()).length, 1);
+  const later = env.queue(store, { now: () => Date.now() + 8 * 86_400_000 }).q; // default 7 days
+  assert.deepEqual(await later.restore(), []);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(await store.list(), [], 'the expired record is deleted');
+  // A fresh upload of the same file starts over rather than resuming the forgotten one.
+  const res = await env.queue(store).q.add(src.blob, { route: 'files' }).promise;
+  assert.equal(sha256hex(await env.read(res.key)), src.sha256);
+});
+
 test('Node: a process killed mid-upload resumes from its JSON state file', async (t) => {
   const env = await setup(t, 'local');
   const dir = await tempDir(t);

@@ -62,9 +62,20 @@ std::string World::content_sha(std::uint64_t content) {
 
 std::uint32_t World::open_uploads() const {
   std::uint32_t n = 0;
-  // A refused file (file_mismatch) leaves the upload it found for the right file.
-  for (auto& [id, u] : uploads_) n += u.open && !(u.resumed && files_[u.file].code == "file_mismatch");
+  for (auto& [id, u] : uploads_) {
+    const SimFile& f = files_[u.file];
+    // Left on purpose: a refused resume (file_mismatch, or the list refused) leaves the upload it found
+    // for later; with abort_failed_uploads off a failed upload stays to be resumed.
+    const bool kept = f.failed && f.code != "cancelled" &&
+                      ((u.resumed && !u.created_here) || (!cfg_.abort_failed_uploads && u.created_here));
+    n += u.open && !kept;
+  }
   return n;
+}
+
+bool World::upload_open(std::size_t fi) const {
+  auto it = upload_of_.find(fi);
+  return it != upload_of_.end() && uploads_.at(it->second).open;
 }
 
 void World::at(double t, std::function<void()> fn) { events_.emplace(std::make_pair(t, seq_++), std::move(fn)); }
@@ -238,7 +249,7 @@ void World::execute(const Action& a) {
       // left to the bucket's lifecycle rule (documented), and would break the "nothing left" check.
       auto ok = [this, r, fi](bool) {
         const std::uint64_t id = next_upload_++;
-        uploads_[id] = Upload{fi, {}, true};
+        uploads_[id] = Upload{fi, {}, true, false, true};
         upload_of_[fi] = id;
         engine_.created(r, files_[fi].dedupe_route, now_);
       };
@@ -413,6 +424,10 @@ void World::execute(const Action& a) {
     case ActionType::kList: {
       ++list_calls;
       if (!f.resume || !upload_of_.count(fi)) return fail("list for a file that was not resumed");
+      if (f.refuse_list) {
+        answer(r, t + latency(1, 5), [this, r] { engine_.failed(r, 403, "forbidden", -1, false, now_); });
+        return;
+      }
       auto ok = [this, r, fi](bool) {
         const Upload& u = uploads_[upload_of_[fi]];
         const FileId id = files_[fi].id;
@@ -429,6 +444,7 @@ void World::execute(const Action& a) {
       return;
     }
     case ActionType::kAbort: {
+      ++abort_calls;
       auto ok = [this, r, fi](bool deliver) {
         auto it = upload_of_.find(fi);
         if (it != upload_of_.end()) uploads_[it->second].open = false;
@@ -470,7 +486,7 @@ void World::begin_resumed(std::size_t fi) {
   const std::uint64_t part = 8 * 1024 * 1024;
   const std::uint32_t n = std::uint32_t((f.size + part - 1) / part);
   const std::uint64_t id = next_upload_++;
-  Upload u{fi, {}, !f.resume_gone, true};
+  Upload u{fi, {}, !f.resume_gone, true, false};
   for (std::uint32_t i = 0; i < n; ++i) {
     if (!roll(f.resume_fraction)) continue;
     u.parts[i] = {i + 1 == n ? f.size - std::uint64_t(i) * part : part, part_crc(f.resume_content, i)};
@@ -577,7 +593,7 @@ bool World::run(double max_time_ms) {
     if (!f.resume) continue;
     const std::uint64_t first = f.first_part_content ? f.first_part_content : f.content;
     if (f.done && first != f.resume_content && !f.resume_gone && f.host_knows_first) fail("a resumed upload of another file was completed");
-    if (f.failed && f.code == "file_mismatch") {
+    if (f.failed && !f.resume_gone && (f.code == "file_mismatch" || (f.refuse_list && f.code != "cancelled"))) {
       // Refused: the upload it found must be exactly as it was (the right file may come back for it).
       for (auto& [id, u] : uploads_) {
         if (u.file == i && u.resumed && (!u.open || u.parts != resumed_parts_[id])) fail("a refused file touched the upload");

@@ -51,7 +51,8 @@ struct SimFile {
   std::uint64_t resume_content = 0;
   double resume_fraction = 0.5;
   bool resume_gone = false;  // the upload was aborted meanwhile (a lifecycle rule): start over
-  bool host_knows_first = true;  // false: the record lacks part 0's SHA-256 (the engine's CRC claims decide)
+  bool host_knows_first = true;
+  bool refuse_list = false;  // the handler refuses the resume (403 forbidden: signed out)  // false: the record lacks part 0's SHA-256 (the engine's CRC claims decide)
   FileId id = 0;
   // what the host reported
   bool done = false, failed = false, deduplicated = false;
@@ -71,10 +72,12 @@ class World {
   double now() const { return now_; }
 
   // statistics for assertions
-  std::uint32_t sign_calls = 0, presign_calls = 0, create_calls = 0, put_calls = 0, put_bytes = 0, list_calls = 0;
+  std::uint32_t sign_calls = 0, presign_calls = 0, create_calls = 0, put_calls = 0, put_bytes = 0, list_calls = 0,
+                abort_calls = 0;
   std::uint64_t bytes_sent = 0;  // bytes of PUTs that storage took
   std::uint32_t max_puts_seen = 0, max_held_seen = 0, max_ctl_seen = 0;
   std::uint32_t open_uploads() const;
+  bool upload_open(std::size_t file_index) const;  // the file's latest multipart upload is still open
 
   static std::uint32_t part_crc(std::uint64_t content, std::uint32_t part);
   static std::string content_sha(std::uint64_t content);
@@ -89,6 +92,7 @@ class World {
     std::map<std::uint32_t, std::pair<std::uint64_t, std::uint32_t>> parts;  // part -> size, crc
     bool open = true;
     bool resumed = false;  // begun before the engine (SimFile::resume)
+    bool created_here = false;  // by this engine's create
   };
   struct Object {
     std::uint64_t size;

@@ -35,6 +35,7 @@ std::string random_run(std::uint64_t seed, std::uint32_t* done = nullptr, std::u
   cfg.sign_batch = 1 + r.next() % 10;
   cfg.stall_timeout_ms = 2000 + double(r.next() % 8000);
   cfg.complete_timeout_ms = cfg.stall_timeout_ms * (1 + r.next() % 4);
+  cfg.abort_failed_uploads = r.uniform01() < 0.5;  // off: the host keeps resume state
   Faults f;
   const double level = r.uniform01();
   f.reset = 0.05 * level;
@@ -82,6 +83,7 @@ std::string random_run(std::uint64_t seed, std::uint32_t* done = nullptr, std::u
       nf.resume_fraction = r.uniform01();
       nf.host_knows_first = r.uniform01() < 0.8;
       nf.resume_gone = r.uniform01() < 0.1;
+      nf.refuse_list = r.uniform01() < 0.05;
       const double kind = r.uniform01();
       nf.resume_content = kind < 0.7 ? nf.content : 900000 + seed;
       if (kind >= 0.85) nf.first_part_content = nf.resume_content;  // edited after the first part
@@ -381,6 +383,48 @@ TEST(EngineScenario, UrlsShorterLivedThanTheRefreshMarginAreStillUsed) {
   EXPECT_TRUE(w.files()[0].done) << w.files()[0].code;
   EXPECT_TRUE(w.files()[1].done) << w.files()[1].code;
   EXPECT_LT(w.sign_calls, 20u);
+}
+
+TEST(EngineScenario, AResumeTheServerRefusesLeavesTheUploadAlone) {
+  // Signed out since: /multipart/resume answers 403. The upload must survive (log in, resume again).
+  World w(18, {}, {});
+  SimFile f = resumed(60 * MiB, 28, 28, 0.5);
+  f.refuse_list = true;
+  w.add(f);
+  ASSERT_TRUE(w.run()) << w.failure();  // checks the upload is exactly as it was
+  EXPECT_TRUE(w.files()[0].failed);
+  EXPECT_EQ(w.abort_calls, 0u);
+  EXPECT_EQ(w.put_calls, 0u);
+}
+
+TEST(EngineScenario, WithResumeStateAFailedUploadIsKeptNotAborted) {
+  // Storage unreachable for longer than the retry budget: the file fails, but with abort_failed_uploads
+  // off (the host keeps resume state) the upload stays on storage to be resumed. (A cancel always
+  // aborts: the seeded runs check that with the setting on and off.)
+  for (bool keep : {false, true}) {
+    EngineConfig cfg;
+    cfg.abort_failed_uploads = !keep;
+    Faults f;
+    f.outage_from = 50;
+    f.outage_to = 70000;  // the file runs out of attempts at ~58 s; aborts get through after 70 s
+    World w(19, cfg, f);
+    w.add(file_of(60 * MiB, 29));
+    ASSERT_TRUE(w.run()) << w.failure();
+    EXPECT_TRUE(w.files()[0].failed);
+    EXPECT_EQ(w.files()[0].code, "retry_exhausted");
+    EXPECT_EQ(w.upload_open(0), keep) << "keep=" << keep;
+  }
+}
+
+TEST(EngineScenario, UrlsExpiredOnArrivalEndInUrlExpired) {
+  Faults f;
+  f.url_ttl_ms = 0;  // every URL is expired when it arrives (a clock far off)
+  World w(20, {}, f);
+  w.add(file_of(20 * MiB, 31));
+  w.add(file_of(1 * MiB, 32));
+  ASSERT_TRUE(w.run(600000)) << w.failure();
+  EXPECT_EQ(w.files()[0].code, "url_expired");
+  EXPECT_EQ(w.files()[1].code, "url_expired");
 }
 
 TEST(EngineSimulation, TenThousandSeededRuns) {

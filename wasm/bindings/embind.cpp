@@ -150,6 +150,7 @@ struct EngineConfigJs {
   double maxInFlight, maxControlInFlight, maxActiveFiles, hashAhead, signBatch, preferredPartSize;
   double stallTimeoutMs, completeTimeoutMs, retryTimeBudgetMs, maxAttempts, baseDelayMs, maxDelayMs, urlRefreshMarginMs;
   double seedHi, seedLo;
+  bool abortFailedUploads;
 };
 
 const char* action_name(vs3::engine::ActionType t) {
@@ -311,6 +312,7 @@ class EngineJs {
     if (c.maxDelayMs >= k.retry.base_delay_ms) k.retry.max_delay_ms = c.maxDelayMs;
     if (c.urlRefreshMarginMs >= 0) k.url_refresh_margin_ms = c.urlRefreshMarginMs;
     k.seed = (std::uint64_t(u32(c.seedHi, 0)) << 32) | std::uint64_t(u32(c.seedLo, 1));
+    k.abort_failed_uploads = c.abortFailedUploads;
     return k;
   }
   vs3::engine::Engine e_;
@@ -365,7 +367,8 @@ EMSCRIPTEN_BINDINGS(vs3core) {
       .field("maxDelayMs", &EngineConfigJs::maxDelayMs)
       .field("urlRefreshMarginMs", &EngineConfigJs::urlRefreshMarginMs)
       .field("seedHi", &EngineConfigJs::seedHi)
-      .field("seedLo", &EngineConfigJs::seedLo);
+      .field("seedLo", &EngineConfigJs::seedLo)
+      .field("abortFailedUploads", &EngineConfigJs::abortFailedUploads);
   class_<EngineJs>("Engine")
       .constructor<const EngineConfigJs&>()
       .function("addFile", &EngineJs::addFile)

@@ -64,6 +64,8 @@ export interface RawEngineConfig {
   urlRefreshMarginMs: number;
   seedHi: number;
   seedLo: number;
+  /** false: a failed multipart upload is left on storage (the host keeps resume state to finish it). */
+  abortFailedUploads: boolean;
 }
 
 export type RawActionType =

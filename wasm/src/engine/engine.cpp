@@ -288,7 +288,7 @@ void Engine::presigned(RequestId r, double expires_at, bool dedupe_route, double
     f->presigned = true;
     f->dedupe = dedupe_route ? 1 : 0;
     f->dedupe_checked = true;  // a presign on a dedupe route is the lookup
-    set_expiry(f->parts[0], expires_at, now);
+    if (!set_expiry(f->parts[0], expires_at, now)) fail_file(*f, "url_expired", now);
     f->ctl_retry.attempts = 0;
   }
   pump(now);
@@ -297,20 +297,25 @@ void Engine::presigned(RequestId r, double expires_at, bool dedupe_route, double
 void Engine::signed_parts(RequestId r, double expires_at, double now) {
   File* f = file_of(r, false);
   if (f && f->ctl == Ctl::kSign) {
+    bool usable = true;
     for (std::uint32_t i = f->ctl_first; i < f->ctl_first + f->ctl_count && i < f->parts.size(); ++i) {
-      set_expiry(f->parts[i], expires_at, now);
+      usable = set_expiry(f->parts[i], expires_at, now) && usable;
     }
     end_control(*f);
     f->ctl_retry.attempts = 0;
+    if (!usable) fail_file(*f, "url_expired", now);
   }
   pump(now);
 }
 
 // A URL is signed again when it is within the refresh margin of its expiry, but never sooner than half
 // its lifetime: a route whose URLs live less than the margin would otherwise be re-signed forever.
-void Engine::set_expiry(Part& p, double expires_at, double now) const {
+bool Engine::set_expiry(Part& p, double expires_at, double now) const {
   p.expires_at = expires_at;
   p.margin = std::min(cfg_.url_refresh_margin_ms, std::max(0.0, (expires_at - now) / 2));
+  // Expired on arrival (a clock far off, a route with URLs that live no time): counts as a re-sign,
+  // so it ends in url_expired instead of signing again forever.
+  return expires_at > now || ++p.resigns <= cfg_.max_resigns;
 }
 
 void Engine::completed(RequestId r, double now) {
@@ -423,6 +428,11 @@ bool Engine::control_failed(File& f, int status, const std::string& code, double
       // Could not abort: report the file anyway (a bucket lifecycle rule cleans up, see README).
       f.aborting = false;
       finish(f, f.fail_code == "cancelled" ? FileState::kCancelled : FileState::kFailed, now);
+    } else if (kind == Ctl::kList) {
+      // Resuming failed (refused: signed out, route changed; or out of retries): leave the upload
+      // alone, it may be resumed later (or is cleaned up by storage's lifecycle rule).
+      f.created = false;
+      fail_file(f, reason, now);
     } else if (kind == Ctl::kCreate) {
       f.aborting = false;  // nothing was created that we know of
       if (!f.fail_code.empty()) finish(f, f.fail_code == "cancelled" ? FileState::kCancelled : FileState::kFailed, now);
@@ -598,7 +608,10 @@ void Engine::fail_file(File& f, const std::string& code, double now) {
   }
   f.ctl_retry = RetryState{};
   f.ctl_retry.retry_at = now;
-  if (f.plan.multipart && (f.created || f.ctl == Ctl::kCreate)) {
+  // A cancelled upload is aborted; a failed one too, unless the host keeps resume state (then it stays
+  // for a later resume). A create still in flight made a new, empty upload: aborted either way.
+  const bool abort_it = code == "cancelled" || cfg_.abort_failed_uploads || f.ctl == Ctl::kCreate;
+  if (f.plan.multipart && (f.created || f.ctl == Ctl::kCreate) && abort_it) {
     f.aborting = true;
     changed(f);
   } else {

@@ -22,8 +22,9 @@
 // Limits the engine keeps (checked by the simulation in tests/cpp/engine_sim_test.cpp):
 //   part PUTs in flight <= max_in_flight; control requests in flight <= max_control_in_flight;
 //   parts whose bytes the host holds <= max_in_flight + hash_ahead (memory = part size x that);
-//   a file is Done only after storage confirmed completion; a cancelled or failed multipart upload is
-//   aborted before the file is reported.
+//   a file is Done only after storage confirmed completion; a cancelled multipart upload is aborted
+//   before the file is reported, a failed one too unless abort_failed_uploads is off (resume state
+//   kept), and a resumed upload whose resume was refused is left as it was.
 #pragma once
 #include <cstdint>
 #include <deque>
@@ -68,6 +69,9 @@ struct EngineConfig {
   double url_refresh_margin_ms = 15000;
   // A part whose URL keeps expiring is failed after this many re-signs.
   std::uint32_t max_resigns = 3;
+  // A failed multipart upload is aborted on storage (nothing left behind). Hosts that keep resume
+  // state set false: the upload stays to be resumed later (a cancelled one is always aborted).
+  bool abort_failed_uploads = true;
   std::uint64_t seed = 1;
 };
 
@@ -296,7 +300,7 @@ class Engine {
   bool waits_for_twin(File& f);
   void wake_twins(const File& done);
   bool part_ready_to_send(const Part& p, double now) const;
-  void set_expiry(Part& p, double expires_at, double now) const;
+  bool set_expiry(Part& p, double expires_at, double now) const;  // false: expired on arrival too often
   AddResult add(std::uint64_t size, std::uint64_t part_size, std::int32_t priority, std::uint32_t group, double now);
 
   EngineConfig cfg_;

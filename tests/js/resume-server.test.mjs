@@ -34,6 +34,8 @@ const backends = [
 const routes = {
   files: defineRoute({ maxFileSize: '1GB' }),
   guarded: defineRoute({ maxFileSize: '1GB', authorize: (req) => req.headers.get('x-user') === 'alice' }),
+  // Anyone signed in may upload; only the one who began an upload may resume it.
+  owned: defineRoute({ maxFileSize: '1GB', authorize: (req) => req.headers.get('x-user') || false, owner: (user) => user }),
   cl: defineRoute({ maxFileSize: '1GB' }),
 };
 
@@ -145,6 +147,9 @@ for (const b of backends) {
     clock.offset = 7 * DAY + 60_000;
     const late = err(await api('/multipart/resume', { token: c.token }), 403, 'token_expired');
     assert.match(late.message, /resume window/);
+    // The window counts from the create, not the last resume: the token renewed at +25 h is past it too.
+    err(await api('/multipart/resume', { token: r.token }), 403, 'token_expired');
+    assert.equal(claimsOf(r.token).iat, claimsOf(c.token).iat);
     clock.offset = 8 * DAY;
     err(await api('/multipart/resume', { token: c.token }), 403, 'token_expired');
     const { iat, ...legacy } = claimsOf(c.token);
@@ -182,6 +187,20 @@ for (const b of backends) {
     err(await again(t, null), 404, 'unknown_route');
     ok(await again(t, defineRoute({ maxFileSize: '1GB', allowedFileTypes: ['application/octet-stream', '.bin'] })));
     for (const u of [g, c]) ok(await api('/multipart/abort', { token: u.token }));
+  });
+
+  test(`${b.name}: a route with owner() lets only the user who began an upload resume it`, { skip: b.skip }, async (t) => {
+    // A shared browser: alice's upload state (with its token) is still there when bob signs in.
+    const { api } = await setup(t, b);
+    const f = randomFile(PART + 10);
+    const c = ok(await create(api, f, { route: 'owned', headers: { 'x-user': 'alice' } }));
+    assert.match(claimsOf(c.token).own, /^[\w-]+$/, 'the owner is signed in as an HMAC, not in clear');
+    assert.ok(!JSON.stringify(claimsOf(c.token)).includes('alice'));
+    const bob = err(await api('/multipart/resume', { token: c.token }, { 'x-user': 'bob' }), 403, 'forbidden');
+    assert.match(bob.message, /someone else/);
+    err(await api('/multipart/resume', { token: c.token }), 403, 'forbidden'); // signed out
+    ok(await api('/multipart/resume', { token: c.token }, { 'x-user': 'alice' }));
+    ok(await api('/multipart/abort', { token: c.token }));
   });
 
   test(`${b.name}: resume refuses aborted uploads, tampered and single-PUT tokens`, { skip: b.skip }, async (t) => {

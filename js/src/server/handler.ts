@@ -113,7 +113,14 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     const key = validateKey(route.config.key ? await route.config.key({ route: route.name, file: fileInfo, metadata, auth, id, safeName }) : `${route.name}/${id}/${safeName}`);
     // The handler's own objects (dedupe markers) live under .vs3/; an upload must never overwrite one.
     if (key.startsWith(INTERNAL_PREFIX)) throw new Error(`vs3: route ${route.name}: key() returned ${JSON.stringify(key)}, under the reserved ${INTERNAL_PREFIX}`);
-    return { route, name, size, type, sha256, metadata, key };
+    return { route, name, size, type, sha256, metadata, key, auth };
+  }
+
+  /** HMAC of the route's owner(auth), or undefined when the route names no owner. */
+  async function ownerOf(route: CompiledRoute, auth: unknown): Promise<string | undefined> {
+    if (!route.config.owner) return undefined;
+    const id = await route.config.owner(auth);
+    return typeof id === 'string' && id ? hmac.sign('vs3-owner.' + route.name + '.' + id) : undefined;
   }
 
   async function presign(req: Request): Promise<Response> {
@@ -186,7 +193,7 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
 
   async function mpCreate(req: Request): Promise<Response> {
     const body = await readJsonObject(req, maxBytes);
-    const { route, name, size, type, sha256, metadata, key } = await checkUpload(req, body, { sha256: 'optional', maxSize: MULTIPART_LIMIT, what: 'multipart uploads' });
+    const { route, name, size, type, sha256, metadata, key, auth } = await checkUpload(req, body, { sha256: 'optional', maxSize: MULTIPART_LIMIT, what: 'multipart uploads' });
     const partSize = body.partSize;
     if (typeof partSize !== 'number' || !Number.isSafeInteger(partSize) || partSize < MIN_PART_SIZE || partSize > MAX_PART_SIZE) {
       throw new Vs3Error('invalid_request', `partSize must be an integer from ${MIN_PART_SIZE} to ${MAX_PART_SIZE}`);
@@ -197,7 +204,8 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     const { uploadId } = await storage.createMultipart({ key, contentType: type, sha256 });
     const iat = now();
     const exp = iat + mpExpiresIn * 1000;
-    const token = await signToken(hmac, { v: 1, route: route.name, key, name, size, type, sha256, metadata, exp, iat, mp: { uploadId, partSize } });
+    const own = await ownerOf(route, auth);
+    const token = await signToken(hmac, { v: 1, route: route.name, key, name, size, type, sha256, metadata, exp, iat, mp: { uploadId, partSize }, ...(own ? { own } : {}) });
     return json({ key, token, uploadId, partSize, partCount, dedupe: Boolean(route.config.dedupe) });
   }
 
@@ -291,7 +299,10 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
   async function mpResume(req: Request): Promise<Response> {
     const body = await readJsonObject(req, maxBytes);
     const { claims, route } = await claimsOf(body.token, 'multipart', 'resume');
-    await authorize(route, req);
+    const auth = await authorize(route, req);
+    // The route names owners: only the one who began the upload may resume it (the token may sit in
+    // the state of a shared browser; a route without owner() trusts whoever authorize() lets in).
+    if (claims.own && claims.own !== (await ownerOf(route, auth))) throw new Vs3Error('forbidden', 'this upload was begun by someone else', 403);
     checkSize(route, claims.size);
     checkType(route, claims.name, claims.type);
     const { uploadId, partSize } = claims.mp!;
@@ -302,8 +313,10 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
       .filter((p) => p.partNumber >= 1 && p.partNumber <= partCount)
       .sort((a, b) => a.partNumber - b.partNumber)
       .map(({ partNumber, size, etag, crc32c }) => ({ partNumber, size, etag, ...(crc32c ? { crc32c } : {}) }));
-    const iat = now();
-    const expiresAt = iat + mpExpiresIn * 1000;
+    // The fresh token keeps the upload's first issue time: the window counts from the create, so a
+    // token cannot be renewed forever by resuming it every few days.
+    const iat = typeof claims.iat === 'number' ? claims.iat : claims.exp - mpExpiresIn * 1000;
+    const expiresAt = now() + mpExpiresIn * 1000;
     const token = await signToken(hmac, { ...claims, exp: expiresAt, iat });
     return json({ key: claims.key, uploadId, partSize, partCount, token, expiresAt, dedupe: Boolean(route.config.dedupe), parts });
   }

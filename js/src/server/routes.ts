@@ -63,6 +63,13 @@ export interface RouteConfig<M = unknown> {
   expiresIn?: number;
   /** Decide who may upload: throw (Vs3Error or anything) or return false to refuse with 403. */
   authorize?: (request: Request) => unknown | Promise<unknown>;
+  /**
+   * Who an upload belongs to, from what `authorize` returned (e.g. `(auth) => auth.userId`). Signed
+   * (as an HMAC) into multipart tokens; /multipart/resume then refuses anyone else, so an upload
+   * recorded in a shared browser cannot be finished by the next user of the route. Without it, any
+   * request `authorize` allows may resume an upload whose token it holds.
+   */
+  owner?: (auth: unknown) => string | undefined | Promise<string | undefined>;
   /** Server-side object key. Default: `${route}/${id}/${safeName}`. */
   key?: (ctx: KeyContext<M>) => string | Promise<string>;
   /**

@@ -19,6 +19,8 @@ export interface UploadClaims {
   exp: number;
   /** Issued at, unix milliseconds. Absent on tokens signed before it existed. */
   iat?: number;
+  /** Multipart: HMAC of the route's owner(auth) at create; /multipart/resume requires the same owner. */
+  own?: string;
 }
 
 export async function signToken(hmac: Hmac, claims: UploadClaims): Promise<string> {

@@ -59,12 +59,17 @@ const drivers = {
 
 async function setup(t, driver, { clock = { offset: 0 } } = {}) {
   const { storage, read } = await drivers[driver](t);
-  const handler = createHandler({
+  const ctl = { failComplete: false };
+  const real = createHandler({
     secret: SECRET,
     storage,
     now: () => Date.now() + clock.offset,
     routes: { files: defineRoute({ maxFileSize: '1GB' }) },
   });
+  // failComplete: /multipart/complete answers 503 (storage trouble) until cleared.
+  const handler = (req) => (ctl.failComplete && new URL(req.url).pathname.endsWith('/multipart/complete')
+    ? Promise.resolve(Response.json({ error: { code: 'storage_error', message: 'down' } }, { status: 503 }))
+    : real(req));
   const srv = await serve(handler);
   t.after(() => srv.close());
   const calls = [];
@@ -84,7 +89,7 @@ async function setup(t, driver, { clock = { offset: 0 } } = {}) {
     t.after(() => q.dispose());
     return { q, transport };
   };
-  return { storage, read, queue, calls, clock };
+  return Object.assign(ctl, { storage, read, queue, calls, clock });
 }
 
 /** Adds `file` and stops the queue (as a closing page does) once `parts` parts are stored. */
@@ -217,6 +222,32 @@ test('cancel removes the resume state; persist: false writes none; discard() abo
   assert.equal(await q3.discard(rec.id), true);
   assert.deepEqual(await store.list(), []);
   assert.equal(await env.storage.listParts(rec.key, rec.uploadId), null, 'aborted on storage');
+
+  await interrupt(env.queue(store).q, src.blob, 1);
+  const [rec2] = await store.list();
+  await q3.forget(); // sign-out: local records gone, storage not asked
+  assert.deepEqual(await store.list(), []);
+  assert.ok(await env.storage.listParts(rec2.key, rec2.uploadId), 'left on storage (a lifecycle rule aborts it)');
+  await env.storage.abortMultipart(rec2.key, rec2.uploadId);
+});
+
+test('with resume state, a failed upload is kept (listed by restore) instead of aborted', async (t) => {
+  // The handler refuses every complete (e.g. a hook throws): the file fails; the upload and its record stay.
+  const env = await setup(t, 'local');
+  const store = memoryResumeStore();
+  const src = randomFile(3 * PART, 'kept.bin');
+  const { q } = env.queue(store, { completeTimeoutMs: 1, retry: { seed: 1, baseDelayMs: 1, maxDelayMs: 2, maxAttempts: 2 } });
+  const orig = env.failComplete;
+  env.failComplete = true;
+  await assert.rejects(q.add(src.blob, { route: 'files' }).promise, (e) => e.code === 'retry_exhausted' || e.code === 'upload_failed');
+  env.failComplete = orig;
+  const [rec] = await store.list();
+  assert.ok(rec, 'record kept');
+  assert.ok(await env.storage.listParts(rec.key, rec.uploadId), 'upload not aborted');
+  assert.equal((await q.restore()).length, 1);
+  const res = await env.queue(store).q.add(src.blob, { route: 'files' }).promise;
+  assert.equal(res.key, rec.key);
+  assert.equal(sha256hex(await env.read(res.key)), src.sha256);
 });
 
 test('interrupted uploads older than resumeMaxAgeMs are forgotten', async (t) => {

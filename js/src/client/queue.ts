@@ -194,6 +194,11 @@ export interface UploadQueue {
    * gone already); false: storage could not be told (a bucket lifecycle rule cleans it up).
    */
   discard(id: string): Promise<boolean>;
+  /**
+   * Forgets interrupted uploads here without telling storage (a lifecycle rule aborts them): one, or
+   * all that are not in progress. Call it on sign-out: the records hold upload tokens.
+   */
+  forget(id?: string): Promise<void>;
   /** Counters for tests and diagnostics: requests in flight, parts held in memory. */
   counters(): { putsInFlight: number; controlInFlight: number; partsHeld: number; activeFiles: number; bytesHeld: number; engineMs: number };
   dispose(): void;
@@ -220,6 +225,8 @@ interface Entry {
   firstSha256?: string;
   /** Resume-state writes of this entry, in order (a delete never overtakes a write). */
   writes?: Promise<void>;
+  /** Releases the Web Lock that tells other tabs this upload is in progress here. */
+  release?: () => void;
   single?: { url: string; headers: Record<string, string> };
   parts: Map<number, { url: string; headers: Record<string, string> }>;
   crcs: Map<number, number>;
@@ -242,6 +249,32 @@ function retryAfterMs(v: string | null, now: number): number {
   if (Number.isFinite(s)) return Math.max(0, s * 1000);
   const d = Date.parse(v);
   return Number.isNaN(d) ? -1 : Math.max(0, d - now);
+}
+
+type Locks = { request(name: string, opts: { ifAvailable: boolean }, cb: (lock: unknown) => unknown): Promise<unknown>; query?(): Promise<{ held?: { name?: string }[] }> };
+const locks = (): Locks | undefined => (globalThis as { navigator?: { locks?: Locks } }).navigator?.locks;
+const lockName = (id: string) => `vs3-upload:${id}`;
+
+/**
+ * Holds a Web Lock named after the upload for as long as this queue works on it, so that another tab
+ * never resumes (or discards) the same upload at the same time. Resolves with the release function,
+ * or null when another tab holds it. Where Web Locks do not exist (Node), always granted.
+ */
+function acquireLock(id: string): Promise<(() => void) | null> {
+  const l = locks();
+  if (!l) return Promise.resolve(() => {});
+  return new Promise((resolve) => {
+    l.request(lockName(id), { ifAvailable: true }, (lock) => {
+      if (!lock) return resolve(null);
+      return new Promise<void>((release) => resolve(() => release()));
+    }).catch(() => resolve(() => {}));
+  });
+}
+
+/** Uploads other tabs (or this one) hold a lock on. */
+async function lockedElsewhere(): Promise<Set<string>> {
+  const held = (await locks()?.query?.().catch(() => undefined))?.held ?? [];
+  return new Set(held.map((h) => h.name ?? '').filter((n) => n.startsWith('vs3-upload:')).map((n) => n.slice('vs3-upload:'.length)));
 }
 
 /** The CRC32C in S3's base64 form, or undefined. */
@@ -310,6 +343,8 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
       urlRefreshMarginMs: 15_000,
       seedHi: Math.floor(seed / 2 ** 32) >>> 0,
       seedLo: seed >>> 0,
+      // With resume state a failed upload stays on storage: queue.restore() lists it to finish later.
+      abortFailedUploads: !store,
     });
   });
 
@@ -421,12 +456,21 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
           e.token = v.token;
           const stats = engine!.stats(e.id);
           const recorded = new Map((e.resumeFrom?.parts ?? []).map((p) => [p.n, p]));
+          const bare = (t?: string) => t?.replace(/^(W\/)?"|"$/g, '').toLowerCase();
           for (const p of v.parts) {
             const planned = p.partNumber < stats.partCount ? stats.partSize : stats.size - (stats.partCount - 1) * stats.partSize;
-            // Storage's own checksum where it reports one (AWS, R2), else what was recorded when it was sent.
-            const crc = crcFromBase64(p.crc32c) ?? recorded.get(p.partNumber)?.crc32c;
-            if (p.size !== planned || crc === undefined) continue; // sent again
+            if (p.size !== planned) continue; // sent again
+            // Storage's own checksum where it reports one (AWS, R2, the local driver): it checked
+            // those bytes. Else (Ceph RGW) the CRC recorded when the part was sent, if storage holds
+            // the very PUT that was recorded (same ETag): a part sent again later, whose record a
+            // crash lost, must not pass for the recorded bytes.
+            const own = crcFromBase64(p.crc32c);
+            const rec = recorded.get(p.partNumber);
+            const crc = own ?? (rec && (!rec.etag || !p.etag || bare(rec.etag) === bare(p.etag)) ? rec.crc32c : undefined);
+            if (crc === undefined) continue;
             engine!.claimPart(e.id, p.partNumber - 1, crc);
+            // Storage vouches for it: record it, so a second interruption does not send it again.
+            if (own !== undefined && !rec) e.pending.push({ n: p.partNumber, crc32c: own, ...(p.etag ? { etag: p.etag } : {}) });
           }
           if (e.record) {
             e.record = { ...e.record, token: v.token, updatedAt: now() };
@@ -442,7 +486,12 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
           return true;
         });
       case 'abort':
-        return e && control(a.req!, e, '/multipart/abort', () => ({ token: e.token }), () => step((en, t) => en.aborted(a.req!, t)));
+        return e && control(a.req!, e, '/multipart/abort', () => ({ token: e.token }), () => step((en, t) => en.aborted(a.req!, t)), (r) => {
+          // Cancelling a resumed upload whose old token expired: renew it, then abort.
+          if (r.code !== 'token_expired') return false;
+          void abortByToken(e.token).then((ok) => step((en, t) => (ok ? en.aborted(a.req!, t) : en.failed(a.req!, 403, 'token_expired', -1, false, t))));
+          return true;
+        });
       case 'cancel':
         requests.get(a.req!)?.abort();
         requests.delete(a.req!);
@@ -484,17 +533,17 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
     reader.read(e.id, e.source, a.offset!, a.size!, { verifyOnly: Boolean(a.reread), last, first }).then(
       (r) => {
         if (!entries.has(e.id)) return;
+        const resumed = engine!.stats(e.id).resumed;
+        if (first && !a.reread && resumed && e.resumeFrom?.firstPartSha256 && !r.firstSha256) {
+          r = { ...r, firstSha256: 'none' }; // a reader that gives no fingerprint cannot prove the file
+        }
         if (r.firstSha256) {
           const expected = e.resumeFrom?.firstPartSha256;
-          if (expected && expected !== r.firstSha256 && engine!.stats(e.id).resumed) {
+          if (expected && expected !== r.firstSha256 && resumed) {
             // Another file (same name and size, other bytes): refuse before a byte is sent.
             if (r.bytes) reader.recycle?.(r.bytes);
             e.lastError = new Vs3Error('file_mismatch', `${e.name} is not the file this upload began with (its first ${a.size} bytes differ); nothing was sent. Pick the original file, or discard the interrupted upload.`, 409);
             return step((en, t) => en.mismatch(e.id, a.part, t));
-          }
-          if (e.record && !e.record.firstPartSha256) {
-            e.record = { ...e.record, firstPartSha256: r.firstSha256 };
-            void writeRecord(e); // at once: without it a crash leaves a record no file can prove it matches
           }
           e.firstSha256 = r.firstSha256;
         }
@@ -505,7 +554,18 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
         if (r.bytes) e.bytes.set(a.part, r.bytes);
         if (!a.reread) e.crcs.set(a.part, r.crc32c);
         if (r.sha256) e.sha256 = r.sha256;
-        step((en, t) => en.partRead(e.id, a.part, r.crc32c, r.sha256 ?? '', t));
+        const crc = r.crc32c, sha = r.sha256 ?? '';
+        step((en, t) => en.partRead(e.id, a.part, crc, sha, t));
+        // Part 0 accepted (a resumed file's claimed part 0 may still have been refused by the engine):
+        // now its fingerprint and handle may go into the record, at once - a record without the
+        // fingerprint could not refuse another file after a crash.
+        if (first && !a.reread && e.record && e.firstSha256 && engine?.stats(e.id).error !== 'file_mismatch') {
+          const add = { ...(!e.record.firstPartSha256 ? { firstPartSha256: e.firstSha256 } : {}), ...(e.handle && !e.record.handle ? { handle: e.handle } : {}) };
+          if (Object.keys(add).length) {
+            e.record = { ...e.record, ...add };
+            void writeRecord(e);
+          }
+        }
       },
       (err) => {
         e.lastError = err instanceof Vs3Error ? err : new Vs3Error('read_failed', `could not read the file: ${(err as Error)?.message ?? err}`, 0);
@@ -685,6 +745,10 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
       ...(e.handle ? { handle: e.handle } : {}),
       ...(typeof src.path === 'string' ? { path: src.path } : {}),
     };
+    void acquireLock(uploadId).then((release) => {
+      if (release && (disposed || !entries.has(e.id) || e.record?.id !== uploadId)) release();
+      else if (release) e.release = release;
+    });
     void writeRecord(e);
   }
 
@@ -743,9 +807,11 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
   }
 
   function finish(e: Entry, error: Vs3Error | null) {
-    // Done, cancelled or failed (the engine aborted the upload): nothing left to resume. A refused
-    // file leaves the record: the interrupted upload still waits for the right file.
-    if (error?.code !== 'file_mismatch') dropRecord(e);
+    // Done or cancelled (aborted on storage): nothing left to resume. A failed upload keeps its record
+    // (the engine left it on storage: restore() lists it), so does a refused file (the upload waits
+    // for the right one).
+    if (!error || error.code === 'aborted') dropRecord(e);
+    e.release?.();
     reader.forget(e.id);
     for (const b of e.bytes.values()) reader.recycle?.(b);
     e.bytes.clear();
@@ -886,13 +952,17 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
   }
 
   /** The interrupted upload a newly added file may continue: same route, name and size (then proven by content). */
-  async function findRecord(file: FileSource, opts: AddOptions): Promise<ResumeRecord | undefined> {
+  async function findRecord(file: FileSource, opts: AddOptions): Promise<{ rec: ResumeRecord; release: () => void } | undefined> {
     if (!store || opts.resume === false) return undefined;
     const name = opts.name ?? file.name ?? 'blob';
     const path = (file as { path?: string }).path;
     const busy = busyRecords();
     const found = (await listRecords()).filter((r) => r.route === opts.route && r.size === file.size && r.name === name && (!path || !r.path || r.path === path) && !busy.has(r.id));
-    return found.sort((a, b) => b.updatedAt - a.updatedAt)[0];
+    for (const r of found.sort((a, b) => b.updatedAt - a.updatedAt)) {
+      const release = await acquireLock(r.id); // null: another tab is uploading it right now
+      if (release) return { rec: r, release };
+    }
+    return undefined;
   }
 
   async function listRecords(): Promise<ResumeRecord[]> {
@@ -913,6 +983,21 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
       else live.push(r);
     }
     return live;
+  }
+
+  /**
+   * Aborts a multipart upload. An expired token (a recorded upload, days old) is renewed first through
+   * /multipart/resume, which checks the route and authorization again. true: aborted or gone.
+   */
+  async function abortByToken(token: string | undefined): Promise<boolean> {
+    const signal = new AbortController().signal;
+    let ans = await postJson('/multipart/abort', { token }, signal);
+    if (!ans.ok && ans.code === 'token_expired') {
+      const renewed = await postJson<{ token: string }>('/multipart/resume', { token }, signal);
+      if (renewed.ok) ans = await postJson('/multipart/abort', { token: renewed.value.token }, signal);
+      else if (renewed.code === 'upload_not_found') return true;
+    }
+    return ans.ok || ans.code === 'upload_not_found';
   }
 
   /** from: 'auto' looks for an interrupted upload this file may continue; a record resumes that one. */
@@ -955,17 +1040,28 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
         entry.name = opts.name ?? src.name ?? 'blob';
         entry.type = opts.type ?? src.type ?? '';
       }
-      const rec = given ?? (await findRecord(src, opts));
-      if (disposed || !engine) throw abortedError('queue disposed');
-      if (opts.signal?.aborted) throw abortedError();
-      if (rec && src.size !== rec.size) throw new Vs3Error('file_mismatch', `${entry.name} is ${src.size} bytes; the interrupted upload was of ${rec.size}`, 409);
+      let rec: ResumeRecord | undefined = given;
+      if (given) {
+        if (busyRecords().has(given.id)) throw new Vs3Error('invalid_request', `${given.name} is already being uploaded`, 409);
+        const release = await acquireLock(given.id);
+        if (!release) throw new Vs3Error('invalid_request', `${given.name} is being uploaded in another tab`, 409);
+        entry.release = release;
+      } else {
+        const found = await findRecord(src, opts);
+        if (found) ((rec = found.rec), (entry.release = found.release));
+      }
+      const fail = (err: Vs3Error) => (entry.release?.(), err);
+      if (disposed || !engine) throw fail(abortedError('queue disposed'));
+      if (opts.signal?.aborted) throw fail(abortedError());
+      if (rec && src.size !== rec.size) throw fail(new Vs3Error('file_mismatch', `${entry.name} is ${src.size} bytes; the interrupted upload was of ${rec.size}`, 409));
       let group = groups.get(entry.route);
       if (group === undefined) groups.set(entry.route, (group = groups.size + 1));
       const r = rec
         ? engine.addResumed(src.size, rec.partSize, opts.priority ?? 0, group, now())
         : engine.addFile(src.size, opts.priority ?? 0, group, now());
       if (!r.ok) {
-        if (r.errorCode === 'resume_mismatch') throw new Vs3Error('file_mismatch', r.errorMessage, 409);
+        if (rec && r.errorCode === 'resume_mismatch') throw fail(new Vs3Error('file_mismatch', r.errorMessage, 409));
+        if (rec) throw fail(new Vs3Error('invalid_request', `the interrupted upload's record is damaged (${r.errorMessage}): discard it`, 400));
         throw new Vs3Error('file_too_large', r.errorMessage, 413, { reason: r.errorCode });
       }
       if (rec) {
@@ -973,8 +1069,8 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
         entry.record = { ...rec, parts: [] };
         entry.token = rec.token;
         entry.key = rec.key;
-        if (entry.handle) entry.record.handle = entry.handle;
-        else if (rec.handle) entry.handle = rec.handle;
+        // A handle given now joins the record only once part 0 proved the file (doRead).
+        if (!entry.handle && rec.handle) entry.handle = rec.handle;
       }
       entry.id = r.file;
       entries.set(r.file, entry);
@@ -1002,7 +1098,8 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
     async restore() {
       await ready;
       const busy = busyRecords();
-      return (await listRecords()).filter((r) => !busy.has(r.id)).sort((a, b) => b.updatedAt - a.updatedAt).map(describeRecord);
+      const elsewhere = await lockedElsewhere(); // in progress in another tab
+      return (await listRecords()).filter((r) => !busy.has(r.id) && !elsewhere.has(r.id)).sort((a, b) => b.updatedAt - a.updatedAt).map(describeRecord);
     },
     resume(id, file, opts = {}) {
       const rec = (async () => {
@@ -1031,17 +1128,25 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
       await ready;
       const r = (await listRecords()).find((x) => x.id === id);
       if (!r || !store) return false;
-      const ac = new AbortController();
-      let ans = await postJson('/multipart/abort', { token: r.token }, ac.signal);
-      if (!ans.ok && ans.code === 'token_expired') {
-        // An old token: /multipart/resume renews it (route and authorization checked again), then abort.
-        const renewed = await postJson<{ token: string }>('/multipart/resume', { token: r.token }, ac.signal);
-        if (renewed.ok) ans = await postJson('/multipart/abort', { token: renewed.value.token }, ac.signal);
-        else if (renewed.code === 'upload_not_found') ans = renewed;
+      if (busyRecords().has(id)) throw new Vs3Error('invalid_request', `${r.name} is being uploaded: cancel it instead`, 409);
+      const release = await acquireLock(id);
+      if (!release) throw new Vs3Error('invalid_request', `${r.name} is being uploaded in another tab`, 409);
+      try {
+        const aborted = await abortByToken(r.token);
+        // Forgotten either way; an upload that could not be aborted is left to the bucket's lifecycle rule.
+        await store.delete(id);
+        return aborted;
+      } finally {
+        release();
       }
-      // Forgotten either way; an upload that could not be aborted is left to the bucket's lifecycle rule.
-      await store.delete(id);
-      return ans.ok || ans.code === 'upload_not_found';
+    },
+    async forget(id) {
+      await ready;
+      if (!store) return;
+      const busy = busyRecords();
+      for (const r of await listRecords()) {
+        if ((id === undefined || r.id === id) && !busy.has(r.id)) await store.delete(r.id).catch(storeFailed);
+      }
     },
     get: (id) => handles.get(id),
     pauseAll: () => void ready.then(() => (step((en, t) => en.pause(0, t)), publish())),
@@ -1072,6 +1177,7 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
     dispose() {
       if (disposed) return;
       flushRecords(); // unfinished uploads stay resumable
+      for (const e of entries.values()) void (e.writes ?? Promise.resolve()).then(() => e.release?.());
       for (const ac of requests.values()) ac.abort();
       requests.clear();
       for (const e of entries.values()) {

@@ -1,6 +1,7 @@
 // Resume state for Node processes: one JSON file the caller chooses (createNodeQueue({ resumeState })).
 // Written whole on each change (the queue batches parts: at most one write per 250 ms in vs3/node),
 // through a temporary file and a rename, so a process killed mid-write leaves the previous state.
+// One writer per file: two processes (or two queues) sharing a state file overwrite each other.
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ResumePart, ResumeRecord, ResumeStore } from '../client/resume.js';

@@ -307,15 +307,17 @@ void World::execute(const Action& a) {
       }
       // 64 MB/s per request, progress every 50 ms.
       const double dur = 2 + double(a.size) / 64000.0;
+      // false: NoSuchUpload (aborted meanwhile, e.g. by a dedupe hit): nothing stored, 404.
       auto store = [this, fi, a, st] {
         if (st.multipart) {
           auto it = upload_of_.find(fi);
-          if (it == upload_of_.end() || !uploads_[it->second].open) return;  // NoSuchUpload: nothing stored
+          if (it == upload_of_.end() || !uploads_[it->second].open) return false;
           uploads_[it->second].parts[a.part] = {a.size, crc_of(fi, a.part)};
           bytes_sent += a.size;
         } else {
           single_put_[fi] = true;
         }
+        return true;
       };
       if (t >= expiry) {
         const bool says = roll(0.5);  // AWS says "Request has expired"; RGW only AccessDenied
@@ -354,8 +356,8 @@ void World::execute(const Action& a) {
       } else {
         progress_until(dur);
         answer(r, t + dur, [this, r, store] {
-          store();
-          engine_.sent(r, now_);
+          if (store()) engine_.sent(r, now_);
+          else engine_.failed(r, 404, "NoSuchUpload", -1, false, now_);
         });
       }
       return;
@@ -399,16 +401,21 @@ void World::execute(const Action& a) {
     }
     case ActionType::kDedupe: {
       if (!f.dedupe_route) return fail("dedupe check on a route that does not dedupe");
-      auto ok = [this, r, fi](bool) {
-        const SimFile& g = files_[fi];
-        const bool found = dedupe_index_.count({g.group, content_sha(g.content)}) > 0;
+      // The server looks up and, on a hit, aborts this file's upload; its answer takes dedupe_ms more,
+      // so parts still on the wire meet a closed upload (404 NoSuchUpload) before the hit arrives.
+      const bool found = dedupe_index_.count({f.group, content_sha(f.content)}) > 0 && !storage_down(t);
+      auto ok = [this, r, fi, found](bool) {
         if (found) {
           auto it = upload_of_.find(fi);
           if (it != upload_of_.end()) uploads_[it->second].open = false;  // the server aborts it
         }
         engine_.dedupe_answer(r, found, now_);
       };
-      network_fault(r, t, true, false, ok, [] {});
+      if (found && f_.dedupe_ms > 0) {
+        auto it = upload_of_.find(fi);
+        if (it != upload_of_.end()) uploads_[it->second].open = false;
+      }
+      network_fault(r, t, true, false, ok, [] {}, f_.dedupe_ms);
       return;
     }
     case ActionType::kProbe: {
@@ -500,6 +507,14 @@ void World::begin_resumed(std::size_t fi) {
 bool World::run(double max_time_ms) {
   for (std::size_t i = 0; i < files_.size(); ++i) {
     if (files_[i].resume) begin_resumed(i);
+    if (files_[i].stored_elsewhere_at >= 0) {
+      at(files_[i].stored_elsewhere_at, [this, i] {
+        const SimFile& f = files_[i];
+        const std::size_t other = 100000 + i;  // an object no file of this world uploaded
+        objects_[other] = Object{f.size, content_sha(f.content)};
+        dedupe_index_.emplace(std::make_pair(f.group, content_sha(f.content)), other);
+      });
+    }
     at(files_[i].add_at, [this, i] {
       SimFile& f = files_[i];
       const auto r = f.resume ? engine_.add_resumed(f.size, 8 * 1024 * 1024, 0, f.group, now_)

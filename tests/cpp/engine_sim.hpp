@@ -32,6 +32,7 @@ struct Faults {
   double refuse_create = 0;  // a non-retryable 4xx from the handler at create
   double url_ttl_ms = 600000;
   double complete_ms = 0;  // extra time storage takes to complete (assembling a large object)
+  double dedupe_ms = 0;    // extra time a dedupe lookup takes (the hit aborts the upload at its start)
   bool user_events = false;  // pauses, resumes, cancels
   bool offline_spells = false;
   double outage_from = -1, outage_to = -1;  // storage answers nothing (connection refused) in between
@@ -52,7 +53,8 @@ struct SimFile {
   double resume_fraction = 0.5;
   bool resume_gone = false;  // the upload was aborted meanwhile (a lifecycle rule): start over
   bool host_knows_first = true;
-  bool refuse_list = false;  // the handler refuses the resume (403 forbidden: signed out)  // false: the record lacks part 0's SHA-256 (the engine's CRC claims decide)
+  bool refuse_list = false;  // the handler refuses the resume (403 forbidden: signed out)
+  double stored_elsewhere_at = -1;  // >= 0: another client (tab) stores this content then (dedupe hit)  // false: the record lacks part 0's SHA-256 (the engine's CRC claims decide)
   FileId id = 0;
   // what the host reported
   bool done = false, failed = false, deduplicated = false;

@@ -45,6 +45,7 @@ std::string random_run(std::uint64_t seed, std::uint32_t* done = nullptr, std::u
   f.refuse_create = r.uniform01() < 0.05 ? 0.1 : 0;
   // Sometimes storage is slow to complete: past the stall timeout, sometimes past the complete's too.
   if (r.uniform01() < 0.1) f.complete_ms = double(r.next() % 20000);
+  if (r.uniform01() < 0.2) f.dedupe_ms = double(r.next() % 2000);
   f.url_ttl_ms = r.uniform01() < 0.2 ? 2000 + double(r.next() % 23000) : 600000;
   f.user_events = r.uniform01() < 0.5;
   f.offline_spells = r.uniform01() < 0.3;
@@ -69,6 +70,7 @@ std::string random_run(std::uint64_t seed, std::uint32_t* done = nullptr, std::u
       size = prev.size;
     }
     SimFile nf = file_of(size, content, double(r.next() % 2000), r.uniform01() < 0.5);
+    if (nf.dedupe_route && r.uniform01() < 0.1) nf.stored_elsewhere_at = double(r.next() % 5000);  // another tab
     // Some look alike (same size, same first part) but differ later: the dedupe probe's false positive.
     if (i > 0 && content == seed * 100 + std::uint64_t(i) && r.uniform01() < 0.15) {
       const SimFile& prev = w.files()[r.next() % std::uint64_t(i)];
@@ -425,6 +427,23 @@ TEST(EngineScenario, UrlsExpiredOnArrivalEndInUrlExpired) {
   ASSERT_TRUE(w.run(600000)) << w.failure();
   EXPECT_EQ(w.files()[0].code, "url_expired");
   EXPECT_EQ(w.files()[1].code, "url_expired");
+}
+
+TEST(EngineScenario, ADedupeHitWhilePartsAreOnTheWireIsDoneNotFailed) {
+  // Two tabs upload the same content: the second one's dedupe lookup finds the first's object and
+  // the server aborts its upload while some of its parts are still being sent (they answer 404
+  // NoSuchUpload). The answer is the hit, not a failure.
+  Faults f;
+  f.dedupe_ms = 1500;
+  EngineConfig cfg;
+  cfg.hash_ahead = 8;
+  World w(21, cfg, f);
+  SimFile g = file_of(200 * MiB, 33, 0, true);
+  g.stored_elsewhere_at = 400;  // the other tab's copy is stored after this one's probe
+  w.add(g);
+  ASSERT_TRUE(w.run()) << w.failure();
+  EXPECT_TRUE(w.files()[0].done) << w.files()[0].code;
+  EXPECT_TRUE(w.files()[0].deduplicated);
 }
 
 TEST(EngineSimulation, TenThousandSeededRuns) {

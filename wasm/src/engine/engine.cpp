@@ -461,6 +461,13 @@ void Engine::part_failed(File& f, std::uint32_t i, int status, const std::string
     if (++p.resigns > cfg_.max_resigns) fail_file(f, "url_expired", now);
     return;
   }
+  if (f.ctl == Ctl::kDedupe) {
+    // A dedupe lookup is in flight: on a hit the server aborts this upload, and parts still on the
+    // wire fail (404 NoSuchUpload). Not a failure of ours: wait for the answer (nothing is sent
+    // meanwhile); a miss sends the part again.
+    p.retry.retry_at = now;
+    return;
+  }
   std::string reason;
   if (record_failure(p.retry, f, status, code, retry_after, now, &reason)) fail_file(f, reason, now);
 }
@@ -833,6 +840,7 @@ void Engine::pump(double now) {
         if (f.resumed && !f.parts[0].hashed) continue;  // not a byte before part 0 proved the file  // not a byte before part 0 proved the file
         if (f.twin && !f.dedupe_checked && f.dedupe != 0) continue;  // likely stored already: ask first
         if (f.hash_only || (f.plan.multipart && f.dedupe == 1 && f.probe < 0)) continue;
+        if (f.ctl == Ctl::kDedupe) continue;  // a hit aborts the upload: send nothing until the answer
         for (std::uint32_t i = 0; i < f.parts.size(); ++i) {
           Part& p = f.parts[i];
           if (!part_ready_to_send(p, now)) continue;

@@ -209,6 +209,29 @@ function suite(label, makeEnv) {
       assert.equal(sha256hex(await ctx.read(result.key)), info.sha);
     });
 
+    test('two tabs: an upload in progress in one is neither listed nor resumed by the other', async (t) => {
+      const context = await browser.newContext();
+      t.after(() => context.close());
+      const [a, b] = [await context.newPage(), await context.newPage()];
+      await a.goto(pageUrl());
+      await b.goto(pageUrl());
+      const src = await bigFile(dir, 'shared.bin', 100);
+      await pickUntil(a, src.file, 0.2);
+      await a.evaluate(() => window.vs3queue.pauseAll()); // hold it mid-way: parts stored, record written
+      await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual(await b.evaluate(async () => (await window.vs3queue.restore()).map((u) => u.name)), [], 'tab A holds it');
+      await b.setInputFiles('#picker', src.file);
+      const rb = await rowOutcome(b, 'shared.bin');
+      assert.match(rb.cls, /done/, rb.text);
+      assert.equal(rb.resumed, 'false', 'tab B made its own upload');
+      await a.evaluate(() => window.vs3queue.resumeAll());
+      const ra = await rowOutcome(a, 'shared.bin');
+      assert.match(ra.cls, /done/, ra.text);
+      // (The demo's route deduplicates: A, finishing second, may be answered with B's object.)
+      assert.equal(sha256hex(await ctx.read(ra.key)), src.sha256);
+      assert.equal(sha256hex(await ctx.read(rb.key)), src.sha256);
+    });
+
     test('the browser process killed mid-upload: a new one on the same profile resumes and finishes', async (t) => {
       const profile = await mkdtemp(path.join(tmpdir(), 'vs3-e2e-profile-'));
       t.after(() => rm(profile, { recursive: true, force: true }));

@@ -91,6 +91,16 @@ async function throttle(page) {
   await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 50e6 });
 }
 
+/** A page on the demo in a fresh browser context (closed after the test), throttled unless told. */
+async function demoPage(t, url, { throttled = true } = {}) {
+  const context = await browser.newContext();
+  t.after(() => context.close());
+  const page = await context.newPage();
+  if (throttled) await throttle(page);
+  await page.goto(url);
+  return page;
+}
+
 async function rowOutcome(page, name, timeout = 180_000) {
   const li = page.locator(`#uploads li[data-name="${name}"]`);
   await li.and(page.locator('.done, .error')).waitFor({ timeout });
@@ -122,12 +132,8 @@ function suite(label, makeEnv) {
     const pageUrl = () => (ctx.env.VS3_S3_ENDPOINT === '' ? ctx.proxy.url : demo.url);
 
     test('reload at about 50 %, pick the same file: at most 60 % is sent again, the object is the source', async (t) => {
-      const context = await browser.newContext();
-      t.after(() => context.close());
-      const page = await context.newPage();
-      // Unthrottled loopback with both cores busy lost up to 4 parts' records (60 % sent again).
-      await throttle(page);
-      await page.goto(pageUrl());
+      // Throttled: unthrottled loopback with both cores busy lost up to 4 parts' records (60 % sent again).
+      const page = await demoPage(t, pageUrl());
       const src = await bigFile(dir, 'video-200MiB.bin', 200);
       const at = await pickUntil(page, src.file, 0.5, { reload: true });
       await page.waitForURL(pageUrl() + '/'); // the reloaded page
@@ -148,11 +154,7 @@ function suite(label, makeEnv) {
     });
 
     test('another file with the same name and size is refused and touches nothing; the right file then resumes', async (t) => {
-      const context = await browser.newContext();
-      t.after(() => context.close());
-      const page = await context.newPage();
-      await throttle(page);
-      await page.goto(pageUrl());
+      const page = await demoPage(t, pageUrl());
       const src = await bigFile(dir, 'scan.bin', 48);
       await pickUntil(page, src.file, 0.3, { reload: true });
       await page.waitForLoadState('load');
@@ -179,11 +181,7 @@ function suite(label, makeEnv) {
     });
 
     test('a stored FileSystemFileHandle is reused after a reload: resume() needs no picking', async (t) => {
-      const context = await browser.newContext();
-      t.after(() => context.close());
-      const page = await context.newPage();
-      await throttle(page);
-      await page.goto(pageUrl());
+      const page = await demoPage(t, pageUrl());
       // A handle from the origin-private file system (what showOpenFilePicker gives, without a dialog).
       const info = await page.evaluate(async () => {
         const root = await navigator.storage.getDirectory();

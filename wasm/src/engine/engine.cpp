@@ -138,17 +138,7 @@ void Engine::listed(RequestId r, bool exists, bool dedupe_route, double now) {
   pump(now);
 }
 
-void Engine::mismatch(FileId id, std::uint32_t i, double now) {
-  File* f = file(id);
-  if (f && i < f->parts.size() && f->parts[i].data == Data::kReading) {
-    f->parts[i].data = Data::kNone;
-    --held_;
-    f->reading = false;
-    f->created = false;  // leave storage alone: the upload is not this file's to abort
-    fail_file(*f, "file_mismatch", now);
-  }
-  pump(now);
-}
+void Engine::mismatch(FileId id, std::uint32_t i, double now) { fail_read(id, i, "file_mismatch", now); }
 
 // ---------------------------------------------------------------- reads
 
@@ -227,13 +217,18 @@ void Engine::part_read(FileId id, std::uint32_t i, std::uint32_t crc, const std:
   pump(now);
 }
 
-void Engine::read_failed(FileId id, std::uint32_t i, double now) {
+void Engine::read_failed(FileId id, std::uint32_t i, double now) { fail_read(id, i, "read_failed", now); }
+
+// A read that the host could not do (read_failed) or whose bytes are not the resumed upload's file
+// (file_mismatch: storage is left alone, the upload is not this file's to abort).
+void Engine::fail_read(FileId id, std::uint32_t i, const std::string& code, double now) {
   File* f = file(id);
   if (f && i < f->parts.size() && f->parts[i].data == Data::kReading) {
     f->parts[i].data = Data::kNone;
     --held_;
     f->reading = false;
-    fail_file(*f, "read_failed", now);
+    if (code == "file_mismatch") f->created = false;
+    fail_file(*f, code, now);
   }
   pump(now);
 }

@@ -295,6 +295,7 @@ class Engine {
   void stop_transfers(File& f, bool release_data);
   void release(File& f, std::uint32_t i);
   void fail_file(File& f, const std::string& code, double now);
+  void fail_read(FileId id, std::uint32_t part, const std::string& code, double now);
   void finish(File& f, FileState st, double now);
   void changed(File& f);
   bool waits_for_twin(File& f);

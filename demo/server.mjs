@@ -47,7 +47,16 @@ const browserFiles = /^(client\/|wasm\/vs3core\.(mjs|wasm)$|core\.js$|errors\.js
 function serveStatic(req, res, pathname) {
   for (const [prefix, dir] of mounts) {
     if (!pathname.startsWith(prefix)) continue;
-    let rel = decodeURIComponent(pathname.slice(prefix.length)) || 'index.html';
+    let rel;
+    try {
+      rel = decodeURIComponent(pathname.slice(prefix.length)) || 'index.html';
+    } catch {
+      break; // "%" alone, "%zz": not a path (answered 404; this used to throw and end the process)
+    }
+    // Decoded first, then normalized: "client%2f..%2fserver%2fhandler.js" is server/handler.js, not
+    // a file under client/ (the browser-only allowlist is checked on the real path).
+    rel = path.posix.normalize(rel);
+    if (rel.startsWith('../') || rel === '..' || rel.includes('\0')) break;
     if (prefix === '/vs3/' && !browserFiles.test(rel)) break;
     if (prefix === '/vendor/idb/' && !/^[\w-]+\.js$/.test(rel)) break;
     const file = path.resolve(dir, rel);
@@ -88,12 +97,21 @@ const apiListener = getRequestListener(async (request) => {
 });
 
 const server = http.createServer((req, res) => {
-  const { pathname } = new URL(req.url, 'http://x');
+  let pathname;
+  try {
+    pathname = new URL(req.url, 'http://x').pathname;
+  } catch {
+    return res.writeHead(400).end();
+  }
   if (pathname.startsWith('/api/')) return apiListener(req, res);
   if (req.method !== 'GET' && req.method !== 'HEAD') return res.writeHead(405).end();
   serveStatic(req, res, pathname);
 });
-server.requestTimeout = 0; // large uploads to the local driver may take long
+// Large uploads to the local driver take long, but a client that sends nothing must not hold a
+// socket: no limit on the whole request, 30 s for headers, 60 s without a byte.
+server.requestTimeout = 0;
+server.headersTimeout = 30_000;
+server.timeout = 60_000;
 
 server.listen(port, host, async () => {
   const origin = `http://${host}:${server.address().port}`;

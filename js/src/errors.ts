@@ -5,6 +5,8 @@ export type Vs3ErrorCode =
   | 'invalid_request'
   | 'request_too_large'
   | 'method_not_allowed'
+  /** POST bodies must be application/json (a cross-site form or text/plain request is refused). */
+  | 'unsupported_media_type'
   | 'not_found'
   | 'unknown_route'
   | 'forbidden'
@@ -15,6 +17,8 @@ export type Vs3ErrorCode =
   | 'invalid_file_name'
   | 'invalid_metadata'
   | 'invalid_checksum'
+  /** The route's key() made a key storage cannot take (from the file name or metadata). */
+  | 'invalid_key'
   // signed URLs and tokens
   | 'invalid_signature'
   | 'url_expired'

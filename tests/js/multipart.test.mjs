@@ -186,7 +186,7 @@ test('create: sizes, part sizes, > 5 GiB allowed here but not on /presign', asyn
   err(await api('/multipart/create', { route: 'files', file: { name: 'x', size: 20 * MiB, sha256: 'xyz' }, partSize: PART }), 400, 'invalid_checksum');
   const limitless = createHandler({ secret: SECRET, storage: localStorage({ store: memoryStore(), secret: SECRET }), routes: { r: { maxFileSize: '100TiB' } } });
   const r = await limitless(new Request('http://vs3.test/api/vs3/multipart/create', {
-    method: 'POST', body: JSON.stringify({ route: 'r', file: { name: 'x', size: 5 * 1024 ** 3 * 10_000 + 1 }, partSize: 5 * 1024 ** 3 }),
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ route: 'r', file: { name: 'x', size: 5 * 1024 ** 3 * 10_000 + 1 }, partSize: 5 * 1024 ** 3 }),
   }));
   assert.equal(r.status, 413);
 });

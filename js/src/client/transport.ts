@@ -54,6 +54,11 @@ export function xhrTransport(): Transport {
         const done = () => req.signal?.removeEventListener('abort', onAbort);
         xhr.onload = () => {
           done();
+          // XHR follows redirects by itself and cannot be told not to: an answer from another URL
+          // than the signed one is not storage's answer to this PUT (a 3xx is a failed status).
+          if (xhr.responseURL && xhr.responseURL !== new URL(req.url, location.href).href) {
+            return resolve({ status: 310, header: () => null, body: `redirected to ${xhr.responseURL}: refused` });
+          }
           if (xhr.status >= 200 && xhr.status < 300) req.onProgress?.(sizeOf(req.body));
           resolve({ status: xhr.status, header: (n) => xhr.getResponseHeader(n), body: xhr.responseText });
         };

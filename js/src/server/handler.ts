@@ -45,8 +45,11 @@ export interface HandlerOptions {
   resumeWindow?: number;
   /** Clock in unix ms (tests). */
   now?: () => number;
-  /** Called with unexpected errors (answered as 500 internal_error or 502 storage_error). */
-  onError?: (error: unknown, request: Request) => void;
+  /**
+   * Called with every unexpected error (answered as 500 internal_error), every 5xx (502
+   * storage_error) and errors thrown by `authorize` that are not a Vs3Error (answered 403).
+   */
+  onError?: (error: unknown, request: Request, info: { requestId: string }) => void;
 }
 
 export type Vs3Handler = (request: Request) => Promise<Response>;
@@ -72,6 +75,30 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
   const routes = new Map<string, CompiledRoute>();
   for (const [name, cfg] of Object.entries(options.routes)) routes.set(name, compileRoute(name, cfg));
 
+  // Request ids: the caller's x-request-id if it looks like one, else a new one; on every answer and
+  // in every onError report.
+  const requestIds = new WeakMap<Request, string>();
+  const requestIdOf = (req: Request): string => {
+    let id = requestIds.get(req);
+    if (!id) {
+      const given = req.headers.get('x-request-id');
+      id = given && /^[\w.:@-]{1,128}$/.test(given) ? given : crypto.randomUUID();
+      requestIds.set(req, id);
+    }
+    return id;
+  };
+  function report(e: unknown, req: Request) {
+    if (options.onError) {
+      try {
+        options.onError(e, req, { requestId: requestIdOf(req) });
+      } catch (err) {
+        console.error('vs3: onError threw', err);
+      }
+    } else {
+      console.error(`vs3: [${requestIdOf(req)}]`, e);
+    }
+  }
+
   const ctxFor = (req: Request): DriverContext => ({ baseUrl: new URL(req.url).origin + basePath, now: now() });
 
   async function authorize(route: CompiledRoute, req: Request): Promise<unknown> {
@@ -80,8 +107,11 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     try {
       auth = await route.config.authorize(req);
     } catch (e) {
-      if (e instanceof Vs3Error) throw e;
-      throw new Vs3Error('forbidden', e instanceof Error ? e.message : 'not allowed', 403);
+      if (e instanceof Vs3Error) throw e; // refused on purpose, with a message meant for the client
+      // Anything else may carry internals (a connection string, a stack): the client hears only
+      // "not allowed"; the error goes to onError.
+      report(e, req);
+      throw new Vs3Error('forbidden', 'not allowed', 403);
     }
     if (auth === false) throw new Vs3Error('forbidden', 'not allowed', 403);
     return auth;
@@ -112,7 +142,7 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     const id = crypto.randomUUID();
     const key = validateKey(route.config.key ? await route.config.key({ route: route.name, file: fileInfo, metadata, auth, id, safeName }) : `${route.name}/${id}/${safeName}`);
     // The handler's own objects (dedupe markers) live under .vs3/; an upload must never overwrite one.
-    if (key.startsWith(INTERNAL_PREFIX)) throw new Error(`vs3: route ${route.name}: key() returned ${JSON.stringify(key)}, under the reserved ${INTERNAL_PREFIX}`);
+    if (key.startsWith(INTERNAL_PREFIX)) throw new Vs3Error('invalid_key', `object keys under ${INTERNAL_PREFIX} are reserved`);
     return { route, name, size, type, sha256, metadata, key, auth };
   }
 
@@ -277,7 +307,7 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     // makes another client hash a file before sending it.
     const firstCrc = crc32cFromBase64(body.firstPartCrc32c);
     if (route.config.dedupe === true && firstCrc !== null) {
-      await storage.putObject(probeKey(route.name, claims.size, firstCrc), new TextEncoder().encode('{}'), 'application/json').catch((e) => options.onError?.(e, req));
+      await storage.putObject(probeKey(route.name, claims.size, firstCrc), new TextEncoder().encode('{}'), 'application/json').catch((e) => report(e, req));
     }
     return json(await finish(req, route, done));
   }
@@ -358,8 +388,7 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     try {
       await storage.putObject(markerKey(route.name, c.sha256), new TextEncoder().encode(JSON.stringify(marker)), 'application/json');
     } catch (e) {
-      options.onError?.(e, req);
-      if (!options.onError) console.error('vs3: writing the dedupe marker failed', e);
+      report(e, req); // the upload itself succeeded regardless
     }
   }
 
@@ -402,6 +431,17 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
   }
 
   return async function vs3Handler(req: Request): Promise<Response> {
+    let res = await answer(req);
+    try {
+      res.headers.set('x-request-id', requestIdOf(req));
+    } catch {
+      res = new Response(res.body, res); // immutable headers (a fetched Response): copy
+      res.headers.set('x-request-id', requestIdOf(req));
+    }
+    return res;
+  };
+
+  async function answer(req: Request): Promise<Response> {
     try {
       const url = new URL(req.url);
       if (url.pathname !== basePath && !url.pathname.startsWith(basePath + '/')) {
@@ -430,10 +470,12 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
       }
       return await ep[1]();
     } catch (e) {
-      if (e instanceof Vs3Error) return errorResponse(e);
-      options.onError?.(e, req);
-      if (!options.onError) console.error('vs3: unexpected error', e);
-      return errorResponse(new Vs3Error('internal_error', 'internal error', 500));
+      if (e instanceof Vs3Error) {
+        if (e.status >= 500) report(e, req); // storage trouble: the operator wants to know
+        return errorResponse(e);
+      }
+      report(e, req);
+      return errorResponse(new Vs3Error('internal_error', `internal error (request ${requestIdOf(req)})`, 500));
     }
-  };
+  }
 }

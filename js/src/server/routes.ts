@@ -156,8 +156,12 @@ export function validateFileName(raw: unknown): string {
   if (typeof raw !== 'string') throw new Vs3Error('invalid_file_name', 'file.name must be a string');
   const name = raw.normalize('NFC');
   if (name.length === 0 || utf8Len(name) > 255) throw new Vs3Error('invalid_file_name', 'file name must be 1..255 bytes');
+  // Control characters, and the invisible ones that disguise a name: bidi overrides (U+202E makes
+  // "gpj.exe" read as "exe.jpg"), line/paragraph separators, zero-width characters.
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(name)) throw new Vs3Error('invalid_file_name', 'file name contains control characters');
+  if (/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/.test(name)) {
+    throw new Vs3Error('invalid_file_name', 'file name contains control or invisible formatting characters');
+  }
   if (/[\\/]/.test(name)) throw new Vs3Error('invalid_file_name', 'file name must not contain path separators');
   if (name.trim() === '.' || name.trim() === '..' || name.trim() === '') throw new Vs3Error('invalid_file_name', 'file name is not a file name');
   return name;
@@ -177,12 +181,14 @@ export function sanitizeFileName(name: string): string {
 }
 
 /** Object keys must be relative, with no empty, '.' or '..' segments and no control characters. */
+// A key() made from client input (a file name, metadata) that is not a usable key is the request's
+// fault as far as the client can tell: 400 invalid_key, never a 500.
 export function validateKey(key: unknown): string {
-  if (typeof key !== 'string' || key.length === 0 || utf8Len(key) > 1024) throw new Error('vs3: object key must be 1..1024 bytes');
+  if (typeof key !== 'string' || key.length === 0 || utf8Len(key) > 1024) throw new Vs3Error('invalid_key', 'object key must be 1..1024 bytes');
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f\\]/.test(key)) throw new Error('vs3: object key has control characters or backslashes');
+  if (/[\u0000-\u001f\u007f\\]/.test(key)) throw new Vs3Error('invalid_key', 'object key has control characters or backslashes');
   for (const seg of key.split('/')) {
-    if (seg === '' || seg === '.' || seg === '..') throw new Error(`vs3: object key ${JSON.stringify(key)} has an empty, '.' or '..' segment`);
+    if (seg === '' || seg === '.' || seg === '..') throw new Vs3Error('invalid_key', "object key has an empty, '.' or '..' segment");
   }
   return key;
 }
@@ -226,11 +232,32 @@ export function checkSha256(route: CompiledRoute, sha: unknown): string | undefi
 
 const MAX_METADATA_BYTES = 4096;
 
+const MAX_METADATA_DEPTH = 32;
+
+/** Nesting depth of a JSON value (iterative); stops counting past `limit`. */
+function depthOf(value: unknown, limit: number): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (d > max) max = d;
+    if (max > limit) return max;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, d + 1]);
+  }
+  return max;
+}
+
 export async function checkMetadata(route: CompiledRoute, metadata: unknown): Promise<unknown> {
   const schema = route.config.metadata;
   if (!schema) {
     if (metadata === undefined || metadata === null) return undefined;
     throw new Vs3Error('invalid_metadata', 'this route accepts no metadata');
+  }
+  // Depth first, without recursion: metadata nested thousands deep would overflow the stack of
+  // JSON.stringify (and of most schema validators) and turn bad input into a 500.
+  if (depthOf(metadata, MAX_METADATA_DEPTH) > MAX_METADATA_DEPTH) {
+    throw new Vs3Error('invalid_metadata', `metadata is nested deeper than ${MAX_METADATA_DEPTH} levels`);
   }
   if (utf8Len(JSON.stringify(metadata ?? null)) > MAX_METADATA_BYTES) {
     throw new Vs3Error('invalid_metadata', `metadata exceeds ${MAX_METADATA_BYTES} bytes`);

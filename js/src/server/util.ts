@@ -5,12 +5,22 @@ import { Vs3Error } from '../errors.js';
 export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), {
     status,
-    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...headers },
   });
 }
 
+/**
+ * Characters a message must not carry raw (they may come from client input: a file name, a key):
+ * C0/C1 controls, line/paragraph separators, bidi overrides and isolates, zero-width characters.
+ */
+// eslint-disable-next-line no-control-regex
+const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
+export const escapeText = (s: string) => s.replace(UNSAFE_TEXT, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 export function errorResponse(e: Vs3Error, headers: Record<string, string> = {}): Response {
-  return json(e.toJSON(), e.status, headers);
+  const body = e.toJSON();
+  body.error.message = escapeText(body.error.message);
+  return json(body, e.status, headers);
 }
 
 const enc = new TextEncoder();
@@ -91,6 +101,12 @@ export async function readCapped(
 
 /** Reads a JSON object body with a byte cap. Bad input becomes a 4xx Vs3Error, never a 500. */
 export async function readJsonObject(req: Request, maxBytes: number): Promise<Record<string, unknown>> {
+  // application/json only: a text/plain or form POST is a "simple" request a page on any site can
+  // send without a CORS preflight. Requiring JSON makes every cross-site call preflighted.
+  const type = (req.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/json' && !/^application\/[\w.+-]+\+json$/.test(type)) {
+    throw new Vs3Error('unsupported_media_type', 'request body must be application/json', 415);
+  }
   const tooLarge = () => new Vs3Error('request_too_large', `request body exceeds ${maxBytes} bytes`, 413);
   const declared = req.headers.get('content-length');
   if (declared !== null && Number(declared) > maxBytes) throw tooLarge();

@@ -108,10 +108,11 @@ const server = http.createServer((req, res) => {
   serveStatic(req, res, pathname);
 });
 // Large uploads to the local driver take long, but a client that sends nothing must not hold a
-// socket: no limit on the whole request, 30 s for headers, 60 s without a byte.
+// socket: no limit on the whole request, 30 s for headers, 5 min without a byte (a multipart complete
+// of many GiB on the local driver assembles and hashes for minutes before it answers).
 server.requestTimeout = 0;
 server.headersTimeout = 30_000;
-server.timeout = 60_000;
+server.timeout = 300_000;
 
 server.listen(port, host, async () => {
   const origin = `http://${host}:${server.address().port}`;

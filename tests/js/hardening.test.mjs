@@ -177,3 +177,45 @@ test('docs/errors.md lists every error code the code can produce, with its statu
     }
   }
 });
+
+test('CORS: preflights for allowed origins (exact and patterns), Vary: Origin, none for others', async () => {
+  const cors = { origins: ['https://app.example', /^https:\/\/[a-z0-9]+\.preview\.example$/], credentials: true, maxAge: 300, headers: ['x-tenant'] };
+  const { handler } = setup({ cors });
+  const pre = (origin, path = '/api/vs3/presign') =>
+    handler(new Request(`http://vs3.test${path}`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } }));
+  for (const origin of ['https://app.example', 'https://pr7.preview.example']) {
+    const r = await pre(origin);
+    assert.equal(r.status, 204, origin);
+    assert.equal(r.headers.get('access-control-allow-origin'), origin);
+    assert.equal(r.headers.get('access-control-allow-credentials'), 'true');
+    assert.equal(r.headers.get('access-control-allow-methods'), 'POST');
+    assert.match(r.headers.get('access-control-allow-headers'), /content-type/);
+    assert.match(r.headers.get('access-control-allow-headers'), /x-tenant/);
+    assert.equal(r.headers.get('access-control-max-age'), '300');
+    assert.match(r.headers.get('vary'), /Origin/);
+  }
+  const local = await pre('https://app.example', '/api/vs3/local/files/x/a.txt');
+  assert.equal(local.status, 204);
+  assert.match(local.headers.get('access-control-allow-methods'), /PUT/);
+  for (const origin of ['https://evil.example', 'https://app.example.evil.example', 'null']) {
+    const r = await pre(origin);
+    assert.equal(r.status, 403, origin);
+    assert.equal(r.headers.get('access-control-allow-origin'), null);
+  }
+  // The actual request: the allowed origin is echoed (never "*" with credentials), others get nothing.
+  const ok = await presign(handler, {}, { origin: 'https://app.example' });
+  assert.equal(ok.status, 200);
+  assert.equal(ok.headers.get('access-control-allow-origin'), 'https://app.example');
+  assert.match(ok.headers.get('access-control-expose-headers'), /x-request-id/);
+  const evil = await presign(handler, {}, { origin: 'https://evil.example' });
+  assert.equal(evil.headers.get('access-control-allow-origin'), null);
+  assert.equal(evil.headers.get('vary'), 'Origin');
+  // Without the option: same-origin only; a preflight is refused (it used to be a 405).
+  const plain = setup().handler;
+  const r = await plain(new Request('http://vs3.test/api/vs3/presign', { method: 'OPTIONS', headers: { origin: 'https://app.example' } }));
+  assert.equal(r.status, 403);
+  assert.equal(r.headers.get('access-control-allow-origin'), null);
+  assert.throws(() => setup({ cors: { origins: '*', credentials: true } }), /credentials/);
+  const star = setup({ cors: { origins: '*' } }).handler;
+  assert.equal((await presign(star, {}, { origin: 'https://any.example' })).headers.get('access-control-allow-origin'), '*');
+});

@@ -12,6 +12,7 @@
 //   POST {base}/dedupe    {token, sha256}                                  -> {existing: null | {file, result}}
 //   POST {base}/dedupe    {token, probe:{crc32c}}  (size + first part's CRC) -> {candidate: boolean}
 //   GET  {base}/routes                                                     -> public route rules, for client-side checks
+//   OPTIONS {base}/...                                                     -> CORS preflight (options.cors)
 //   *    {base}/local/...                                                  -> the storage driver's own URLs (local driver)
 import { Vs3Error } from '../errors.js';
 import { crc32cFromBase64 } from './crc32c.js';
@@ -46,10 +47,26 @@ export interface HandlerOptions {
   /** Clock in unix ms (tests). */
   now?: () => number;
   /**
+   * Cross-origin callers (an app on another origin than the handler): preflights are answered and
+   * allowed origins get Access-Control-Allow-Origin (with Vary: Origin). Unset: same-origin only.
+   */
+  cors?: CorsOptions;
+  /**
    * Called with every unexpected error (answered as 500 internal_error), every 5xx (502
    * storage_error) and errors thrown by `authorize` that are not a Vs3Error (answered 403).
    */
   onError?: (error: unknown, request: Request, info: { requestId: string }) => void;
+}
+
+export interface CorsOptions {
+  /** Origins allowed to call the handler from a browser: exact strings ("https://app.example"), RegExps, or "*". */
+  origins: readonly (string | RegExp)[] | '*';
+  /** Allow cookies / HTTP auth (Access-Control-Allow-Credentials). Not with "*". Default false. */
+  credentials?: boolean;
+  /** Seconds a browser may cache a preflight answer. Default 600. */
+  maxAge?: number;
+  /** Request headers allowed besides content-type, authorization and x-request-id. */
+  headers?: readonly string[];
 }
 
 export type Vs3Handler = (request: Request) => Promise<Response>;
@@ -430,8 +447,55 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     return json({ routes: out });
   }
 
+  const cors = options.cors;
+  if (cors?.credentials && cors.origins === '*') throw new Error('vs3: cors: credentials cannot be allowed for every origin ("*")');
+  const corsAllows = (origin: string) =>
+    cors !== undefined && (cors.origins === '*' || cors.origins.some((o) => (typeof o === 'string' ? o === origin : o.test(origin))));
+
+  /** CORS headers for an allowed origin (none otherwise: the browser then refuses the answer). */
+  function corsHeaders(req: Request): Record<string, string> {
+    const origin = req.headers.get('origin');
+    if (!cors) return {};
+    if (!origin || !corsAllows(origin)) return { vary: 'Origin' };
+    return {
+      'access-control-allow-origin': cors.origins === '*' ? '*' : origin,
+      ...(cors.credentials ? { 'access-control-allow-credentials': 'true' } : {}),
+      'access-control-expose-headers': 'x-request-id, retry-after',
+      vary: 'Origin',
+    };
+  }
+
+  /** OPTIONS: a preflight for an allowed origin gets the methods and headers it may use. */
+  function preflight(req: Request, sub: string, method: string): Response {
+    const origin = req.headers.get('origin');
+    if (!cors || !origin || !corsAllows(origin)) {
+      // Same-origin only (or not this origin): nothing is allowed across origins.
+      return errorResponse(new Vs3Error('forbidden', 'cross-origin requests are not allowed from this origin', 403), { vary: 'Origin' });
+    }
+    const allowed = ['content-type', 'authorization', 'x-request-id', ...(cors.headers ?? []).map((h) => h.toLowerCase())];
+    // The local driver's URLs take the headers the client was told to send (signed checksums).
+    if (sub.startsWith('/local/')) allowed.push('x-amz-checksum-crc32c', 'x-amz-checksum-sha256', 'content-md5');
+    return new Response(null, {
+      status: 204,
+      headers: {
+        ...corsHeaders(req),
+        'access-control-allow-methods': method,
+        'access-control-allow-headers': allowed.join(', '),
+        'access-control-max-age': String(cors.maxAge ?? 600),
+      },
+    });
+  }
+
   return async function vs3Handler(req: Request): Promise<Response> {
     let res = await answer(req);
+    for (const [k, v] of Object.entries(req.method === 'OPTIONS' ? {} : corsHeaders(req))) {
+      try {
+        res.headers.set(k, v);
+      } catch {
+        res = new Response(res.body, res);
+        res.headers.set(k, v);
+      }
+    }
     try {
       res.headers.set('x-request-id', requestIdOf(req));
     } catch {
@@ -450,6 +514,7 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
       const sub = url.pathname.slice(basePath.length);
       if (sub.startsWith('/local/')) {
         if (!storage.handle) throw new Vs3Error('not_found', 'this storage serves no URLs of its own', 404);
+        if (req.method === 'OPTIONS') return preflight(req, sub, 'PUT, GET, HEAD');
         return await storage.handle(req, sub.slice('/local/'.length), ctxFor(req));
       }
       const endpoints: Record<string, [string, () => Promise<Response> | Response]> = {
@@ -465,6 +530,7 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
       };
       const ep = endpoints[sub];
       if (!ep) throw new Vs3Error('not_found', `no endpoint ${sub || '/'}`, 404);
+      if (req.method === 'OPTIONS') return preflight(req, sub, ep[0]);
       if (req.method !== ep[0]) {
         return errorResponse(new Vs3Error('method_not_allowed', `${sub} takes ${ep[0]}`, 405), { allow: ep[0] });
       }

@@ -10,14 +10,16 @@
 #     else starts its own throwaway RGW (build/rgw-bench/, ports VS3_RGW_PORT 17580 / VS3_RGW_MON_PORT 16880).
 #   Node upload: peak RSS and time of the Node client uploading VS3_BENCH_NODE_GIB ("1,6") GiB through
 #     the handler's local driver (temporary files, deleted afterwards).
-# VS3_BENCH_ONLY=sha256|upload|upload-browser|upload-node runs one group (default: all of them).
+#   Presign: the handler's POST /presign end to end beside @aws-sdk's getSignedUrl alone, and part URLs
+#     per second through POST /multipart/sign (no network). VS3_BENCH_PRESIGN_N / _ROUNDS / _CONCURRENCY.
+# VS3_BENCH_ONLY=sha256|upload|upload-browser|upload-node|presign runs one group (default: all of them).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 only=${VS3_BENCH_ONLY:-all}
 case "$only" in
-  all | sha256 | upload | upload-browser | upload-node) ;;
-  *) echo "bench.sh: VS3_BENCH_ONLY must be sha256, upload, upload-browser or upload-node (got '$only')" >&2; exit 2 ;;
+  all | sha256 | upload | upload-browser | upload-node | presign) ;;
+  *) echo "bench.sh: VS3_BENCH_ONLY must be sha256, upload, upload-browser, upload-node or presign (got '$only')" >&2; exit 2 ;;
 esac
 want() { [ "$only" = all ] || [ "$only" = "$1" ] || { [ "$only" = upload ] && [[ "$1" == upload-* ]]; }; }
 
@@ -35,6 +37,11 @@ if want sha256; then
   node tests/bench/browser.mjs || status=1
   echo
   node tests/bench/parthash.mjs || status=1
+fi
+
+if want presign; then
+  echo
+  node --no-warnings tests/bench/presign.mjs || status=1
 fi
 
 if want upload-browser; then

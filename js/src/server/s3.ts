@@ -99,11 +99,17 @@ export function s3Storage(opts: S3Options): S3Driver {
     }
   }
 
+  // SigV4 signing keys, shared by every URL this driver signs: the key depends only on the secret,
+  // the day, the region and the service, and deriving it is four HMACs (most of a URL's cost).
+  // One entry per day; cleared now and then so a long-lived process does not collect days.
+  const signingKeys = new Map<string, unknown>();
+
   async function presign(method: 'PUT' | 'GET', key: string, expiresIn: number, headers: Record<string, string>, now: number, query = '') {
     const url = `${objectUrl(key)}?${query}X-Amz-Expires=${expiresIn}`;
+    if (signingKeys.size > 4) signingKeys.clear();
     const signer = new AwsV4Signer({
       url, method, headers, accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey, sessionToken: opts.sessionToken,
-      service: 's3', region, signQuery: true, allHeaders: true,
+      service: 's3', region, signQuery: true, allHeaders: true, cache: signingKeys as Map<string, ArrayBuffer>,
       datetime: new Date(now).toISOString().replace(/[:-]|\.\d{3}/g, ''),
     });
     return (await signer.sign()).url.toString();

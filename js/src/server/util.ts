@@ -111,7 +111,21 @@ export async function readJsonObject(req: Request, maxBytes: number): Promise<Re
   const declared = req.headers.get('content-length');
   if (declared !== null && Number(declared) > maxBytes) throw tooLarge();
   let text = '';
-  if (req.body) {
+  if (req.body && declared !== null && /^\d+$/.test(declared)) {
+    // A declared length within the cap: read it whole (the HTTP layer stops at Content-Length).
+    let buf: ArrayBuffer;
+    try {
+      buf = await req.arrayBuffer();
+    } catch {
+      throw new Vs3Error('invalid_json', 'request body could not be read', 400);
+    }
+    if (buf.byteLength > maxBytes) throw tooLarge();
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(buf);
+    } catch {
+      throw new Vs3Error('invalid_json', 'request body is not valid UTF-8 JSON', 400);
+    }
+  } else if (req.body) {
     const dec = new TextDecoder('utf-8', { fatal: true });
     try {
       await readCapped(req.body, maxBytes, tooLarge, (chunk) => {

@@ -219,3 +219,38 @@ test('CORS: preflights for allowed origins (exact and patterns), Vary: Origin, n
   const star = setup({ cors: { origins: '*' } }).handler;
   assert.equal((await presign(star, {}, { origin: 'https://any.example' })).headers.get('access-control-allow-origin'), '*');
 });
+
+test('/complete runs onUploadComplete once per upload (replays and concurrent calls get the first answer) and re-runs authorize', async () => {
+  const { createHash } = await import('node:crypto');
+  let runs = 0;
+  const storage = localStorage({ store: memoryStore(), secret: SECRET });
+  const handler = createHandler({
+    secret: SECRET,
+    storage,
+    routes: {
+      files: defineRoute({ maxFileSize: '1MB', onUploadComplete: () => ({ run: ++runs }) }),
+      guarded: defineRoute({ maxFileSize: '1MB', authorize: (req) => req.headers.get('x-user') === 'alice' }),
+    },
+  });
+  const bytes = new TextEncoder().encode('hello');
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  async function upload(route, headers = {}) {
+    const p = await (await post(handler, '/api/vs3/presign', { route, file: { name: 'a.txt', size: bytes.length, type: 'text/plain', sha256 } }, headers)).json();
+    const put = await handler(new Request(p.upload.url, { method: 'PUT', headers: { ...p.upload.headers, 'content-length': String(bytes.length) }, body: bytes }));
+    assert.equal(put.status, 200);
+    return p.token;
+  }
+  const token = await upload('files');
+  const answers = await Promise.all(Array.from({ length: 10 }, () => post(handler, '/api/vs3/complete', { token }).then((r) => r.json())));
+  for (let i = 0; i < 40; i++) answers.push(await (await post(handler, '/api/vs3/complete', { token })).json());
+  assert.equal(runs, 1, 'the hook ran once');
+  for (const a of answers) assert.deepEqual(a.result, { run: 1 });
+  // Another upload is another completion.
+  await post(handler, '/api/vs3/complete', { token: await upload('files') });
+  assert.equal(runs, 2);
+
+  const g = await upload('guarded', { 'x-user': 'alice' });
+  const signedOut = await post(handler, '/api/vs3/complete', { token: g });
+  assert.equal(signedOut.status, 403);
+  assert.equal((await post(handler, '/api/vs3/complete', { token: g }, { 'x-user': 'alice' })).status, 200);
+});

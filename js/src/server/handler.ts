@@ -46,6 +46,8 @@ export interface HandlerOptions {
   resumeWindow?: number;
   /** Clock in unix ms (tests). */
   now?: () => number;
+  /** Completion records (onUploadComplete once per upload). Default: memoryCompletions() in this process. */
+  completions?: CompletionStore;
   /**
    * Cross-origin callers (an app on another origin than the handler): preflights are answered and
    * allowed origins get Access-Control-Allow-Origin (with Vary: Origin). Unset: same-origin only.
@@ -67,6 +69,33 @@ export interface CorsOptions {
   maxAge?: number;
   /** Request headers allowed besides content-type, authorization and x-request-id. */
   headers?: readonly string[];
+}
+
+/**
+ * Where completions are remembered, so that onUploadComplete runs once per upload however often
+ * /complete is called (a retry after a lost answer, a replayed token): replays get the first answer.
+ * The default keeps them in this process; handlers on several machines share a real store (Redis).
+ */
+export interface CompletionStore {
+  get(id: string): Promise<unknown | undefined>;
+  set(id: string, answer: unknown, ttlMs: number): Promise<void>;
+}
+
+/** In-process completion records: at most `max` (oldest dropped first), each for its TTL. */
+export function memoryCompletions({ max = 10_000 }: { max?: number } = {}): CompletionStore {
+  const records = new Map<string, { answer: unknown; until: number }>();
+  return {
+    async get(id) {
+      const r = records.get(id);
+      if (r && r.until < Date.now()) records.delete(id);
+      return r && r.until >= Date.now() ? r.answer : undefined;
+    },
+    async set(id, answer, ttlMs) {
+      records.delete(id);
+      records.set(id, { answer, until: Date.now() + ttlMs });
+      while (records.size > max) records.delete(records.keys().next().value!);
+    },
+  };
 }
 
 export type Vs3Handler = (request: Request) => Promise<Response>;
@@ -216,9 +245,42 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     return { file: { ...file, url, ...(deduplicated ? { deduplicated } : {}) }, result: result ?? null };
   }
 
+  // ---- completion, once ---------------------------------------------------------------------------
+
+  const completions = options.completions ?? memoryCompletions();
+  const completing = new Map<string, Promise<unknown>>();
+  /** One upload's identity: its key and what makes the upload unique (multipart id, or issue time). */
+  const uploadIdOf = (c: UploadClaims) => `${c.route}\u0000${c.key}\u0000${c.mp?.uploadId ?? c.iat ?? c.exp}`;
+
+  /**
+   * Runs `work` (checks, hook, answer) once per upload: a replay gets the recorded answer, a
+   * concurrent call joins the one running. The record lives as long as a download URL in it.
+   */
+  async function once(claims: UploadClaims, work: () => Promise<unknown>, also = ''): Promise<Response> {
+    const id = uploadIdOf(claims) + also;
+    const recorded = await completions.get(id);
+    if (recorded !== undefined) return json(recorded);
+    let p = completing.get(id);
+    if (!p) {
+      p = (async () => {
+        const answer = await work();
+        await completions.set(id, answer, (options.downloadUrlExpiresIn ?? 3600) * 1000);
+        return answer;
+      })();
+      completing.set(id, p);
+      void p.finally(() => completing.delete(id)).catch(() => {});
+    }
+    return json(await p);
+  }
+
   async function complete(req: Request): Promise<Response> {
     const body = await readJsonObject(req, maxBytes);
     const { claims, route } = await claimsOf(body.token, 'single');
+    await authorize(route, req); // who may upload may have changed since the presign
+    return once(claims, () => completeSingle(req, route, claims));
+  }
+
+  async function completeSingle(req: Request, route: CompiledRoute, claims: UploadClaims) {
     const stored = await storage.head(claims.key);
     if (!stored) throw new Vs3Error('upload_not_found', 'storage has no object for this upload yet', 409);
     const mismatch: string[] = [];
@@ -227,7 +289,7 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     if (claims.sha256 && stored.sha256 && stored.sha256 !== claims.sha256) mismatch.push('sha256 differs');
     if (mismatch.length) throw new Vs3Error('upload_mismatch', `stored object does not match the upload: ${mismatch.join(', ')}`, 409);
     await recordForDedupe(req, route, claims);
-    return json(await finish(req, route, claims));
+    return finish(req, route, claims);
   }
 
   // ---- multipart ------------------------------------------------------------------------------
@@ -287,6 +349,12 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
   async function mpComplete(req: Request): Promise<Response> {
     const body = await readJsonObject(req, maxBytes);
     const { claims, route } = await claimsOf(body.token, 'multipart');
+    await authorize(route, req);
+    // The claimed SHA-256 is part of what is remembered: a replay with another hash is checked again.
+    return once(claims, () => completeMultipart(req, route, claims, body), `\u0000${String(body.sha256).toLowerCase()}`);
+  }
+
+  async function completeMultipart(req: Request, route: CompiledRoute, claims: UploadClaims, body: Record<string, unknown>) {
     const sha256 = requireSha256(body.sha256);
     if (claims.sha256 && claims.sha256 !== sha256) throw new Vs3Error('invalid_checksum', 'sha256 differs from the one given at create', 400);
     const done = { ...claims, sha256 };
@@ -326,7 +394,7 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     if (route.config.dedupe === true && firstCrc !== null) {
       await storage.putObject(probeKey(route.name, claims.size, firstCrc), new TextEncoder().encode('{}'), 'application/json').catch((e) => report(e, req));
     }
-    return json(await finish(req, route, done));
+    return finish(req, route, done);
   }
 
   async function mpAbort(req: Request): Promise<Response> {

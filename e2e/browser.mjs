@@ -1,5 +1,7 @@
 // Shared browser/demo helpers for the e2e suites: Debian's Chromium through playwright-core.
 import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -10,6 +12,25 @@ export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--
 
 export function launchChromium() {
   return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
+}
+
+/**
+ * Writes `mib` MiB of random bytes to dir/name, every MiB different (its index and a random word in
+ * its first bytes), as a user's file on disk is; returns { file, sha256, size }.
+ */
+export async function bigFile(dir, name, mib) {
+  const file = path.join(dir, name);
+  const fh = await open(file, 'w');
+  const hash = createHash('sha256');
+  const chunk = randomBytes(1024 * 1024);
+  for (let i = 0; i < mib; i++) {
+    chunk.writeUInt32LE(i, 0);
+    chunk.writeUInt32LE(Math.random() * 2 ** 32, 4);
+    hash.update(chunk);
+    await fh.write(chunk);
+  }
+  await fh.close();
+  return { file, sha256: hash.digest('hex'), size: mib * 1024 * 1024 };
 }
 
 /** Starts demo/server.mjs on a free port with the given env; resolves with { url, stop }. */

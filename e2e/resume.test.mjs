@@ -3,8 +3,8 @@
 // storage (RGW, or the demo's local driver) really received. Local disk driver and Ceph RGW.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,9 +12,8 @@ import { after, before, describe, test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { fsStore, s3OptionsFromEnv } from 'vs3/node';
 import { localStorage, s3Storage } from 'vs3/server';
-import { CHROMIUM_ARGS, launchChromium, startDemo } from './browser.mjs';
+import { CHROMIUM_ARGS, bigFile, launchChromium, startDemo } from './browser.mjs';
 
-const MiB = 1024 * 1024;
 const sha256hex = (b) => createHash('sha256').update(b).digest('hex');
 let browser;
 before(async () => { browser = await launchChromium(); });
@@ -38,22 +37,6 @@ async function countingProxy(target) {
   proxy.url = `http://127.0.0.1:${server.address().port}`;
   proxy.close = () => new Promise((r) => { for (const s of sockets) s.destroy(); server.close(r); });
   return proxy;
-}
-
-/** Writes `mib` MiB of random bytes to dir/name; returns { file, sha256, size }. */
-async function bigFile(dir, name, mib) {
-  const file = path.join(dir, name);
-  const fh = await open(file, 'w');
-  const hash = createHash('sha256');
-  const chunk = randomBytes(MiB);
-  for (let i = 0; i < mib; i++) {
-    chunk.writeUInt32LE(i, 0);
-    chunk.writeUInt32LE(Math.random() * 2 ** 32, 4);
-    hash.update(chunk);
-    await fh.write(chunk);
-  }
-  await fh.close();
-  return { file, sha256: hash.digest('hex'), size: mib * MiB };
 }
 
 /**

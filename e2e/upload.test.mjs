@@ -2,13 +2,13 @@
 // to the local-disk driver and to Ceph RGW; the stored bytes' SHA-256 must equal the source's.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { open, readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { s3OptionsFromEnv } from 'vs3/node';
 import { s3Storage } from 'vs3/server';
-import { launchChromium, startDemo } from './browser.mjs';
+import { bigFile, launchChromium, startDemo } from './browser.mjs';
 
 const sha256hex = (b) => createHash('sha256').update(b).digest('hex');
 let browser;
@@ -120,17 +120,7 @@ function suite(label, makeEnv, readStored) {
       // Written to disk and picked by path, as a user's file is (and too big to pass as a buffer).
       const dir = await mkdtemp(path.join(tmpdir(), 'vs3-e2e-big-'));
       t.after(() => rm(dir, { recursive: true, force: true }));
-      const file = path.join(dir, 'big-300MiB.bin');
-      const fh = await open(file, 'w');
-      const hash = createHash('sha256');
-      const chunk = randomBytes(1024 * 1024);
-      for (let i = 0; i < 300; i++) {
-        chunk.writeUInt32LE(i, 0); // every MiB differs
-        hash.update(chunk);
-        await fh.write(chunk);
-      }
-      await fh.close();
-      const expected = hash.digest('hex');
+      const { file, sha256: expected } = await bigFile(dir, 'big-300MiB.bin', 300);
       const li = await pickAndPauseAt(page, file, 0.5);
       const at = await li.locator('progress').evaluate((e) => e.value);
       assert.ok(at >= 0.5 && at < 1, `paused at ${at}`);

@@ -3,6 +3,7 @@
 // HTTP through fetch / the Transport, timers — and feeds the outcomes back as events. It publishes
 // immutable snapshots (subscribe / getSnapshot) so UIs and React's useSyncExternalStore can render it.
 import { loadCore, type Vs3CoreModule } from '../core.js';
+import { crc32cFromBase64, crc32cToBase64 } from '../crc32c.js';
 import { Vs3Error, abortedError, type Vs3ErrorCode } from '../errors.js';
 import type { RawAction, RawEngine, RawFileState, RawFileStats } from '../wasm/vs3core.mjs';
 import { coreReader, workerReader, type FileSource, type PartReader } from './reader.js';
@@ -277,21 +278,8 @@ async function lockedElsewhere(): Promise<Set<string>> {
   return new Set(held.map((h) => h.name ?? '').filter((n) => n.startsWith('vs3-upload:')).map((n) => n.slice('vs3-upload:'.length)));
 }
 
-/** The CRC32C in S3's base64 form, or undefined. */
-function crcFromBase64(v: unknown): number | undefined {
-  if (typeof v !== 'string' || v.length !== 8) return undefined;
-  try {
-    const b = atob(v);
-    return b.length === 4 ? ((b.charCodeAt(0) << 24) | (b.charCodeAt(1) << 16) | (b.charCodeAt(2) << 8) | b.charCodeAt(3)) >>> 0 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Base64 of the CRC32C's 4 big-endian bytes: the form S3's x-amz-checksum-crc32c takes. */
-export function crc32cBase64(crc: number): string {
-  return btoa(String.fromCharCode((crc >>> 24) & 255, (crc >>> 16) & 255, (crc >>> 8) & 255, crc & 255));
-}
+export const crc32cBase64 = crc32cToBase64;
 
 export function createUploadQueue(options: QueueOptions): UploadQueue {
   const endpoint = options.endpoint.replace(/\/+$/, '');
@@ -464,13 +452,13 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
             // those bytes. Else (Ceph RGW) the CRC recorded when the part was sent, if storage holds
             // the very PUT that was recorded (same ETag): a part sent again later, whose record a
             // crash lost, must not pass for the recorded bytes.
-            const own = crcFromBase64(p.crc32c);
+            const own = crc32cFromBase64(p.crc32c);
             const rec = recorded.get(p.partNumber);
             const crc = own ?? (rec && (!rec.etag || !p.etag || bare(rec.etag) === bare(p.etag)) ? rec.crc32c : undefined);
             if (crc === undefined) continue;
             engine!.claimPart(e.id, p.partNumber - 1, crc);
             // Storage vouches for it: record it, so a second interruption does not send it again.
-            if (own !== undefined && !rec) e.pending.push({ n: p.partNumber, crc32c: own, ...(p.etag ? { etag: p.etag } : {}) });
+            if (own !== null && !rec) e.pending.push({ n: p.partNumber, crc32c: own, ...(p.etag ? { etag: p.etag } : {}) });
           }
           if (e.record) {
             e.record = { ...e.record, token: v.token, updatedAt: now() };
@@ -533,20 +521,16 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
     reader.read(e.id, e.source, a.offset!, a.size!, { verifyOnly: Boolean(a.reread), last, first }).then(
       (r) => {
         if (!entries.has(e.id)) return;
-        const resumed = engine!.stats(e.id).resumed;
-        if (first && !a.reread && resumed && e.resumeFrom?.firstPartSha256 && !r.firstSha256) {
-          r = { ...r, firstSha256: 'none' }; // a reader that gives no fingerprint cannot prove the file
+        // A resumed file must show the recorded fingerprint: part 0's SHA-256 (a reader that gives
+        // none cannot prove the file either).
+        const expected = engine!.stats(e.id).resumed ? e.resumeFrom?.firstPartSha256 : undefined;
+        if (first && !a.reread && expected && r.firstSha256 !== expected) {
+          // Another file (same name and size, other bytes): refuse before a byte is sent.
+          if (r.bytes) reader.recycle?.(r.bytes);
+          e.lastError = new Vs3Error('file_mismatch', `${e.name} is not the file this upload began with (its first ${a.size} bytes differ); nothing was sent. Pick the original file, or discard the interrupted upload.`, 409);
+          return step((en, t) => en.mismatch(e.id, a.part, t));
         }
-        if (r.firstSha256) {
-          const expected = e.resumeFrom?.firstPartSha256;
-          if (expected && expected !== r.firstSha256 && resumed) {
-            // Another file (same name and size, other bytes): refuse before a byte is sent.
-            if (r.bytes) reader.recycle?.(r.bytes);
-            e.lastError = new Vs3Error('file_mismatch', `${e.name} is not the file this upload began with (its first ${a.size} bytes differ); nothing was sent. Pick the original file, or discard the interrupted upload.`, 409);
-            return step((en, t) => en.mismatch(e.id, a.part, t));
-          }
-          e.firstSha256 = r.firstSha256;
-        }
+        if (r.firstSha256) e.firstSha256 = r.firstSha256;
         if (r.sha256 && e.record) {
           e.record = { ...e.record, sha256: r.sha256 };
           persistSoon(e);

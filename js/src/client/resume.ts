@@ -54,6 +54,13 @@ export interface ResumeStore {
   close?(): void;
 }
 
+/** A record's parts with `parts` added (a part number written again takes the new entry), ascending. */
+export function mergeParts(prev: readonly ResumePart[], parts: readonly ResumePart[]): ResumePart[] {
+  const byN = new Map(prev.map((p) => [p.n, p]));
+  for (const p of parts) byN.set(p.n, p);
+  return [...byN.values()].sort((a, b) => a.n - b.n);
+}
+
 /** In memory: for tests, and a stand-in where nothing survives anyway. */
 export function memoryResumeStore(): ResumeStore {
   const records = new Map<string, ResumeRecord>();
@@ -62,10 +69,7 @@ export function memoryResumeStore(): ResumeStore {
       return [...records.values()].map((r) => ({ ...r, parts: [...r.parts] }));
     },
     async put(record, parts) {
-      const prev = records.get(record.id);
-      const byN = new Map((prev?.parts ?? []).map((p) => [p.n, p]));
-      for (const p of parts) byN.set(p.n, p);
-      records.set(record.id, { ...record, parts: [...byN.values()].sort((a, b) => a.n - b.n) });
+      records.set(record.id, { ...record, parts: mergeParts(records.get(record.id)?.parts ?? [], parts) });
     },
     async delete(id) {
       records.delete(id);

@@ -4,7 +4,7 @@
 // One writer per file: two processes (or two queues) sharing a state file overwrite each other.
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ResumePart, ResumeRecord, ResumeStore } from '../client/resume.js';
+import { mergeParts, type ResumePart, type ResumeRecord, type ResumeStore } from '../client/resume.js';
 
 export function jsonFileStore(file: string): ResumeStore {
   let records: Map<string, ResumeRecord> | null = null;
@@ -37,10 +37,8 @@ export function jsonFileStore(file: string): ResumeStore {
     put: (record: ResumeRecord, parts: readonly ResumePart[]) =>
       serial(async () => {
         const all = await load();
-        const byN = new Map((all.get(record.id)?.parts ?? []).map((p) => [p.n, p]));
-        for (const p of parts) byN.set(p.n, p);
         const { handle: _h, ...rest } = record; // handles exist in browsers only
-        all.set(record.id, { ...rest, parts: [...byN.values()].sort((a, b) => a.n - b.n) });
+        all.set(record.id, { ...rest, parts: mergeParts(all.get(record.id)?.parts ?? [], parts) });
         await save();
       }),
     delete: (id: string) =>

@@ -15,7 +15,7 @@
 //   OPTIONS {base}/...                                                     -> CORS preflight (options.cors)
 //   *    {base}/local/...                                                  -> the storage driver's own URLs (local driver)
 import { Vs3Error } from '../errors.js';
-import { crc32cFromBase64 } from './crc32c.js';
+import { crc32cFromBase64 } from '../crc32c.js';
 import {
   MAX_PARTS, MAX_PART_SIZE, MIN_PART_SIZE, MULTIPART_LIMIT, SINGLE_PUT_LIMIT,
   checkMetadata, checkSha256, checkSize, checkType, compileRoute, sanitizeFileName, validateFileName, validateKey,
@@ -556,19 +556,15 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
 
   return async function vs3Handler(req: Request): Promise<Response> {
     let res = await answer(req);
-    for (const [k, v] of Object.entries(req.method === 'OPTIONS' ? {} : corsHeaders(req))) {
+    // A preflight answer has its CORS headers already.
+    const extra = { ...(req.method === 'OPTIONS' ? {} : corsHeaders(req)), 'x-request-id': requestIdOf(req) };
+    for (const [k, v] of Object.entries(extra)) {
       try {
         res.headers.set(k, v);
       } catch {
-        res = new Response(res.body, res);
+        res = new Response(res.body, res); // immutable headers (a fetched Response): copy
         res.headers.set(k, v);
       }
-    }
-    try {
-      res.headers.set('x-request-id', requestIdOf(req));
-    } catch {
-      res = new Response(res.body, res); // immutable headers (a fetched Response): copy
-      res.headers.set('x-request-id', requestIdOf(req));
     }
     return res;
   };

@@ -2,7 +2,7 @@
 // PUTs and multipart parts), and a BlobStore keeps the bytes (fsStore in vs3/node for disk,
 // memoryStore for tests and edge demos). Parts live apart from objects until completion assembles them.
 import { Vs3Error } from '../errors.js';
-import { crc32c, crc32cToBase64 } from './crc32c.js';
+import { crc32c, crc32cToBase64 } from '../crc32c.js';
 import type {
   CompleteMultipartInput, CreateMultipartInput, DriverContext, MultipartUpload, PresignPartInput, PresignPutInput, PresignedRequest,
   StorageDriver, StoredObject, StoredPart,

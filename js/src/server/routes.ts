@@ -1,7 +1,7 @@
 // Upload routes: what each endpoint accepts, declared in code on the server.
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { Vs3Error } from '../errors.js';
-import { parseSize } from './util.js';
+import { hasUnsafeText, parseSize } from './util.js';
 
 export type SizeLike = number | string;
 
@@ -158,8 +158,7 @@ export function validateFileName(raw: unknown): string {
   if (name.length === 0 || utf8Len(name) > 255) throw new Vs3Error('invalid_file_name', 'file name must be 1..255 bytes');
   // Control characters, and the invisible ones that disguise a name: bidi overrides (U+202E makes
   // "gpj.exe" read as "exe.jpg"), line/paragraph separators, zero-width characters.
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/.test(name)) {
+  if (hasUnsafeText(name)) {
     throw new Vs3Error('invalid_file_name', 'file name contains control or invisible formatting characters');
   }
   if (/[\\/]/.test(name)) throw new Vs3Error('invalid_file_name', 'file name must not contain path separators');

@@ -16,6 +16,8 @@ export function json(body: unknown, status = 200, headers: Record<string, string
 // eslint-disable-next-line no-control-regex
 const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
 export const escapeText = (s: string) => s.replace(UNSAFE_TEXT, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+/** Does `s` hold any of those characters? */
+export const hasUnsafeText = (s: string) => s.search(UNSAFE_TEXT) >= 0;
 
 export function errorResponse(e: Vs3Error, headers: Record<string, string> = {}): Response {
   const body = e.toJSON();

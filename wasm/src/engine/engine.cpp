@@ -832,7 +832,6 @@ void Engine::pump(double now) {
       for (std::size_t k = 0; k < act.size() && puts_ < cfg_.max_in_flight; ++k) {
         File& f = *act[(rr_send_ + k) % act.size()];
         if (f.waiting_for || (f.plan.multipart ? !f.created : !f.presigned)) continue;
-        if (f.resumed && !f.parts[0].hashed) continue;  // not a byte before part 0 proved the file  // not a byte before part 0 proved the file
         if (f.twin && !f.dedupe_checked && f.dedupe != 0) continue;  // likely stored already: ask first
         if (f.hash_only || (f.plan.multipart && f.dedupe == 1 && f.probe < 0)) continue;
         if (f.ctl == Ctl::kDedupe) continue;  // a hit aborts the upload: send nothing until the answer

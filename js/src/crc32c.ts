@@ -1,5 +1,7 @@
 // CRC32C (Castagnoli), the per-part checksum of multipart uploads: S3 verifies it from the signed
 // x-amz-checksum-crc32c header, the local driver while streaming. Table-driven, Web APIs only.
+// Shared: the server computes and checks it; the client converts it to and from S3's base64 form
+// (the client's own CRC32C of file bytes comes from the WASM core).
 
 const TABLE = (() => {
   const t = new Uint32Array(256);

@@ -119,8 +119,10 @@ const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '
 const mounts = [
   ['/vs3/', path.join(root, 'js/dist/')],
   ['/bench/', path.join(here, 'upload-page/')],
+  // The client's one npm dependency in browsers (idb: resume state, on by default), as the demo serves it.
+  ['/idb/', path.dirname(fileURLToPath(import.meta.resolve('idb'))) + path.sep],
 ];
-const PAGE = '<!doctype html><meta charset="utf-8"><title>vs3 upload bench</title><script type="module" src="/bench/page.mjs"></script>';
+const PAGE = '<!doctype html><meta charset="utf-8"><title>vs3 upload bench</title><script type="importmap">{"imports":{"idb":"/idb/index.js"}}</script><script type="module" src="/bench/page.mjs"></script>';
 
 const api = getRequestListener(async (request) => {
   const url = new URL(request.url);

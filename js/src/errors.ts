@@ -34,6 +34,18 @@ export type Vs3ErrorCode =
   | 'upload_mismatch'
   /** Multipart completion found parts missing or of the wrong size (details: {missing, wrongSize}). */
   | 'upload_incomplete'
+  /** The stored bytes are not the declared type (magic bytes), or active content (HTML, SVG, executables) under another type. */
+  | 'content_mismatch'
+  /** The route's scan hook (e.g. a virus scanner) refused the stored bytes. */
+  | 'content_rejected'
+  /** Too many requests from this client for this route and endpoint (Retry-After says when to try again). */
+  | 'rate_limited'
+  /** The server (the local driver) takes no more concurrent uploads now (Retry-After). */
+  | 'too_busy'
+  /** An upload URL used again after its object was stored (If-None-Match: the object cannot be replaced). */
+  | 'already_stored'
+  /** The local driver's upload sent nothing for longer than its idle limit. */
+  | 'request_timeout'
   // storage and transport
   | 'storage_error'
   | 'network_error'

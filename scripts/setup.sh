@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what vs3 needs on a Debian machine. Safe to re-run: installs only what is missing.
 #   scripts/setup.sh demo   -> toolchain for building and running the demo
-#   scripts/setup.sh test   -> plus GoogleTest, Chromium and Ceph (RGW) for the test suites
+#   scripts/setup.sh test   -> plus GoogleTest, Chromium, Ceph (RGW) and Redis for the test suites
 set -euo pipefail
 profile=${1:-test}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -9,7 +9,7 @@ cd "$root"
 
 pkgs=(ca-certificates curl g++ make cmake emscripten libxxhash-dev nodejs npm)
 if [ "$profile" = test ]; then
-  pkgs+=(googletest libgtest-dev chromium ceph-mon ceph-osd radosgw)
+  pkgs+=(googletest libgtest-dev chromium ceph-mon ceph-osd radosgw redis-server)
 fi
 
 missing=()

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every vs3 test: installs what is missing (apt, npm), builds, starts a throwaway Ceph RGW,
+# Runs every vs3 test: installs what is missing (apt, npm), builds, starts a throwaway Ceph RGW and Redis,
 # then GoogleTest (C++ core), node:test (WASM core, handler, client, RGW integration, workerd) and the
 # Playwright/Chromium e2e suite. Safe to re-run.
 set -euo pipefail
@@ -15,11 +15,15 @@ cpp_line=$(grep -E "tests passed, [0-9]+ tests failed out of [0-9]+" build/ctest
 cpp_total=$(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$cpp_line")
 cpp_failed=$(sed -E 's/.* ([0-9]+) tests failed.*/\1/' <<<"$cpp_line")
 
-echo "== starting Ceph RGW (scripts/rgw.sh)"
+echo "== starting Ceph RGW (scripts/rgw.sh) and Redis (scripts/redis.sh)"
+# One EXIT trap stops both, whichever started (stopping one that never started is harmless).
+trap 'bash scripts/redis.sh stop || true; bash scripts/rgw.sh stop || true' EXIT
 rgw_env=$(bash scripts/rgw.sh start)
-trap 'bash scripts/rgw.sh stop || true' EXIT
 eval "$rgw_env"
 export VS3_REQUIRE_RGW=1
+redis_env=$(bash scripts/redis.sh start)
+eval "$redis_env"
+export VS3_REQUIRE_REDIS=1
 
 echo "== JS: WASM core, handler, client, RGW integration, workerd, Chromium e2e (node:test)"
 set +e

@@ -120,6 +120,17 @@ test('workerd signs for real S3 (Ceph RGW): presign in workerd, PUT to RGW, comp
   assert.equal(done.status, 200);
   const { file } = await done.json();
   assert.equal(file.sha256, sha256);
+  // RGW ignores checksums: workerd read the object back and hashed it (crypto.DigestStream).
+  assert.equal(file.verified, true);
   const dl = Buffer.from(await (await fetch(file.url)).arrayBuffer());
   assert.equal(sha256hex(dl), sha256);
+  // Served as a download named after the file, never inline (response-content-disposition).
+  const got = await fetch(file.url);
+  await got.body.cancel();
+  assert.match(got.headers.get('content-disposition') ?? '', /^attachment; filename="edge\.bin"/);
+
+  // The upload URL is create-only: re-PUTting other bytes after completion cannot replace the object.
+  const again = await fetch(p.upload.url, { method: 'PUT', headers: p.upload.headers, body: randomBytes(bytes.length) });
+  assert.equal(again.status, 412);
+  assert.equal(sha256hex(Buffer.from(await (await fetch(file.url)).arrayBuffer())), sha256);
 });

@@ -66,7 +66,7 @@ test('happy path: presign -> PUT to the signed local URL -> complete -> download
   const done = await post(handler, '/api/vs3/complete', { token: p.token });
   const body = await done.json();
   assert.equal(done.status, 200, JSON.stringify(body));
-  assert.deepEqual({ ...body.file, url: undefined }, { key: p.key, name: 'hello.txt', size: bytes.length, type: 'text/plain', sha256: SHA, url: undefined });
+  assert.deepEqual({ ...body.file, url: undefined }, { key: p.key, name: 'hello.txt', size: bytes.length, type: 'text/plain', sha256: SHA, url: undefined, verified: true });
   assert.deepEqual(body.result, { ok: true });
   assert.equal(completed.length, 1);
   assert.equal(completed[0].key, p.key);
@@ -256,7 +256,9 @@ test('S3 driver signs Content-Length, Content-Type and the checksum into the URL
   const p = await presign(handler);
   const u = new URL(p.upload.url);
   assert.equal(u.origin + u.pathname.replace(/[^/]+\/hello\.txt$/, ''), 'http://127.0.0.1:9/b/files/');
-  assert.equal(u.searchParams.get('X-Amz-SignedHeaders'), 'content-length;content-type;host;x-amz-checksum-sha256;x-amz-meta-vs3-sha256');
+  // if-none-match: * makes the URL create-only: it cannot replace the object once stored.
+  assert.equal(u.searchParams.get('X-Amz-SignedHeaders'), 'content-length;content-type;host;if-none-match;x-amz-checksum-sha256;x-amz-meta-vs3-sha256');
+  assert.equal(p.upload.headers['if-none-match'], '*');
   assert.equal(u.searchParams.get('X-Amz-Expires'), '600');
   assert.equal(p.upload.headers['x-amz-checksum-sha256'], Buffer.from(SHA, 'hex').toString('base64'));
   assert.equal(p.upload.headers['x-amz-meta-vs3-sha256'], SHA);

@@ -99,7 +99,7 @@ for (const kind of ['memory', 'fs']) {
     err(await api('/multipart/complete', { token: c.token, sha256: 'e'.repeat(64) }), 409, 'upload_mismatch');
     assert.equal(await storage.head(c.key), null);
     const done = ok(await api('/multipart/complete', { token: c.token, sha256: f.sha256 }));
-    assert.deepEqual({ ...done.file, url: undefined }, { key: c.key, name: 'big.bin', size: f.bytes.length, type: 'application/octet-stream', sha256: f.sha256, url: undefined });
+    assert.deepEqual({ ...done.file, url: undefined }, { key: c.key, name: 'big.bin', size: f.bytes.length, type: 'application/octet-stream', sha256: f.sha256, url: undefined, verified: true });
     assert.deepEqual(done.result, { n: 1, deduplicated: false });
     const dl = await fetch(done.file.url);
     assert.equal(dl.status, 200);

@@ -42,17 +42,19 @@ test('client -> handler -> RGW: upload, confirm, download, list', { skip }, asyn
   const f = randomFile(7 * 1024 * 1024 + 11, 'photo set.tar');
   const res = await uploader.upload(f.blob, { route: 'files' });
   assert.equal(res.sha256, f.sha256);
+  assert.equal(res.verified, true, 'RGW proves no checksum: the handler read the object back');
 
   const head = await storage.head(res.key);
   assert.equal(head.size, f.bytes.length);
-  assert.equal(head.sha256, f.sha256);
+  assert.equal(head.sha256, undefined, 'RGW reports no checksum it verified');
+  assert.equal(head.claimedSha256, f.sha256);
   assert.equal(head.contentType, 'application/octet-stream');
 
   const dl = Buffer.from(await (await fetch(res.url)).arrayBuffer());
   assert.equal(sha256hex(dl), f.sha256);
 
   const listed = await storage.list({ prefix: 'files/' });
-  assert.ok(listed.some((o) => o.key === res.key && o.sha256 === f.sha256 && o.size === f.bytes.length));
+  assert.ok(listed.some((o) => o.key === res.key && o.claimedSha256 === f.sha256 && o.size === f.bytes.length));
 });
 
 test('RGW enforces what was signed: length, type, headers, signature, expiry', { skip }, async () => {
@@ -114,5 +116,5 @@ test('client re-presigns when RGW refuses an expired URL (RGW says only AccessDe
   const f = randomFile(100_000, 'late.bin');
   const res = await uploader.upload(f.blob, { route: 'files' });
   assert.equal(presigns, 2);
-  assert.equal((await storage.head(res.key)).sha256, f.sha256);
+  assert.equal((await storage.head(res.key)).claimedSha256, f.sha256);
 });

@@ -105,6 +105,11 @@ export interface UploadResult {
   url?: string;
   /** The object was already stored (same SHA-256 on a dedupe route): no bytes were sent for it. */
   deduplicated?: boolean;
+  /**
+   * The server proved sha256 is the stored bytes' hash (storage checksum, local driver, or read-back),
+   * rather than taking the client's word. False, e.g., for objects over the route's readBack size.
+   */
+  verified?: boolean;
   /** What the route's onUploadComplete returned. */
   result: unknown;
 }
@@ -592,7 +597,11 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
             return sourceFailed(new Vs3Error('read_failed', 'the file can no longer be read (changed or removed since it was picked?)', 0));
           }
           if (!requests.delete(req)) return;
-          if (res.status >= 200 && res.status < 300) {
+          // 412 to a single PUT: upload URLs are create-only (If-None-Match), so the object is there
+          // already - this is a retry whose first attempt landed but whose answer was lost. /complete
+          // checks what is stored (and refuses it if it is not this file).
+          const stored = res.status === 412 && target === e.single;
+          if ((res.status >= 200 && res.status < 300) || stored) {
             if (e.record) {
               const etag = res.header('etag');
               e.pending.push({ n: a.part + 1, crc32c: e.crcs.get(a.part)!, ...(etag ? { etag } : {}) });

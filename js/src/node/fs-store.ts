@@ -8,7 +8,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { Vs3Error } from '../errors.js';
-import { isUploadId, readExactly, readVerifiedPart, type BlobStore, type StoredUpload } from '../server/local.js';
+import { alreadyStored, isUploadId, readExactly, readVerifiedPart, type BlobStore, type StoredUpload } from '../server/local.js';
 import type { StoredObject, StoredPart } from '../server/storage.js';
 import { validateKey } from '../server/routes.js';
 
@@ -182,7 +182,19 @@ export function fsStore(dir: string): BlobStore {
         const info: StoredObject = { key, size: m.size, contentType: m.contentType, sha256, lastModified: new Date().toUTCString() };
         await fs.mkdir(path.dirname(dest), { recursive: true });
         await fs.mkdir(path.dirname(metaPath), { recursive: true });
-        await fs.rename(tmpPath, dest);
+        if (m.ifNoneMatch) {
+          // Create, never replace: link() fails if the object exists, atomically (two PUTs racing
+          // for one key: one wins, the other gets already_stored).
+          try {
+            await fs.link(tmpPath, dest);
+          } catch (e) {
+            if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw alreadyStored();
+            throw e;
+          }
+          await fs.rm(tmpPath, { force: true });
+        } else {
+          await fs.rename(tmpPath, dest);
+        }
         await fs.writeFile(metaPath, JSON.stringify(info));
         ok = true;
         return info;
@@ -199,6 +211,12 @@ export function fsStore(dir: string): BlobStore {
     },
 
     head: readMeta,
+
+    async delete(key) {
+      // Meta first: the object stops existing for head/get/list before its bytes go.
+      await fs.rm(inside(meta, key, '.json'), { force: true });
+      await fs.rm(inside(objects, key), { force: true });
+    },
 
     async get(key) {
       const info = await readMeta(key);

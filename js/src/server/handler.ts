@@ -21,9 +21,10 @@ import {
   checkMetadata, checkSha256, checkSize, checkType, compileRoute, sanitizeFileName, validateFileName, validateKey,
   type CompiledRoute, type FileInfo, type RouteConfig,
 } from './routes.js';
-import type { DriverContext, StorageDriver, StoredPart } from './storage.js';
+import type { DownloadOptions, DriverContext, StorageDriver, StoredObject, StoredPart } from './storage.js';
 import { signToken, verifyToken, type UploadClaims } from './token.js';
-import { Hmac, errorResponse, json, readJsonObject } from './util.js';
+import { Hmac, digestStream, errorResponse, json, readHead, readJsonObject } from './util.js';
+import { SNIFF_BYTES, checkContent } from '../sniff.js';
 
 export interface HandlerOptions {
   routes: Record<string, RouteConfig<any>>;
@@ -99,6 +100,9 @@ export function memoryCompletions({ max = 10_000 }: { max?: number } = {}): Comp
 }
 
 export type Vs3Handler = (request: Request) => Promise<Response>;
+
+/** Images browsers only ever display (no scripts): the only types a route may serve inline. */
+const RASTER = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/avif']);
 
 /** Keys the handler keeps for itself; no upload may use them. */
 const INTERNAL_PREFIX = '.vs3/';
@@ -236,13 +240,83 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
   }
 
   /** Runs onUploadComplete and shapes the answer every successful upload (or dedupe hit) gets. */
-  async function finish(req: Request, route: CompiledRoute, claims: Pick<UploadClaims, 'key' | 'name' | 'size' | 'type' | 'sha256' | 'metadata'>, deduplicated = false) {
+  async function finish(
+    req: Request, route: CompiledRoute, claims: Pick<UploadClaims, 'key' | 'name' | 'size' | 'type' | 'sha256' | 'metadata'>,
+    verified: boolean, deduplicated = false,
+  ) {
     const file = { key: claims.key, name: claims.name, size: claims.size, type: claims.type, sha256: claims.sha256 };
     const result = await route.config.onUploadComplete?.({
-      route: route.name, key: claims.key, file, metadata: claims.metadata, request: req, ...(deduplicated ? { deduplicated } : {}),
+      route: route.name, key: claims.key, file, metadata: claims.metadata, request: req, verified, ...(deduplicated ? { deduplicated } : {}),
     });
-    const url = storage.downloadUrl ? await storage.downloadUrl(claims.key, options.downloadUrlExpiresIn ?? 3600, ctxFor(req)) : undefined;
-    return { file: { ...file, url, ...(deduplicated ? { deduplicated } : {}) }, result: result ?? null };
+    const url = storage.downloadUrl
+      ? await storage.downloadUrl(claims.key, options.downloadUrlExpiresIn ?? 3600, ctxFor(req), downloadOptions(route, claims))
+      : undefined;
+    return { file: { ...file, url, verified, ...(deduplicated ? { deduplicated } : {}) }, result: result ?? null };
+  }
+
+  /**
+   * How a download URL serves the object: as an attachment named after the file, unless the route
+   * shows raster images inline. (An uploaded page must never run as the storage's origin.)
+   */
+  function downloadOptions(route: CompiledRoute, c: Pick<UploadClaims, 'name' | 'type'>): DownloadOptions {
+    if (route.config.inlineImages && RASTER.has(c.type)) return { disposition: 'inline' };
+    const ascii = c.name.replace(/[^\x20-\x7e]|["\\%]/g, '_');
+    return { disposition: `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(c.name)}` };
+  }
+
+  // ---- what the stored bytes are -----------------------------------------------------------------
+
+  /**
+   * Proves (or not) the stored object at completion, before anyone is told it is there: its SHA-256
+   * from storage or the driver, else read back and hashed here (up to the route's readBack size);
+   * then its first bytes against the declared type, then the route's scan hook. Whatever fails
+   * deletes the object: nothing unverified-and-wrong stays under a key the app will hand out.
+   */
+  async function inspect(req: Request, route: CompiledRoute, claims: Pick<UploadClaims, 'key' | 'name' | 'size' | 'type' | 'metadata'>, stored: StoredObject, claimed: string | undefined) {
+    const key = claims.key;
+    let sha256 = stored.sha256;
+    let head: Uint8Array | undefined;
+    if (!sha256 && stored.size <= route.readBack) {
+      const body = await storage.read(key);
+      if (!body) throw new Vs3Error('upload_not_found', 'storage has no object for this upload', 409);
+      const d = await digestStream(body, SNIFF_BYTES);
+      if (d) {
+        if (d.size !== claims.size) await refuse(req, key, new Vs3Error('upload_mismatch', `stored object is ${d.size} bytes, planned ${claims.size}`, 409));
+        sha256 = d.sha256;
+        head = d.head;
+      } else {
+        report(new Error('vs3: this runtime has no streaming SHA-256 (node:crypto or crypto.DigestStream): uploads complete unverified'), req);
+      }
+    }
+    if (sha256 && claimed && sha256 !== claimed) {
+      await refuse(req, key, new Vs3Error('upload_mismatch', 'the stored bytes do not hash to the SHA-256 the client gave (changed in transit?): upload again', 409));
+    }
+    if (route.checkContent) {
+      head ??= await readHead((await storage.read(key, { end: SNIFF_BYTES })) ?? new Blob([]).stream(), SNIFF_BYTES);
+      const c = checkContent(claims.type, head);
+      if (!c.ok) await refuse(req, key, new Vs3Error('content_mismatch', `the file's content does not match its type: ${c.reason}`, 415, { detected: c.detected }));
+    }
+    if (route.config.scan) {
+      const file = { key, name: claims.name, size: claims.size, type: claims.type, ...(sha256 ?? claimed ? { sha256: sha256 ?? claimed } : {}) };
+      let verdict: unknown;
+      try {
+        verdict = await route.config.scan({
+          route: route.name, key, file, metadata: claims.metadata, request: req,
+          read: async () => (await storage.read(key)) ?? new Blob([]).stream(),
+        });
+      } catch (e) {
+        if (!(e instanceof Vs3Error)) throw e;
+        await refuse(req, key, new Vs3Error('content_rejected', e.message, 422));
+      }
+      if (verdict === false) await refuse(req, key, new Vs3Error('content_rejected', 'the file was refused by a content scan', 422));
+    }
+    return { sha256: sha256 ?? claimed, verified: sha256 !== undefined };
+  }
+
+  /** Deletes the object and throws `error` (a failed delete is reported: the error still stands). */
+  async function refuse(req: Request, key: string, error: Vs3Error): Promise<never> {
+    await storage.delete(key).catch((e) => report(e, req));
+    throw error;
   }
 
   // ---- completion, once ---------------------------------------------------------------------------
@@ -286,10 +360,11 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     const mismatch: string[] = [];
     if (stored.size !== claims.size) mismatch.push(`size ${stored.size} != ${claims.size}`);
     if (stored.contentType && stored.contentType !== claims.type) mismatch.push(`type ${stored.contentType} != ${claims.type}`);
-    if (claims.sha256 && stored.sha256 && stored.sha256 !== claims.sha256) mismatch.push('sha256 differs');
     if (mismatch.length) throw new Vs3Error('upload_mismatch', `stored object does not match the upload: ${mismatch.join(', ')}`, 409);
-    await recordForDedupe(req, route, claims);
-    return finish(req, route, claims);
+    const { sha256, verified } = await inspect(req, route, claims, stored, claims.sha256);
+    const done = { ...claims, ...(sha256 ? { sha256 } : {}) };
+    if (verified) await recordForDedupe(req, route, done);
+    return finish(req, route, done, verified);
   }
 
   // ---- multipart ------------------------------------------------------------------------------
@@ -386,15 +461,19 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
       throw new Vs3Error('upload_not_found', assembled ? 'storage has no object after completing' : 'no such multipart upload (aborted?) and no object', 409);
     }
     if (stored.size !== claims.size) throw new Vs3Error('upload_mismatch', `stored object is ${stored.size} bytes, planned ${claims.size}`, 409);
-    if (stored.sha256 && stored.sha256 !== sha256) throw new Vs3Error('upload_mismatch', 'stored object has another SHA-256', 409);
-    await recordForDedupe(req, route, done);
-    // The fingerprint a later upload probes with (see /dedupe probe): the client's word, which at worst
-    // makes another client hash a file before sending it.
-    const firstCrc = crc32cFromBase64(body.firstPartCrc32c);
-    if (route.config.dedupe === true && firstCrc !== null) {
-      await storage.putObject(probeKey(route.name, claims.size, firstCrc), new TextEncoder().encode('{}'), 'application/json').catch((e) => report(e, req));
+    const { verified } = await inspect(req, route, claims, stored, sha256);
+    // The dedupe index takes only hashes something other than the client proved: a hostile client
+    // must not make others' uploads of X resolve to its bytes.
+    if (verified) {
+      await recordForDedupe(req, route, done);
+      // The fingerprint a later upload probes with (see /dedupe probe): the client's word, which at
+      // worst makes another client hash a file before sending it.
+      const firstCrc = crc32cFromBase64(body.firstPartCrc32c);
+      if (route.config.dedupe === true && firstCrc !== null) {
+        await storage.putObject(probeKey(route.name, claims.size, firstCrc), new TextEncoder().encode('{}'), 'application/json').catch((e) => report(e, req));
+      }
     }
-    return finish(req, route, done);
+    return finish(req, route, done, verified);
   }
 
   async function mpAbort(req: Request): Promise<Response> {
@@ -463,7 +542,8 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
 
   async function deduplicate(req: Request, route: CompiledRoute, f: Omit<UploadClaims, 'v' | 'route' | 'key' | 'exp'> & { sha256: string }) {
     const key = await findExisting(req, route, f.sha256, f.size);
-    return key ? finish(req, route, { ...f, key }, true) : null;
+    // The default index holds only verified hashes; a custom index vouches for itself.
+    return key ? finish(req, route, { ...f, key }, route.config.dedupe === true, true) : null;
   }
 
   /** Default index: a marker per (route, sha256). Best effort: the upload itself succeeded regardless. */
@@ -496,7 +576,7 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     if (!key) return json({ existing: null });
     // The upload is not needed any more: free its parts now rather than leave them to a lifecycle rule.
     if (isMultipart(claims)) await storage.abortMultipart(claims.key, claims.mp.uploadId);
-    return json({ existing: await finish(req, route, { ...claims, key, sha256 }, true) });
+    return json({ existing: await finish(req, route, { ...claims, key, sha256 }, route.config.dedupe === true, true) });
   }
 
   function routeRules(): Response {

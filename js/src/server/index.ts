@@ -12,3 +12,7 @@ export type {
   CreateMultipartInput, PresignPartInput, StoredPart, CompleteMultipartInput, MultipartUpload,
 } from './storage.js';
 export { Vs3Error, type Vs3ErrorCode } from '../errors.js';
+export {
+  memoryRateLimits, type RateLimitRule, type RateLimitResult, type RateLimitStore, type MemoryRateLimitStore,
+} from './ratelimit.js';
+export { redisRateLimits, redisCompletions, type RedisCommands, type RedisCompletionStore } from './redis.js';

@@ -4,7 +4,7 @@
 import { Vs3Error } from '../errors.js';
 import { crc32c, crc32cToBase64 } from '../crc32c.js';
 import type {
-  CompleteMultipartInput, CreateMultipartInput, DriverContext, MultipartUpload, PresignPartInput, PresignPutInput, PresignedRequest,
+  CompleteMultipartInput, CreateMultipartInput, DownloadOptions, DriverContext, MultipartUpload, PresignPartInput, PresignPutInput, PresignedRequest,
   StorageDriver, StoredObject, StoredPart,
 } from './storage.js';
 import { Hmac, encodeKey, errorResponse, json, readCapped } from './util.js';
@@ -15,7 +15,13 @@ export interface PutMeta {
   contentType: string;
   /** The store must refuse (checksum_mismatch) and keep nothing when the bytes hash differently. */
   sha256?: string;
+  /** Create only: refuse (alreadyStored(), 412) and keep nothing if the key holds an object. */
+  ifNoneMatch?: boolean;
 }
+
+/** What a store throws for a create-only put on a key that holds an object. */
+export const alreadyStored = () =>
+  new Vs3Error('already_stored', 'an object is stored under this key already; upload URLs cannot replace it', 412);
 
 export interface BlobStore {
   /**
@@ -25,6 +31,8 @@ export interface BlobStore {
   put(key: string, body: ReadableStream<Uint8Array>, meta: PutMeta): Promise<StoredObject>;
   head(key: string): Promise<StoredObject | null>;
   get(key: string): Promise<{ body: ReadableStream<Uint8Array>; info: StoredObject } | null>;
+  /** Removes an object (gone already is fine). */
+  delete(key: string): Promise<void>;
   list(opts?: { prefix?: string; limit?: number }): Promise<StoredObject[]>;
 
   // Multipart. Parts are kept apart from objects (never visible to head/get/list) until the driver
@@ -110,7 +118,7 @@ export function localStorage(opts: LocalOptions): StorageDriver {
 
   const putClaims = (key: string, size: number, type: string, sha: string | undefined, exp: number) => enc(['PUT', key, size, type, sha, exp]);
   const partClaims = (key: string, uploadId: string, n: number, size: number, crc: string, exp: number) => enc(['PART', key, uploadId, n, size, crc, exp]);
-  const getClaims = (key: string, exp: number) => enc(['GET', key, exp]);
+  const getClaims = (key: string, exp: number, disposition: string | null) => enc(['GET', key, exp, disposition ?? undefined]);
 
   async function checkSig(url: URL, claims: (exp: number) => string, now: number) {
     const exp = Number(url.searchParams.get('exp'));
@@ -197,6 +205,13 @@ export function localStorage(opts: LocalOptions): StorageDriver {
       return o ? new Uint8Array(await new Response(o.body).arrayBuffer()) : null;
     },
 
+    async read(key, range = {}) {
+      const o = await store.get(key);
+      return o ? sliceStream(o.body, range.start ?? 0, range.end ?? Infinity) : null;
+    },
+
+    delete: (key) => store.delete(key),
+
     async presignPut(input: PresignPutInput, ctx: DriverContext): Promise<PresignedRequest> {
       const exp = ctx.now + input.expiresIn * 1000;
       const q = new URLSearchParams({ size: String(input.size), type: input.contentType, exp: String(exp) });
@@ -205,9 +220,11 @@ export function localStorage(opts: LocalOptions): StorageDriver {
       return { method: 'PUT', url: `${ctx.baseUrl}/local/${encodeKey(input.key)}?${q}`, headers: { 'content-type': input.contentType }, expiresAt: exp };
     },
 
-    async downloadUrl(key: string, expiresIn: number, ctx: DriverContext): Promise<string> {
+    async downloadUrl(key: string, expiresIn: number, ctx: DriverContext, o: DownloadOptions = {}): Promise<string> {
       const exp = ctx.now + expiresIn * 1000;
-      const q = new URLSearchParams({ exp: String(exp), sig: await hmac.sign(getClaims(key, exp)) });
+      const q = new URLSearchParams({ exp: String(exp) });
+      if (o.disposition) q.set('d', o.disposition);
+      q.set('sig', await hmac.sign(getClaims(key, exp, o.disposition ?? null)));
       return `${ctx.baseUrl}/local/${encodeKey(key)}?${q}`;
     },
 
@@ -243,18 +260,21 @@ export function localStorage(opts: LocalOptions): StorageDriver {
           if (Number(cl) !== size) throw new Vs3Error('content_length_mismatch', `Content-Length ${cl} != signed ${size}`, 400);
           const ct = (req.headers.get('content-type') ?? '').toLowerCase();
           if (ct !== type) throw new Vs3Error('content_type_mismatch', `Content-Type "${ct}" != signed "${type}"`, 400);
-          const info = await store.put(key, req.body ?? new Blob([]).stream(), { size, contentType: type, sha256: sha });
+          // Create only: once stored (and verified at completion) an object cannot be replaced through its URL.
+          const info = await store.put(key, req.body ?? new Blob([]).stream(), { size, contentType: type, sha256: sha, ifNoneMatch: true });
           return json({ key, size: info.size }, 200, info.sha256 ? { etag: `"${info.sha256}"` } : {});
         }
         if (req.method === 'GET' || req.method === 'HEAD') {
-          await checkSig(url, (exp) => getClaims(key, exp), ctx.now);
+          const disposition = url.searchParams.get('d');
+          await checkSig(url, (exp) => getClaims(key, exp, disposition), ctx.now);
           const obj = await store.get(key);
           if (!obj) throw new Vs3Error('not_found', 'no such object', 404);
           const headers = {
             'content-type': obj.info.contentType ?? 'application/octet-stream',
             'content-length': String(obj.info.size),
             'x-content-type-options': 'nosniff',
-            'content-disposition': 'attachment',
+            // As signed by the handler (attachment with the file's name, or inline for raster images).
+            'content-disposition': disposition ?? 'attachment',
             // Opened in a tab anyway: no scripts, no plugins, no requests, its own origin.
             'content-security-policy': "default-src 'none'; sandbox",
             ...(obj.info.sha256 ? { etag: `"${obj.info.sha256}"` } : {}),
@@ -273,6 +293,30 @@ export function localStorage(opts: LocalOptions): StorageDriver {
       }
     },
   };
+}
+
+/** Bytes [start, end) of a stream; the source is cancelled once `end` is reached. */
+function sliceStream(body: ReadableStream<Uint8Array>, start: number, end: number): ReadableStream<Uint8Array> {
+  if (start === 0 && end === Infinity) return body;
+  const reader = body.getReader();
+  let at = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      for (;;) {
+        if (at >= end) {
+          await reader.cancel().catch(() => {});
+          return controller.close();
+        }
+        const { done, value } = await reader.read();
+        if (done) return controller.close();
+        const from = at;
+        at += value.byteLength;
+        const piece = value.subarray(Math.max(0, start - from), Math.min(value.byteLength, end - from));
+        if (piece.byteLength) return controller.enqueue(piece);
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
 }
 
 /**
@@ -341,12 +385,16 @@ export function memoryStore(): BlobStore {
       }
       const sha = [...new Uint8Array(await crypto.subtle.digest('SHA-256', bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
       if (meta.sha256 && sha !== meta.sha256) throw new Vs3Error('checksum_mismatch', 'body SHA-256 differs from the signed one', 400);
+      if (meta.ifNoneMatch && objects.has(key)) throw alreadyStored();
       const info: StoredObject = { key, size: meta.size, contentType: meta.contentType, sha256: sha, lastModified: new Date().toUTCString() };
       objects.set(key, { bytes, info });
       return info;
     },
     async head(key) {
       return objects.get(key)?.info ?? null;
+    },
+    async delete(key) {
+      objects.delete(key);
     },
     async get(key) {
       const o = objects.get(key);

@@ -1,6 +1,7 @@
 // Upload routes: what each endpoint accepts, declared in code on the server.
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { Vs3Error } from '../errors.js';
+import { ACTIVE_TYPES } from '../sniff.js';
 import { hasUnsafeText, parseSize } from './util.js';
 
 export type SizeLike = number | string;
@@ -31,6 +32,21 @@ export interface CompleteContext<M> {
   request: Request;
   /** True when no bytes were uploaded: `key` is an existing object with the same SHA-256 (dedupe). */
   deduplicated?: boolean;
+  /**
+   * True when something other than the client's word proved the stored bytes' SHA-256 (file.sha256):
+   * storage's checksum (AWS S3, R2), the local driver's hash, or the handler's read-back.
+   */
+  verified: boolean;
+}
+
+export interface ScanContext<M> {
+  route: string;
+  key: string;
+  file: FileInfo;
+  metadata: M;
+  request: Request;
+  /** The stored object's bytes, streamed from storage. */
+  read(): Promise<ReadableStream<Uint8Array>>;
 }
 
 export interface DedupeContext {
@@ -79,6 +95,32 @@ export interface RouteConfig<M = unknown> {
    */
   onUploadComplete?: (ctx: CompleteContext<M>) => unknown | Promise<unknown>;
   /**
+   * Server-side read-back: when storage cannot prove the stored bytes' SHA-256 (Ceph RGW, which
+   * ignores x-amz-checksum-*; multipart objects on every S3, whose checksums are of parts), completion
+   * streams the object back and hashes it (memory: one chunk). A mismatch with the client's SHA-256
+   * deletes the object (409 upload_mismatch). Objects larger than this complete with
+   * `verified: false`. Bytes or "1GiB"; false never reads back. Default "1GiB".
+   */
+  readBack?: SizeLike | false;
+  /**
+   * Magic-byte check of the stored object's first bytes against the declared type at completion;
+   * a mismatch deletes the object (415 content_mismatch). See checkContent in sniff.ts for the rules.
+   * Default: on for routes with allowedFileTypes.
+   */
+  checkContent?: boolean;
+  /**
+   * Runs at completion after the bytes were verified and before onUploadComplete (e.g. a virus
+   * scan): return false (or throw a Vs3Error) to refuse; the object is deleted and the client gets
+   * 422 content_rejected. Other errors are 500s (reported to onError) and the object stays, so the
+   * client's retry scans again.
+   */
+  scan?: (ctx: ScanContext<M>) => unknown | Promise<unknown>;
+  /**
+   * Download URLs in completion answers serve raster images (JPEG, PNG, GIF, WebP, AVIF) inline, for
+   * <img> previews. Everything else, and everything by default, is served as an attachment.
+   */
+  inlineImages?: boolean;
+  /**
    * Skip uploads whose SHA-256 this route already stored. `true`: the handler keeps its own index,
    * a marker object `.vs3/dedupe/{route}/{sha256}.json` written at each completion. Or supply
    * `findExisting` to use your own index (e.g. scoped per user). The hash is the client's claim:
@@ -100,6 +142,9 @@ export interface CompiledRoute {
   mimePatterns: string[];
   extensions: string[];
   expiresIn: number;
+  /** Largest object read back at completion (0: never). */
+  readBack: number;
+  checkContent: boolean;
 }
 
 const MIME_RE = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/;
@@ -133,14 +178,43 @@ export function compileRoute(name: string, config: RouteConfig<any>): CompiledRo
   if (d !== undefined && typeof d !== 'boolean' && typeof d?.findExisting !== 'function') {
     throw new Error(`vs3: route ${name}: dedupe must be a boolean or { findExisting(sha256, ctx) }`);
   }
-  return { name, config, maxFileSize, minFileSize, mimePatterns, extensions, expiresIn };
+  const readBack = config.readBack === false ? 0 : parseSize(config.readBack ?? '1GiB');
+  const checkContent = config.checkContent ?? Boolean(config.allowedFileTypes?.length);
+  if (config.scan !== undefined && typeof config.scan !== 'function') throw new Error(`vs3: route ${name}: scan must be a function`);
+  return { name, config, maxFileSize, minFileSize, mimePatterns, extensions, expiresIn, readBack, checkContent };
 }
 
-const EXT_TYPES: Record<string, string> = {
-  '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.png': 'image/png', '.gif': 'image/gif', '.webp': 'image/webp',
-  '.avif': 'image/avif', '.svg': 'image/svg+xml', '.pdf': 'application/pdf', '.txt': 'text/plain',
-  '.csv': 'text/csv', '.json': 'application/json', '.zip': 'application/zip', '.mp4': 'video/mp4',
-  '.webm': 'video/webm', '.mp3': 'audio/mpeg', '.wav': 'audio/wav', '.bin': 'application/octet-stream',
+/**
+ * Extensions and the types a file with that name may be declared as (the first is the one used
+ * when no type is declared). A name and a type that disagree are refused on every route: an
+ * "evil.html" declared image/png, a "photo.png" declared text/html. Extensions not listed here take
+ * any (allowed) type; application/octet-stream goes with any name.
+ */
+const EXT_TYPES: Record<string, string[]> = {
+  '.jpg': ['image/jpeg', 'image/pjpeg', 'image/jpg'], '.jpeg': ['image/jpeg', 'image/pjpeg', 'image/jpg'], '.jfif': ['image/jpeg', 'image/pjpeg'],
+  '.png': ['image/png', 'image/x-png', 'image/apng'], '.apng': ['image/apng', 'image/png'], '.gif': ['image/gif'], '.webp': ['image/webp'],
+  '.avif': ['image/avif'], '.heic': ['image/heic', 'image/heif'], '.heif': ['image/heif', 'image/heic'], '.bmp': ['image/bmp', 'image/x-ms-bmp'],
+  '.tif': ['image/tiff'], '.tiff': ['image/tiff'], '.ico': ['image/x-icon', 'image/vnd.microsoft.icon'], '.jxl': ['image/jxl'],
+  '.svg': ['image/svg+xml'], '.svgz': ['image/svg+xml'],
+  '.html': ['text/html'], '.htm': ['text/html'], '.xhtml': ['application/xhtml+xml'], '.xml': ['application/xml', 'text/xml'],
+  '.js': ['text/javascript', 'application/javascript', 'application/x-javascript'], '.mjs': ['text/javascript', 'application/javascript'],
+  '.css': ['text/css'],
+  '.pdf': ['application/pdf'], '.txt': ['text/plain'], '.md': ['text/markdown', 'text/plain', 'text/x-markdown'],
+  '.csv': ['text/csv', 'application/vnd.ms-excel', 'text/plain'], '.tsv': ['text/tab-separated-values', 'text/plain'],
+  '.json': ['application/json'],
+  '.zip': ['application/zip', 'application/x-zip-compressed'], '.gz': ['application/gzip', 'application/x-gzip'],
+  '.tar': ['application/x-tar'], '.7z': ['application/x-7z-compressed'], '.rar': ['application/vnd.rar', 'application/x-rar-compressed'],
+  '.docx': ['application/vnd.openxmlformats-officedocument.wordprocessingml.document'],
+  '.xlsx': ['application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'],
+  '.pptx': ['application/vnd.openxmlformats-officedocument.presentationml.presentation'],
+  '.mp4': ['video/mp4'], '.m4v': ['video/mp4', 'video/x-m4v'], '.mov': ['video/quicktime'], '.webm': ['video/webm', 'audio/webm'],
+  '.mkv': ['video/x-matroska'], '.avi': ['video/x-msvideo'],
+  '.mp3': ['audio/mpeg', 'audio/mp3'], '.m4a': ['audio/mp4', 'audio/x-m4a'], '.wav': ['audio/wav', 'audio/x-wav', 'audio/wave', 'audio/vnd.wave'],
+  '.ogg': ['audio/ogg', 'video/ogg', 'application/ogg'], '.oga': ['audio/ogg'], '.flac': ['audio/flac', 'audio/x-flac'],
+  '.exe': ['application/vnd.microsoft.portable-executable', 'application/x-msdownload', 'application/x-msdos-program'],
+  '.dll': ['application/vnd.microsoft.portable-executable', 'application/x-msdownload'],
+  '.wasm': ['application/wasm'], '.sh': ['text/x-shellscript', 'application/x-sh'],
+  '.bin': ['application/octet-stream'],
 };
 
 /** ".png" for "a.b.PNG"; "" for "README" and for dotfiles like ".env" or "..hidden". */
@@ -199,10 +273,16 @@ export function checkType(route: CompiledRoute, name: string, declared: unknown)
   }
   const ext = extensionOf(name);
   let type = (declared ?? '').trim().toLowerCase();
-  if (type === '') type = EXT_TYPES[ext] ?? 'application/octet-stream';
+  if (type === '') type = EXT_TYPES[ext]?.[0] ?? 'application/octet-stream';
   if (!MIME_RE.test(type) || type.length > 127) throw new Vs3Error('invalid_file_type', `"${type}" is not a valid MIME type`, 415);
+  const forExt = EXT_TYPES[ext];
+  if (forExt && !forExt.includes(type) && type !== 'application/octet-stream') {
+    throw new Vs3Error('invalid_file_type', `a "${ext}" file cannot be declared ${type} (expected ${forExt[0]})`, 415);
+  }
   if (route.mimePatterns.length) {
-    const ok = route.mimePatterns.some((p) => (p.endsWith('/*') ? type.startsWith(p.slice(0, -1)) : p === type));
+    // A wildcard ("image/*", "text/*") never matches a type browsers run as a page (SVG, HTML, XML,
+    // scripts): a route takes those only if it lists them exactly.
+    const ok = route.mimePatterns.some((p) => (p.endsWith('/*') ? !ACTIVE_TYPES.has(type) && type.startsWith(p.slice(0, -1)) : p === type));
     if (!ok) throw new Vs3Error('invalid_file_type', `type ${type} is not allowed here (allowed: ${route.mimePatterns.join(', ')})`, 415);
   }
   if (route.extensions.length && !route.extensions.includes(ext)) {

@@ -2,10 +2,10 @@
 import { AwsClient, AwsV4Signer } from 'aws4fetch';
 import { Vs3Error } from '../errors.js';
 import type {
-  CompleteMultipartInput, CreateMultipartInput, DriverContext, MultipartUpload, PresignPartInput, PresignPutInput, PresignedRequest,
+  CompleteMultipartInput, CreateMultipartInput, DownloadOptions, DriverContext, MultipartUpload, PresignPartInput, PresignPutInput, PresignedRequest,
   StorageDriver, StoredObject, StoredPart,
 } from './storage.js';
-import { encodeKey, hexToBase64 } from './util.js';
+import { base64ToHex, encodeKey, hexToBase64 } from './util.js';
 
 export interface S3Options {
   /** e.g. https://s3.us-east-1.amazonaws.com, https://<account>.r2.cloudflarestorage.com, http://127.0.0.1:7480 */
@@ -29,6 +29,13 @@ export interface S3Options {
    * refuses to assemble an object of another size. Default true; Ceph RGW 16 ignores it.
    */
   mpObjectSizeHeader?: boolean;
+  /**
+   * Sign `If-None-Match: *` into single-PUT URLs so that storage refuses to replace an object that
+   * exists: once an upload is stored (and verified at completion) its URL cannot change it. AWS S3
+   * (since 2024-08), R2 and Ceph RGW 16 honour it (412 PreconditionFailed). Default true; turn off
+   * only for storage that refuses the header.
+   */
+  conditionalPut?: boolean;
   /**
    * Page size asked of ListParts (max-parts) and ListMultipartUploads (max-uploads), 1..1000.
    * Default 1000 (S3's maximum); smaller only to exercise paging in tests.
@@ -105,6 +112,7 @@ export function s3Storage(opts: S3Options): S3Driver {
   const signingKeys = new Map<string, unknown>();
 
   async function presign(method: 'PUT' | 'GET', key: string, expiresIn: number, headers: Record<string, string>, now: number, query = '') {
+    // query: '' or 'a=b&c=d&' (encoded), signed with the rest.
     const url = `${objectUrl(key)}?${query}X-Amz-Expires=${expiresIn}`;
     if (signingKeys.size > 4) signingKeys.clear();
     const signer = new AwsV4Signer({
@@ -116,14 +124,21 @@ export function s3Storage(opts: S3Options): S3Driver {
   }
 
   async function head(key: string): Promise<StoredObject | null> {
-    const res = await signedFetch(objectUrl(key), { method: 'HEAD' });
+    // Checksum mode: AWS S3 and R2 report the checksum they verified at upload (a whole-object
+    // SHA-256 for a single PUT; a multipart object's is a checksum of part checksums, "...-N", which
+    // proves no SHA-256). Ceph RGW 16 reports none.
+    const res = await signedFetch(objectUrl(key), { method: 'HEAD', headers: { 'x-amz-checksum-mode': 'ENABLED' } });
     if (res.status === 404) return null;
     if (!res.ok) throw new Vs3Error('storage_error', `storage answered ${res.status} to HEAD`, 502);
+    const checked = res.headers.get('x-amz-checksum-sha256');
+    const sha256 = checked && !checked.includes('-') ? base64ToHex(checked) : undefined;
+    const claimed = res.headers.get(SHA256_META) ?? undefined;
     return {
       key,
       size: Number(res.headers.get('content-length')),
       contentType: res.headers.get('content-type') ?? undefined,
-      sha256: res.headers.get(SHA256_META) ?? undefined,
+      ...(sha256 ? { sha256 } : {}),
+      ...(claimed ? { claimedSha256: claimed } : {}),
       lastModified: res.headers.get('last-modified') ?? undefined,
     };
   }
@@ -143,6 +158,7 @@ export function s3Storage(opts: S3Options): S3Driver {
     async presignPut(input: PresignPutInput, ctx: DriverContext): Promise<PresignedRequest> {
       // Everything here is signed: storage refuses a body of another length or type, or other headers.
       const headers: Record<string, string> = { 'content-type': input.contentType };
+      if (opts.conditionalPut !== false) headers['if-none-match'] = '*';
       if (input.sha256) {
         headers[SHA256_META] = input.sha256;
         if (opts.checksumHeader !== false) headers['x-amz-checksum-sha256'] = hexToBase64(input.sha256);
@@ -151,8 +167,35 @@ export function s3Storage(opts: S3Options): S3Driver {
       return { method: 'PUT', url, headers, expiresAt: ctx.now + input.expiresIn * 1000 };
     },
 
-    async downloadUrl(key: string, expiresIn: number, ctx: DriverContext): Promise<string> {
-      return presign('GET', key, expiresIn, {}, ctx.now);
+    async downloadUrl(key: string, expiresIn: number, ctx: DriverContext, o: DownloadOptions = {}): Promise<string> {
+      // Response-header overrides, signed into the URL: S3 serves these instead of the stored ones.
+      // (S3 has no override for X-Content-Type-Options: an attachment disposition and a safe type are
+      // what keeps an uploaded page from running as the bucket's origin.)
+      let query = '';
+      if (o.contentType) query += `response-content-type=${q(o.contentType)}&`;
+      if (o.disposition) query += `response-content-disposition=${q(o.disposition)}&`;
+      return presign('GET', key, expiresIn, {}, ctx.now, query);
+    },
+
+    async read(key: string, range: { start?: number; end?: number } = {}): Promise<ReadableStream<Uint8Array> | null> {
+      const start = range.start ?? 0;
+      const headers: Record<string, string> = {};
+      if (start > 0 || range.end !== undefined) headers.range = `bytes=${start}-${range.end === undefined ? '' : range.end - 1}`;
+      const res = await signedFetch(objectUrl(key), { headers });
+      if (res.status === 404) {
+        await res.body?.cancel();
+        return null;
+      }
+      // 416: the range starts past the end (an empty object).
+      if (res.status === 416) return new Blob([]).stream();
+      if (!res.ok || !res.body) throw storageError(res.status, 'GetObject', s3ErrorCode(await res.text()));
+      return res.body;
+    },
+
+    async delete(key: string): Promise<void> {
+      const res = await signedFetch(objectUrl(key), { method: 'DELETE' });
+      const code = s3ErrorCode(await res.text());
+      if (!res.ok && res.status !== 404) throw storageError(res.status, 'DeleteObject', code);
     },
 
     async list({ prefix = '', limit = 100 } = {}): Promise<StoredObject[]> {

@@ -22,8 +22,23 @@ export interface StoredObject {
   key: string;
   size: number;
   contentType?: string;
+  /**
+   * The SHA-256 (hex) of the stored bytes as storage or the driver itself computed it: the local
+   * driver hashes while it writes; S3 reports the x-amz-checksum-sha256 it verified (AWS S3, R2; not
+   * Ceph RGW). Never the client's word.
+   */
   sha256?: string;
+  /** The SHA-256 the client declared (object metadata), when storage could not prove one. */
+  claimedSha256?: string;
   lastModified?: string;
+}
+
+/** How a download URL is served (response-header overrides on S3, signed into local URLs). */
+export interface DownloadOptions {
+  /** Content-Disposition, e.g. 'attachment; filename="a.png"' or 'inline'. */
+  disposition?: string;
+  /** Served Content-Type instead of the stored one (e.g. application/octet-stream). */
+  contentType?: string;
 }
 
 export interface DriverContext {
@@ -84,7 +99,14 @@ export interface StorageDriver {
   /** null when there is no such object. Throws on storage failure. */
   head(key: string): Promise<StoredObject | null>;
   /** A time-limited download URL. */
-  downloadUrl?(key: string, expiresIn: number, ctx: DriverContext): Promise<string>;
+  downloadUrl?(key: string, expiresIn: number, ctx: DriverContext, opts?: DownloadOptions): Promise<string>;
+  /**
+   * The object's bytes from `start` (default 0) to `end` (exclusive; default the end), streamed;
+   * null when there is no such object. For read-back verification and content sniffing.
+   */
+  read(key: string, range?: { start?: number; end?: number }): Promise<ReadableStream<Uint8Array> | null>;
+  /** Deletes an object (gone already is fine). */
+  delete(key: string): Promise<void>;
   list?(opts?: { prefix?: string; limit?: number }): Promise<StoredObject[]>;
   createMultipart(input: CreateMultipartInput): Promise<{ uploadId: string }>;
   presignPart(input: PresignPartInput, ctx: DriverContext): Promise<PresignedRequest>;

@@ -58,6 +58,106 @@ export function hexToBase64(hex: string): string {
   return btoa(s);
 }
 
+/** Hex of base64 (empty string for input that is not base64). */
+export function base64ToHex(b64: string): string {
+  let bin: string;
+  try {
+    bin = atob(b64);
+  } catch {
+    return '';
+  }
+  let hex = '';
+  for (let i = 0; i < bin.length; i++) hex += bin.charCodeAt(i).toString(16).padStart(2, '0');
+  return hex;
+}
+
+export interface StreamDigest {
+  /** Hex SHA-256 of every byte read. */
+  sha256: string;
+  size: number;
+  /** The first `keep` bytes (for content sniffing). */
+  head: Uint8Array;
+}
+
+// The runtime's streaming SHA-256: node:crypto where there is one (Node >= 20.16, Bun, Deno, through
+// process.getBuiltinModule, so nothing here is an import an edge bundler must resolve), workerd's
+// crypto.DigestStream on Cloudflare Workers. WebCrypto's digest() takes only a whole buffer, which
+// a read-back of a large object must never hold.
+type Hasher = { update(c: Uint8Array): void; digest(): Promise<string> };
+type NodeCreateHash = (alg: string) => { update(c: Uint8Array): unknown; digest(enc: 'hex'): string };
+let nodeHash: NodeCreateHash | null | undefined;
+async function sha256Hasher(): Promise<Hasher | null> {
+  if (nodeHash === undefined) {
+    const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+    try {
+      nodeHash = (proc?.getBuiltinModule?.('node:crypto') as { createHash?: NodeCreateHash } | undefined)?.createHash ?? null;
+    } catch {
+      nodeHash = null;
+    }
+  }
+  if (nodeHash) {
+    const h = nodeHash('sha256');
+    return { update: (c) => void h.update(c), digest: async () => h.digest('hex') };
+  }
+  const DigestStream = (crypto as unknown as { DigestStream?: new (alg: string) => WritableStream<Uint8Array> & { digest: Promise<ArrayBuffer> } }).DigestStream;
+  if (typeof DigestStream === 'function') {
+    const ds = new DigestStream('SHA-256');
+    const w = ds.getWriter();
+    let writing: Promise<void> = Promise.resolve();
+    return {
+      update: (c) => void (writing = writing.then(() => w.write(c))),
+      digest: async () => {
+        await writing;
+        await w.close();
+        return [...new Uint8Array(await ds.digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+      },
+    };
+  }
+  return null;
+}
+
+/** Whether this runtime can hash a stream (see sha256Hasher). */
+export const canHashStreams = async () => (await sha256Hasher()) !== null;
+
+/**
+ * Reads a stream to its end, hashing it (SHA-256) and keeping its first `keep` bytes; memory stays
+ * at one chunk plus `keep`. null when the runtime has no streaming SHA-256.
+ */
+export async function digestStream(body: ReadableStream<Uint8Array>, keep = 0): Promise<StreamDigest | null> {
+  const hasher = await sha256Hasher();
+  if (!hasher) {
+    await body.cancel();
+    return null;
+  }
+  const head = new Uint8Array(keep);
+  let size = 0;
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (size < keep) head.set(value.subarray(0, keep - size), size);
+    size += value.byteLength;
+    hasher.update(value);
+  }
+  return { sha256: await hasher.digest(), size, head: head.subarray(0, Math.min(size, keep)) };
+}
+
+/** The first `n` bytes of a stream (fewer if it is shorter); the rest is not read. */
+export async function readHead(body: ReadableStream<Uint8Array>, n: number): Promise<Uint8Array> {
+  const out = new Uint8Array(n);
+  let got = 0;
+  const reader = body.getReader();
+  while (got < n) {
+    const { done, value } = await reader.read();
+    if (done) return out.subarray(0, got);
+    const take = Math.min(value.byteLength, n - got);
+    out.set(value.subarray(0, take), got);
+    got += take;
+  }
+  await reader.cancel().catch(() => {});
+  return out;
+}
+
 /** HMAC-SHA256 with WebCrypto; verification is constant-time (crypto.subtle.verify). */
 export class Hmac {
   private key: Promise<CryptoKey>;

@@ -260,7 +260,9 @@ export function localStorage(opts: LocalOptions): StorageDriver {
           if (Number(cl) !== size) throw new Vs3Error('content_length_mismatch', `Content-Length ${cl} != signed ${size}`, 400);
           const ct = (req.headers.get('content-type') ?? '').toLowerCase();
           if (ct !== type) throw new Vs3Error('content_type_mismatch', `Content-Type "${ct}" != signed "${type}"`, 400);
-          // Create only: once stored (and verified at completion) an object cannot be replaced through its URL.
+          // Create only: once stored (and verified at completion) an object cannot be replaced through
+          // its URL. Asked first so a refused body is not read; put() checks again, atomically.
+          if (await store.head(key)) throw alreadyStored();
           const info = await store.put(key, req.body ?? new Blob([]).stream(), { size, contentType: type, sha256: sha, ifNoneMatch: true });
           return json({ key, size: info.size }, 200, info.sha256 ? { etag: `"${info.sha256}"` } : {});
         }

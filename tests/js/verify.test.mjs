@@ -1,0 +1,293 @@
+// Issue 9, "verified or not confirmed" and content checks, on the local driver and on Ceph RGW (which
+// ignores x-amz-checksum-*): bytes changed in transit are refused and deleted, never confirmed; a
+// completed object cannot be replaced through its upload URL; spoofed types (ELF, HTML, SVG declared
+// image/png) are refused by their magic bytes; a scan hook can refuse; downloads are attachments.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import { createUploader, fetchTransport } from 'vs3/client';
+import { ensureBucket, fsStore, loadCoreNode, s3OptionsFromEnv } from 'vs3/node';
+import { createHandler, crc32c, crc32cToBase64, defineRoute, localStorage, s3Storage, Vs3Error } from 'vs3/server';
+import { SECRET, post, randomFile, serve, sha256hex, tempDir } from './helpers.mjs';
+
+const bucket = `vs3-verify-${Date.now().toString(36)}`;
+const s3opts = process.env.VS3_S3_ENDPOINT ? s3OptionsFromEnv(process.env, bucket) : null;
+if (!s3opts && process.env.VS3_REQUIRE_RGW === '1') throw new Error('VS3_S3_ENDPOINT is not set: start RGW with scripts/rgw.sh (scripts/test.sh does)');
+if (s3opts) await ensureBucket(s3opts);
+
+const PNG = Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'), randomBytes(200)]);
+const ELF = Buffer.concat([Buffer.from('7f454c46020101', 'hex'), randomBytes(200)]);
+const HTML = Buffer.from('<!DOCTYPE html><html><body><script>fetch("/steal?c="+document.cookie)</script></body></html>');
+const SVG = Buffer.from('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.domain)</script></svg>');
+
+function flipBit(bytes, seed) {
+  const out = Buffer.from(bytes);
+  const i = (seed * 2654435761) % out.length;
+  out[i] ^= 1 << (seed % 8);
+  return out;
+}
+
+/** A handler on one driver, the hooks' calls recorded. */
+async function setup(t, driver, routeExtra = {}) {
+  const hooks = [];
+  const scans = [];
+  let storage;
+  if (driver === 'local') storage = localStorage({ store: fsStore(await tempDir(t)), secret: SECRET });
+  else storage = s3Storage(s3opts);
+  const onUploadComplete = ({ key, verified }) => (hooks.push({ key, verified }), { ok: true });
+  const handler = createHandler({
+    secret: SECRET,
+    storage,
+    onError: () => {},
+    routes: {
+      files: defineRoute({ maxFileSize: '64MB', onUploadComplete, ...routeExtra }),
+      images: defineRoute({ maxFileSize: '8MB', allowedFileTypes: ['image/*'], onUploadComplete, inlineImages: true }),
+      mimeOnly: defineRoute({ maxFileSize: '8MB', allowedFileTypes: ['image/png', 'image/jpeg'], onUploadComplete }),
+      svg: defineRoute({ maxFileSize: '8MB', allowedFileTypes: ['image/png', 'image/svg+xml'], onUploadComplete }),
+      text: defineRoute({ maxFileSize: '8MB', allowedFileTypes: ['text/plain', '.txt'], onUploadComplete }),
+      scanned: defineRoute({
+        maxFileSize: '8MB', onUploadComplete,
+        scan: async ({ key, read }) => {
+          const bytes = Buffer.from(await new Response(await read()).arrayBuffer());
+          scans.push(key);
+          // EICAR's opening, as a virus scanner would spot it.
+          return !bytes.includes('X5O!P%@AP');
+        },
+      }),
+      small: defineRoute({ maxFileSize: '8MB', readBack: 1000, dedupe: true, onUploadComplete }),
+    },
+  });
+  const put = (upload, body) => {
+    const init = { method: 'PUT', headers: { ...upload.headers, 'content-length': String(body.length) }, body };
+    return upload.url.startsWith('http://vs3.test/') ? handler(new Request(upload.url, init)) : fetch(upload.url, init);
+  };
+  const api = async (p, body) => {
+    const res = await post(handler, `/api/vs3${p}`, body);
+    return { status: res.status, ...(await res.json()) };
+  };
+  const presign = (route, name, type, bytes) => api('/presign', { route, file: { name, type, size: bytes.length, sha256: sha256hex(bytes) } });
+  return { handler, storage, hooks, scans, put, api, presign };
+}
+
+const drivers = [['local', false], ['rgw', s3opts ? false : 'no S3 endpoint (run through scripts/test.sh)']];
+
+for (const [driver, skip] of drivers) {
+  test(`${driver}: one bit flipped in transit is never confirmed - 409 upload_mismatch, object deleted, hook not run`, { skip }, async (t) => {
+    const s = await setup(t, driver);
+    let refusedAtPut = 0;
+    for (let i = 1; i <= 10; i++) {
+      const bytes = randomBytes(20_000 + i * 997);
+      const p = await s.presign('files', `f${i}.bin`, 'application/octet-stream', bytes);
+      const put = await s.put(p.upload, flipBit(bytes, i));
+      if (put.status !== 200) {
+        // The local driver hashes while it writes: the PUT itself is refused and nothing is kept.
+        assert.equal(driver, 'local', `RGW ignores checksums and takes the bytes: ${put.status}`);
+        assert.equal(put.status, 400);
+        refusedAtPut++;
+      }
+      const done = await s.api('/complete', { token: p.token });
+      assert.equal(done.status, 409, JSON.stringify(done));
+      assert.equal(done.error.code, put.status === 200 ? 'upload_mismatch' : 'upload_not_found');
+      assert.equal(await s.storage.head(p.key), null, 'the corrupted object is gone');
+    }
+    if (driver === 'local') assert.equal(refusedAtPut, 10);
+    assert.deepEqual(s.hooks, [], 'onUploadComplete never ran for corrupted bytes');
+
+    // And the bytes as sent: verified.
+    const bytes = randomBytes(54_321);
+    const p = await s.presign('files', 'ok.bin', 'application/octet-stream', bytes);
+    assert.equal((await s.put(p.upload, bytes)).status, 200);
+    const done = await s.api('/complete', { token: p.token });
+    assert.equal(done.status, 200);
+    assert.equal(done.file.verified, true);
+    assert.deepEqual(s.hooks, [{ key: p.key, verified: true }]);
+  });
+
+  test(`${driver}: a completed object cannot be replaced through its upload URL`, { skip }, async (t) => {
+    const s = await setup(t, driver);
+    const bytes = randomBytes(10_000);
+    const p = await s.presign('files', 'a.bin', 'application/octet-stream', bytes);
+    assert.equal((await s.put(p.upload, bytes)).status, 200);
+    assert.equal((await s.api('/complete', { token: p.token })).status, 200);
+    // Same URL, other bytes (same length, the signed one), and the same bytes again: both refused.
+    for (const body of [randomBytes(10_000), bytes]) {
+      const again = await s.put(p.upload, body);
+      assert.equal(again.status, 412, `re-PUT: ${again.status} ${await again.text()}`);
+    }
+    const read = Buffer.from(await new Response(await s.storage.read(p.key)).arrayBuffer());
+    assert.equal(sha256hex(read), sha256hex(bytes));
+  });
+
+  test(`${driver}: multipart with a corrupted part is refused at completion and deleted`, { skip }, async (t) => {
+    const s = await setup(t, driver);
+    const PART = 5 * 1024 * 1024;
+    const bytes = randomBytes(PART + 12_345);
+    const c = await s.api('/multipart/create', { route: 'files', file: { name: 'big.bin', size: bytes.length, type: 'application/octet-stream' }, partSize: PART });
+    const chunks = [bytes.subarray(0, PART), bytes.subarray(PART)];
+    const signed = await s.api('/multipart/sign', { token: c.token, parts: chunks.map((b, i) => ({ partNumber: i + 1, crc32c: crc32cToBase64(crc32c(b)) })) });
+    const sent = [];
+    for (const [i, part] of signed.parts.entries()) sent.push((await s.put(part, i === 1 ? flipBit(chunks[i], 7) : chunks[i])).status);
+    if (driver === 'local') {
+      assert.deepEqual(sent, [200, 400], 'the local driver checks each part against its signed CRC32C');
+      return;
+    }
+    assert.deepEqual(sent, [200, 200], 'RGW ignores x-amz-checksum-crc32c');
+    const done = await s.api('/multipart/complete', { token: c.token, sha256: sha256hex(bytes) });
+    assert.equal(done.status, 409, JSON.stringify(done));
+    assert.equal(done.error.code, 'upload_mismatch');
+    assert.equal(await s.storage.head(c.key), null, 'assembled, read back, found wrong, deleted');
+    assert.deepEqual(s.hooks, []);
+  });
+
+  test(`${driver}: spoofed content (ELF, HTML, SVG as image/png) refused by magic bytes, 415, deleted`, { skip }, async (t) => {
+    const s = await setup(t, driver);
+    for (const [what, bytes] of [['ELF', ELF], ['HTML', HTML], ['SVG', SVG], ['random', randomBytes(300)]]) {
+      for (const route of ['images', 'mimeOnly']) {
+        const p = await s.presign(route, 'photo.png', 'image/png', bytes);
+        assert.equal(p.status, 200, JSON.stringify(p));
+        assert.equal((await s.put(p.upload, bytes)).status, 200);
+        const done = await s.api('/complete', { token: p.token });
+        assert.equal(done.status, 415, `${what} on ${route}: ${JSON.stringify(done)}`);
+        assert.equal(done.error.code, 'content_mismatch');
+        assert.equal(await s.storage.head(p.key), null);
+      }
+    }
+    // HTML declared text/plain on a text route: refused too.
+    const txt = await s.presign('text', 'notes.txt', 'text/plain', HTML);
+    assert.equal((await s.put(txt.upload, HTML)).status, 200);
+    assert.equal((await s.api('/complete', { token: txt.token })).error.code, 'content_mismatch');
+    assert.deepEqual(s.hooks, []);
+    // A real PNG passes, and its download URL shows it inline (the route asks); plain text passes.
+    const p = await s.presign('images', 'photo.png', 'image/png', PNG);
+    assert.equal((await s.put(p.upload, PNG)).status, 200);
+    const done = await s.api('/complete', { token: p.token });
+    assert.equal(done.status, 200, JSON.stringify(done));
+    const words = Buffer.from('just some words\n');
+    const t2 = await s.presign('text', 'notes.txt', 'text/plain', words);
+    assert.equal((await s.put(t2.upload, words)).status, 200);
+    assert.equal((await s.api('/complete', { token: t2.token })).status, 200);
+  });
+
+  test(`${driver}: the scan hook refuses before onUploadComplete (422 content_rejected, deleted)`, { skip }, async (t) => {
+    const s = await setup(t, driver);
+    const eicar = Buffer.from('X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*');
+    const p = await s.presign('scanned', 'eicar.com', 'application/octet-stream', eicar);
+    assert.equal((await s.put(p.upload, eicar)).status, 200);
+    const done = await s.api('/complete', { token: p.token });
+    assert.equal(done.status, 422);
+    assert.equal(done.error.code, 'content_rejected');
+    assert.equal(await s.storage.head(p.key), null);
+    const clean = randomBytes(5000);
+    const q = await s.presign('scanned', 'clean.bin', 'application/octet-stream', clean);
+    assert.equal((await s.put(q.upload, clean)).status, 200);
+    assert.equal((await s.api('/complete', { token: q.token })).status, 200);
+    assert.deepEqual(s.scans, [p.key, q.key]);
+    assert.deepEqual(s.hooks.map((h) => h.key), [q.key]);
+  });
+
+  test(`${driver}: the client retries a PUT whose answer was lost: 412 (create-only URL) counts as stored, completion verifies`, { skip }, async (t) => {
+    const s = await setup(t, driver);
+    const srv = await serve(s.handler);
+    t.after(() => srv.close());
+    const inner = fetchTransport();
+    let dropped = 0;
+    const statuses = [];
+    const transport = {
+      async put(req) {
+        const res = await inner.put(req);
+        statuses.push(res.status);
+        if (dropped++ === 0) return { status: 0, header: () => null, body: '' }; // stored, but the answer "never arrived"
+        return res;
+      },
+    };
+    const uploader = createUploader({ endpoint: `${srv.url}/api/vs3`, core: await loadCoreNode(), transport, retry: { seed: 3, baseDelayMs: 1 } });
+    const f = randomFile(100_000, 'lost.bin');
+    const res = await uploader.upload(f.blob, { route: 'files' });
+    assert.deepEqual(statuses, [200, 412]);
+    assert.equal(res.sha256, f.sha256);
+    assert.equal(res.verified, true);
+  });
+}
+
+test('local: download URLs are attachments named after the file; raster images inline only where the route says', async (t) => {
+  const s = await setup(t, 'local');
+  const cases = [['files', 'report "final".bin', 'application/octet-stream', randomBytes(100), /^attachment; filename="report _final_\.bin"; filename\*=UTF-8''report%20%22final%22\.bin$/],
+    ['images', 'photo.png', 'image/png', PNG, /^inline$/], ['mimeOnly', 'photo.png', 'image/png', PNG, /^attachment; filename="photo\.png"/]];
+  for (const [route, name, type, bytes, want] of cases) {
+    const p = await s.presign(route, name, type, bytes);
+    assert.equal((await s.put(p.upload, bytes)).status, 200);
+    const done = await s.api('/complete', { token: p.token });
+    const dl = await s.handler(new Request(done.file.url));
+    assert.equal(dl.status, 200);
+    assert.match(dl.headers.get('content-disposition'), want);
+    assert.equal(dl.headers.get('x-content-type-options'), 'nosniff');
+    // The disposition is signed: changing it breaks the URL.
+    const forged = new URL(done.file.url);
+    forged.searchParams.set('d', 'inline');
+    if (forged.href !== done.file.url) assert.equal((await s.handler(new Request(forged))).status, 403);
+  }
+});
+
+test('types: image/* never takes SVG or HTML; a name and a type that disagree are refused on every route', async (t) => {
+  const s = await setup(t, 'local');
+  const refuse = async (route, name, type) => {
+    const r = await s.presign(route, name, type, Buffer.from('x'));
+    assert.equal(r.status, 415, `${route} ${name} ${type}: ${r.status}`);
+    assert.equal(r.error.code, 'invalid_file_type');
+  };
+  await refuse('images', 'a.svg', 'image/svg+xml');
+  await refuse('images', 'a.svg', '');
+  await refuse('mimeOnly', 'evil.html', 'image/png');
+  await refuse('files', 'evil.html', 'image/png');
+  await refuse('files', 'photo.png', 'text/html');
+  await refuse('files', 'photo.jpg', 'image/png');
+  // Listed explicitly, SVG is taken (and its bytes are SVG).
+  const svg = await s.presign('svg', 'logo.svg', 'image/svg+xml', SVG);
+  assert.equal(svg.status, 200);
+  assert.equal((await s.put(svg.upload, SVG)).status, 200);
+  assert.equal((await s.api('/complete', { token: svg.token })).status, 200);
+  // Generic binaries go with any name; unknown extensions take any type the route allows.
+  assert.equal((await s.presign('files', 'evil.html', 'application/octet-stream', Buffer.from('x'))).status, 200);
+  assert.equal((await s.presign('files', 'data.xyz', 'application/x-custom', Buffer.from('x'))).status, 200);
+});
+
+test('rgw: objects over the route readBack size complete unverified, and the dedupe index does not take their hash', { skip: drivers[1][1] }, async (t) => {
+  const s = await setup(t, 'rgw');
+  const bytes = randomBytes(5000);
+  const p = await s.presign('small', 'big.bin', 'application/octet-stream', bytes);
+  assert.equal((await s.put(p.upload, bytes)).status, 200);
+  const done = await s.api('/complete', { token: p.token });
+  assert.equal(done.status, 200);
+  assert.equal(done.file.verified, false);
+  // A second upload of the same content is not told "stored already" on the strength of a hash nobody proved.
+  const again = await s.presign('small', 'big.bin', 'application/octet-stream', bytes);
+  assert.equal(again.existing, undefined);
+  assert.ok(again.upload);
+});
+
+test('scan hook errors other than a Vs3Error are 500s reported to onError, and the object stays for the retry', async (t) => {
+  const reports = [];
+  const storage = localStorage({ store: fsStore(await tempDir(t)), secret: SECRET });
+  let fail = true;
+  const handler = createHandler({
+    secret: SECRET, storage, onError: (e) => reports.push(e),
+    routes: { f: defineRoute({ maxFileSize: 1000, scan: () => { if (fail) throw new Error('clamd: connection refused'); } }) },
+  });
+  const bytes = randomBytes(100);
+  const p = await (await post(handler, '/api/vs3/presign', { route: 'f', file: { name: 'a.bin', size: 100, sha256: sha256hex(bytes) } })).json();
+  await handler(new Request(p.upload.url, { method: 'PUT', headers: { ...p.upload.headers, 'content-length': '100' }, body: bytes }));
+  const first = await post(handler, '/api/vs3/complete', { token: p.token });
+  assert.equal(first.status, 500);
+  assert.doesNotMatch(await first.text(), /clamd/);
+  assert.equal(reports.length, 1);
+  assert.ok(await storage.head(p.key), 'kept for the retry');
+  fail = false;
+  assert.equal((await post(handler, '/api/vs3/complete', { token: p.token })).status, 200);
+  // A Vs3Error thrown by scan is a refusal with the scanner's message.
+  const h2 = createHandler({ secret: SECRET, storage, routes: { f: defineRoute({ maxFileSize: 1000, scan: () => { throw new Vs3Error('forbidden', 'infected: Eicar-Test-Signature'); } }) } });
+  const q = await (await post(h2, '/api/vs3/presign', { route: 'f', file: { name: 'b.bin', size: 100, sha256: sha256hex(bytes) } })).json();
+  await h2(new Request(q.upload.url, { method: 'PUT', headers: { ...q.upload.headers, 'content-length': '100' }, body: bytes }));
+  const r = await (await post(h2, '/api/vs3/complete', { token: q.token })).json();
+  assert.equal(r.error.code, 'content_rejected');
+  assert.match(r.error.message, /Eicar/);
+});

@@ -25,6 +25,8 @@ const handler = createHandler({
   secret,
   storage,
   basePath,
+  // Where browsers reach this server, for the local driver's links (else taken from the Host header).
+  ...(process.env.VS3_PUBLIC_URL ? { publicUrl: process.env.VS3_PUBLIC_URL } : {}),
   routes: {
     // Multipart: any size up to this; identical content is stored once (dedupe by SHA-256).
     files: defineRoute({ maxFileSize: process.env.VS3_DEMO_MAX_SIZE ?? '50GiB', dedupe: true }),

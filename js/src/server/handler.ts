@@ -45,6 +45,12 @@ export interface HandlerOptions {
    * Default 604800 (7 days).
    */
   resumeWindow?: number;
+  /**
+   * Origin clients reach the handler at (e.g. "https://uploads.example.com"), used for the local
+   * driver's upload and download URLs. Unset: the request's own URL, i.e. its Host header - fine
+   * behind a proxy that sets Host, but a client then chooses the origin of the links it is given.
+   */
+  publicUrl?: string;
   /** Clock in unix ms (tests). */
   now?: () => number;
   /** Completion records (onUploadComplete once per upload). Default: memoryCompletions() in this process. */
@@ -149,7 +155,13 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     }
   }
 
-  const ctxFor = (req: Request): DriverContext => ({ baseUrl: new URL(req.url).origin + basePath, now: now() });
+  let publicOrigin: string | undefined;
+  if (options.publicUrl !== undefined) {
+    const u = new URL(options.publicUrl);
+    if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('vs3: publicUrl must be an http(s) URL');
+    publicOrigin = u.origin;
+  }
+  const ctxFor = (req: Request): DriverContext => ({ baseUrl: (publicOrigin ?? new URL(req.url).origin) + basePath, now: now() });
 
   async function authorize(route: CompiledRoute, req: Request): Promise<unknown> {
     if (!route.config.authorize) return undefined;

@@ -108,6 +108,41 @@ export interface LocalOptions {
   store: BlobStore;
   /** At least 32 characters; signs the URLs. */
   secret: string;
+  /**
+   * Milliseconds an upload body may send nothing before it is dropped (408 request_timeout, nothing
+   * kept): a client that opens a 1 GiB PUT and trickles a byte a minute holds no temp file and no
+   * socket for long. Default 30,000.
+   */
+  idleTimeout?: number;
+  /**
+   * Upload bodies (PUTs and parts) read at once; more are refused at once with 503 too_busy and
+   * Retry-After (the client retries). Default 64.
+   */
+  maxConcurrentUploads?: number;
+}
+
+/** The body, failing with request_timeout (408) when no chunk arrives for `ms`. */
+function idleLimited(body: ReadableStream<Uint8Array>, ms: number): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const idle = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Vs3Error('request_timeout', `the upload sent nothing for ${ms} ms`, 408)), ms);
+      });
+      try {
+        const { done, value } = await Promise.race([reader.read(), idle]);
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (e) {
+        await reader.cancel(e).catch(() => {});
+        throw e;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
 }
 
 const enc = (parts: (string | number | undefined)[]) => parts.map((p) => String(p ?? '')).join('\n');
@@ -115,6 +150,10 @@ const enc = (parts: (string | number | undefined)[]) => parts.map((p) => String(
 export function localStorage(opts: LocalOptions): StorageDriver {
   const hmac = new Hmac(opts.secret);
   const { store } = opts;
+  const idleTimeout = opts.idleTimeout ?? 30_000;
+  const maxUploads = opts.maxConcurrentUploads ?? 64;
+  if (!(idleTimeout > 0) || !(maxUploads >= 1)) throw new Error('vs3: localStorage idleTimeout and maxConcurrentUploads must be positive');
+  let uploading = 0;
 
   const putClaims = (key: string, size: number, type: string, sha: string | undefined, exp: number) => enc(['PUT', key, size, type, sha, exp]);
   const partClaims = (key: string, uploadId: string, n: number, size: number, crc: string, exp: number) => enc(['PART', key, uploadId, n, size, crc, exp]);
@@ -236,7 +275,17 @@ export function localStorage(opts: LocalOptions): StorageDriver {
       } catch {
         return errorResponse(new Vs3Error('not_found', 'no such object', 404));
       }
+      const isPut = req.method === 'PUT';
+      let counted = false;
       try {
+        if (isPut) {
+          if (uploading >= maxUploads) {
+            return errorResponse(new Vs3Error('too_busy', `this server takes at most ${maxUploads} uploads at once: retry shortly`, 503), { 'retry-after': '1', connection: 'close' });
+          }
+          uploading++;
+          counted = true;
+        }
+        const body = () => idleLimited(req.body ?? new Blob([]).stream(), idleTimeout);
         if (req.method === 'PUT' && url.searchParams.has('uploadId')) {
           const uploadId = url.searchParams.get('uploadId')!;
           const n = Number(url.searchParams.get('partNumber'));
@@ -247,7 +296,7 @@ export function localStorage(opts: LocalOptions): StorageDriver {
           if (cl === null) throw new Vs3Error('missing_content_length', 'Content-Length is required', 411);
           if (Number(cl) !== size) throw new Vs3Error('content_length_mismatch', `Content-Length ${cl} != signed ${size}`, 400);
           if (!(await uploadOf(key, uploadId))) throw new Vs3Error('upload_not_found', 'no such multipart upload (completed or aborted)', 404);
-          const part = await store.putPart(uploadId, n, req.body ?? new Blob([]).stream(), { size, crc32c: crc });
+          const part = await store.putPart(uploadId, n, body(), { size, crc32c: crc });
           return json({ partNumber: n, size: part.size, crc32c: part.crc32c }, 200, { etag: part.etag });
         }
         if (req.method === 'PUT') {
@@ -263,7 +312,7 @@ export function localStorage(opts: LocalOptions): StorageDriver {
           // Create only: once stored (and verified at completion) an object cannot be replaced through
           // its URL. Asked first so a refused body is not read; put() checks again, atomically.
           if (await store.head(key)) throw alreadyStored();
-          const info = await store.put(key, req.body ?? new Blob([]).stream(), { size, contentType: type, sha256: sha, ifNoneMatch: true });
+          const info = await store.put(key, body(), { size, contentType: type, sha256: sha, ifNoneMatch: true });
           return json({ key, size: info.size }, 200, info.sha256 ? { etag: `"${info.sha256}"` } : {});
         }
         if (req.method === 'GET' || req.method === 'HEAD') {
@@ -289,9 +338,14 @@ export function localStorage(opts: LocalOptions): StorageDriver {
         }
         return errorResponse(new Vs3Error('method_not_allowed', 'PUT, GET or HEAD', 405), { allow: 'PUT, GET, HEAD' });
       } catch (e) {
-        if (req.method === 'PUT') await req.body?.cancel().catch(() => {});
-        if (e instanceof Vs3Error) return errorResponse(e);
+        if (isPut) await req.body?.cancel().catch(() => {});
+        // A refused body may still be arriving: ask the server to close the connection rather than
+        // read (and hold a socket for) the rest. Node's http server honours it; runtimes that own the
+        // connection themselves ignore it.
+        if (e instanceof Vs3Error) return errorResponse(e, isPut ? { connection: 'close' } : {});
         throw e;
+      } finally {
+        if (counted) uploading--;
       }
     },
   };

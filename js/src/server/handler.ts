@@ -23,6 +23,7 @@ import {
 } from './routes.js';
 import type { DownloadOptions, DriverContext, StorageDriver, StoredObject, StoredPart } from './storage.js';
 import { signToken, verifyToken, type UploadClaims } from './token.js';
+import { memoryRateLimits, type RateLimitRule, type RateLimitStore } from './ratelimit.js';
 import { Hmac, digestStream, errorResponse, json, readHead, readJsonObject } from './util.js';
 import { SNIFF_BYTES, checkContent } from '../sniff.js';
 
@@ -53,8 +54,22 @@ export interface HandlerOptions {
   publicUrl?: string;
   /** Clock in unix ms (tests). */
   now?: () => number;
-  /** Completion records (onUploadComplete once per upload). Default: memoryCompletions() in this process. */
+  /**
+   * Completion records (onUploadComplete once per upload). Default: memoryCompletions() in this
+   * process; redisCompletions(redis) when the handler runs on several machines.
+   */
   completions?: CompletionStore;
+  /**
+   * Token-bucket limits per route and endpoint (429 rate_limited with Retry-After; the client waits
+   * and retries). Off unless set. See RateLimitOptions.
+   */
+  rateLimit?: RateLimitOptions;
+  /**
+   * The client's address for rate limits keyed by IP, when the handler is not given one per request
+   * (handler(request, { ip })). E.g. Cloudflare: (req) => req.headers.get('cf-connecting-ip').
+   * Only read headers a proxy you run sets: any client can send X-Forwarded-For.
+   */
+  clientIp?: (request: Request) => string | null | undefined;
   /**
    * Cross-origin callers (an app on another origin than the handler): preflights are answered and
    * allowed origins get Access-Control-Allow-Origin (with Vary: Origin). Unset: same-origin only.
@@ -65,6 +80,26 @@ export interface HandlerOptions {
    * storage_error) and errors thrown by `authorize` that are not a Vs3Error (answered 403).
    */
   onError?: (error: unknown, request: Request, info: { requestId: string }) => void;
+}
+
+/** The endpoints a rate limit can name. */
+export type RateLimitedEndpoint = 'presign' | 'complete' | 'dedupe' | 'multipart/create' | 'multipart/sign' | 'multipart/complete' | 'multipart/abort' | 'multipart/resume';
+
+export interface RateLimitOptions {
+  /** Where buckets live. Default memoryRateLimits() (this process); redisRateLimits(redis) for many machines. */
+  store?: RateLimitStore;
+  /**
+   * One rule for every endpoint, or a rule per endpoint (endpoints not named are not limited).
+   * Each route has its own buckets; a route's `rateLimit` replaces these for it.
+   */
+  rules: RateLimitRule | Partial<Record<RateLimitedEndpoint, RateLimitRule>>;
+  /**
+   * Whose bucket a request takes from: 'ip' (handler(request, { ip }) or clientIp(request)), 'user'
+   * (the route's owner(auth), else what authorize returned when it is a string or has an id /
+   * userId / sub; IP when unknown, e.g. before authorize ran), or a function (undefined: IP).
+   * Default 'ip'.
+   */
+  key?: 'ip' | 'user' | ((request: Request, ctx: { route: string; endpoint: RateLimitedEndpoint; auth: unknown; ip: string }) => string | undefined | Promise<string | undefined>);
 }
 
 export interface CorsOptions {
@@ -86,6 +121,13 @@ export interface CorsOptions {
 export interface CompletionStore {
   get(id: string): Promise<unknown | undefined>;
   set(id: string, answer: unknown, ttlMs: number): Promise<void>;
+  /**
+   * Shared stores (Redis): take the right to run a completion (true) or learn that another machine
+   * is running it (false); the handler then waits for that one's answer. Released after the answer
+   * is recorded or the completion failed.
+   */
+  claim?(id: string, ttlMs: number): Promise<boolean>;
+  release?(id: string): Promise<void>;
 }
 
 /** In-process completion records: at most `max` (oldest dropped first), each for its TTL. */
@@ -105,10 +147,17 @@ export function memoryCompletions({ max = 10_000 }: { max?: number } = {}): Comp
   };
 }
 
-export type Vs3Handler = (request: Request) => Promise<Response>;
+/**
+ * The handler. `info.ip` is the client's address when the server adapter knows it (Node:
+ * `(req, env) => handler(req, { ip: env.incoming.socket.remoteAddress })` with @hono/node-server).
+ */
+export type Vs3Handler = (request: Request, info?: { ip?: string }) => Promise<Response>;
 
 /** Images browsers only ever display (no scripts): the only types a route may serve inline. */
 const RASTER = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/avif']);
+
+/** How long a completion may hold its claim in a shared store (a read-back of 1 GiB fits). */
+const CLAIM_MS = 60_000;
 
 /** Keys the handler keeps for itself; no upload may use them. */
 const INTERNAL_PREFIX = '.vs3/';
@@ -186,13 +235,72 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     return route;
   }
 
+  // ---- rate limits --------------------------------------------------------------------------------
+
+  const rl = options.rateLimit;
+  const rlStore = rl ? rl.store ?? memoryRateLimits() : undefined;
+  const ips = new WeakMap<Request, string>();
+  let warnedIp = false;
+  function ipOf(req: Request): string {
+    const ip = ips.get(req) ?? options.clientIp?.(req) ?? undefined;
+    if (ip) return ip;
+    if (!warnedIp && rl) {
+      warnedIp = true;
+      console.warn('vs3: rate limits by IP, but no client address: pass handler(request, { ip }) or clientIp (every client shares one bucket)');
+    }
+    return 'unknown';
+  }
+  function ruleFor(route: CompiledRoute, endpoint: RateLimitedEndpoint): RateLimitRule | undefined {
+    const rules = route.config.rateLimit === false ? undefined : route.config.rateLimit ?? rl?.rules;
+    if (!rules) return undefined;
+    return 'limit' in rules ? (rules as RateLimitRule) : (rules as Partial<Record<RateLimitedEndpoint, RateLimitRule>>)[endpoint];
+  }
+  async function userOf(route: CompiledRoute, auth: unknown): Promise<string | undefined> {
+    if (auth === undefined || auth === null) return undefined;
+    if (route.config.owner) return (await route.config.owner(auth)) || undefined;
+    if (typeof auth === 'string' || typeof auth === 'number') return String(auth);
+    const a = auth as { id?: unknown; userId?: unknown; sub?: unknown };
+    const id = a.id ?? a.userId ?? a.sub;
+    return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
+  }
+  /** Limits keyed by who the caller is are taken after authorize; by IP, before it (a flood costs no authorize calls). */
+  const byUser = rl !== undefined && rl.key !== undefined && rl.key !== 'ip';
+  /**
+   * Takes a token for this route and endpoint, or refuses with 429 and Retry-After. `own`: the
+   * token's owner HMAC, who the caller is on endpoints that run no authorize.
+   */
+  async function limit(req: Request, route: CompiledRoute, endpoint: RateLimitedEndpoint, auth?: unknown, own?: string) {
+    const rule = rlStore && ruleFor(route, endpoint);
+    if (!rule) return;
+    const ip = ipOf(req);
+    const k = rl!.key ?? 'ip';
+    let who: string | undefined;
+    if (k === 'user') {
+      const user = await userOf(route, auth);
+      who = user !== undefined ? `u:${user}` : own ? `o:${own}` : undefined;
+    } else if (typeof k === 'function') {
+      const id = await k(req, { route: route.name, endpoint, auth, ip });
+      who = id ? `f:${id}` : undefined;
+    }
+    const r = await rlStore!.take(`${route.name}\u0000${endpoint}\u0000${who ?? `ip:${ip}`}`, rule, now());
+    if (!r.ok) {
+      const seconds = Math.max(1, Math.ceil(r.retryAfterMs / 1000));
+      throw new Vs3Error('rate_limited', `too many requests: try again in ${seconds} s`, 429, { retryAfter: seconds });
+    }
+  }
+  /** Around authorize: the IP limit before it, the user limit after. */
+  const limitBefore = (req: Request, route: CompiledRoute, ep: RateLimitedEndpoint) => (byUser ? undefined : limit(req, route, ep));
+  const limitAfter = (req: Request, route: CompiledRoute, ep: RateLimitedEndpoint, auth: unknown) => (byUser ? limit(req, route, ep, auth) : undefined);
+
   /** What /presign and /multipart/create share: route, authorization, file checks, metadata, key. */
-  async function checkUpload(req: Request, body: Record<string, unknown>, opts: { sha256: 'route' | 'optional'; maxSize: number; what: string }) {
+  async function checkUpload(req: Request, body: Record<string, unknown>, opts: { sha256: 'route' | 'optional'; maxSize: number; what: string; endpoint: RateLimitedEndpoint }) {
     const route = routeOf(body.route);
+    await limitBefore(req, route, opts.endpoint);
     const file = body.file;
     if (file === null || typeof file !== 'object' || Array.isArray(file)) throw new Vs3Error('invalid_request', 'file must be an object');
     const f = file as Record<string, unknown>;
     const auth = await authorize(route, req);
+    await limitAfter(req, route, opts.endpoint, auth);
     const name = validateFileName(f.name);
     const size = checkSize(route, f.size);
     if (size > opts.maxSize) throw new Vs3Error('file_too_large', `${opts.what} are limited to ${opts.maxSize} bytes`, 413);
@@ -217,7 +325,7 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
 
   async function presign(req: Request): Promise<Response> {
     const body = await readJsonObject(req, maxBytes);
-    const { route, name, size, type, sha256, metadata, key } = await checkUpload(req, body, { sha256: 'route', maxSize: SINGLE_PUT_LIMIT, what: 'single uploads' });
+    const { route, name, size, type, sha256, metadata, key } = await checkUpload(req, body, { sha256: 'route', maxSize: SINGLE_PUT_LIMIT, what: 'single uploads', endpoint: 'presign' });
     if (sha256 && route.config.dedupe) {
       const existing = await deduplicate(req, route, { name, size, type, sha256, metadata });
       if (existing) return json({ existing });
@@ -349,9 +457,15 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     let p = completing.get(id);
     if (!p) {
       p = (async () => {
-        const answer = await work();
-        await completions.set(id, answer, (options.downloadUrlExpiresIn ?? 3600) * 1000);
-        return answer;
+        // Another machine may be completing this upload (a shared store): wait for its answer.
+        if (completions.claim && !(await completions.claim(id, CLAIM_MS))) return waitForAnswer(id);
+        try {
+          const answer = await work();
+          await completions.set(id, answer, (options.downloadUrlExpiresIn ?? 3600) * 1000);
+          return answer;
+        } finally {
+          await completions.release?.(id);
+        }
       })();
       completing.set(id, p);
       void p.finally(() => completing.delete(id)).catch(() => {});
@@ -359,10 +473,26 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     return json(await p);
   }
 
+  /** The answer another machine is producing; 503 too_busy (the client retries) if it takes too long. */
+  async function waitForAnswer(id: string): Promise<unknown> {
+    for (let waited = 0, step = 50; waited < CLAIM_MS; waited += step, step = Math.min(step * 2, 1000)) {
+      await new Promise((r) => setTimeout(r, step));
+      const answer = await completions.get(id);
+      if (answer !== undefined) return answer;
+      // The other machine failed (released without an answer): run it here.
+      if (await completions.claim!(id, CLAIM_MS)) {
+        await completions.release?.(id);
+        throw new Vs3Error('too_busy', 'the upload was being completed elsewhere and that failed: retry', 503);
+      }
+    }
+    throw new Vs3Error('too_busy', 'the upload is being completed by another server: retry shortly', 503);
+  }
+
   async function complete(req: Request): Promise<Response> {
     const body = await readJsonObject(req, maxBytes);
     const { claims, route } = await claimsOf(body.token, 'single');
-    await authorize(route, req); // who may upload may have changed since the presign
+    await limitBefore(req, route, 'complete');
+    await limitAfter(req, route, 'complete', await authorize(route, req)); // who may upload may have changed since the presign
     return once(claims, () => completeSingle(req, route, claims));
   }
 
@@ -389,7 +519,7 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
 
   async function mpCreate(req: Request): Promise<Response> {
     const body = await readJsonObject(req, maxBytes);
-    const { route, name, size, type, sha256, metadata, key, auth } = await checkUpload(req, body, { sha256: 'optional', maxSize: MULTIPART_LIMIT, what: 'multipart uploads' });
+    const { route, name, size, type, sha256, metadata, key, auth } = await checkUpload(req, body, { sha256: 'optional', maxSize: MULTIPART_LIMIT, what: 'multipart uploads', endpoint: 'multipart/create' });
     const partSize = body.partSize;
     if (typeof partSize !== 'number' || !Number.isSafeInteger(partSize) || partSize < MIN_PART_SIZE || partSize > MAX_PART_SIZE) {
       throw new Vs3Error('invalid_request', `partSize must be an integer from ${MIN_PART_SIZE} to ${MAX_PART_SIZE}`);
@@ -408,6 +538,7 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
   async function mpSign(req: Request): Promise<Response> {
     const body = await readJsonObject(req, maxBytes);
     const { claims, route } = await claimsOf(body.token, 'multipart');
+    await limit(req, route, 'multipart/sign', undefined, claims.own);
     const { uploadId, partSize } = claims.mp!;
     const partCount = partCountOf(claims.size, partSize);
     const parts = body.parts;
@@ -436,7 +567,8 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
   async function mpComplete(req: Request): Promise<Response> {
     const body = await readJsonObject(req, maxBytes);
     const { claims, route } = await claimsOf(body.token, 'multipart');
-    await authorize(route, req);
+    await limitBefore(req, route, 'multipart/complete');
+    await limitAfter(req, route, 'multipart/complete', await authorize(route, req));
     // The claimed SHA-256 is part of what is remembered: a replay with another hash is checked again.
     return once(claims, () => completeMultipart(req, route, claims, body), `\u0000${String(body.sha256).toLowerCase()}`);
   }
@@ -490,7 +622,8 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
 
   async function mpAbort(req: Request): Promise<Response> {
     const body = await readJsonObject(req, maxBytes);
-    const { claims } = await claimsOf(body.token, 'multipart');
+    const { claims, route } = await claimsOf(body.token, 'multipart');
+    await limit(req, route, 'multipart/abort', undefined, claims.own);
     // No such upload (aborted or completed before) counts as done: abort is idempotent too.
     await storage.abortMultipart(claims.key, claims.mp!.uploadId);
     return json({ aborted: true });
@@ -505,7 +638,9 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
   async function mpResume(req: Request): Promise<Response> {
     const body = await readJsonObject(req, maxBytes);
     const { claims, route } = await claimsOf(body.token, 'multipart', 'resume');
+    await limitBefore(req, route, 'multipart/resume');
     const auth = await authorize(route, req);
+    await limitAfter(req, route, 'multipart/resume', auth);
     // The route names owners: only the one who began the upload may resume it (the token may sit in
     // the state of a shared browser; a route without owner() trusts whoever authorize() lets in).
     if (claims.own && claims.own !== (await ownerOf(route, auth))) throw new Vs3Error('forbidden', 'this upload was begun by someone else', 403);
@@ -572,6 +707,7 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
   async function dedupe(req: Request): Promise<Response> {
     const body = await readJsonObject(req, maxBytes);
     const { claims, route } = await claimsOf(body.token, 'any');
+    await limit(req, route, 'dedupe', undefined, claims.own);
     if (!route.config.dedupe) throw new Vs3Error('invalid_request', `route ${route.name} does not dedupe`);
     if (body.probe !== undefined) {
       // Before anything is sent: is there a stored object of this size whose first part has this CRC?
@@ -646,7 +782,8 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     });
   }
 
-  return async function vs3Handler(req: Request): Promise<Response> {
+  return async function vs3Handler(req: Request, info?: { ip?: string }): Promise<Response> {
+    if (info?.ip) ips.set(req, info.ip);
     let res = await answer(req);
     // A preflight answer has its CORS headers already.
     const extra = { ...(req.method === 'OPTIONS' ? {} : corsHeaders(req)), 'x-request-id': requestIdOf(req) };
@@ -694,6 +831,7 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     } catch (e) {
       if (e instanceof Vs3Error) {
         if (e.status >= 500) report(e, req); // storage trouble: the operator wants to know
+        if (e.code === 'rate_limited') return errorResponse(e, { 'retry-after': String((e.details as { retryAfter: number }).retryAfter) });
         return errorResponse(e);
       }
       report(e, req);

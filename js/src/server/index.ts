@@ -1,4 +1,6 @@
-export { createHandler, memoryCompletions, type HandlerOptions, type Vs3Handler, type CorsOptions, type CompletionStore } from './handler.js';
+export {
+  createHandler, memoryCompletions, type HandlerOptions, type Vs3Handler, type CorsOptions, type CompletionStore, type RateLimitOptions, type RateLimitedEndpoint,
+} from './handler.js';
 export {
   defineRoute, sanitizeFileName, MIN_PART_SIZE, MAX_PART_SIZE, MAX_PARTS, MULTIPART_LIMIT, SINGLE_PUT_LIMIT,
   type RouteConfig, type FileInfo, type KeyContext, type CompleteContext, type DedupeIndex, type DedupeContext,

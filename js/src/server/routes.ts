@@ -2,6 +2,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { Vs3Error } from '../errors.js';
 import { ACTIVE_TYPES } from '../sniff.js';
+import type { RateLimitRule } from './ratelimit.js';
 import { hasUnsafeText, parseSize } from './util.js';
 
 export type SizeLike = number | string;
@@ -120,6 +121,11 @@ export interface RouteConfig<M = unknown> {
    * <img> previews. Everything else, and everything by default, is served as an attachment.
    */
   inlineImages?: boolean;
+  /**
+   * This route's rate limits instead of the handler's rateLimit.rules (one rule for every endpoint,
+   * or one per endpoint); false: none on this route. Needs the handler's rateLimit option (store, key).
+   */
+  rateLimit?: false | RateLimitRule | Partial<Record<string, RateLimitRule>>;
   /**
    * Skip uploads whose SHA-256 this route already stored. `true`: the handler keeps its own index,
    * a marker object `.vs3/dedupe/{route}/{sha256}.json` written at each completion. Or supply

@@ -82,7 +82,13 @@ async function listFiles(request) {
   const origin = new URL(request.url).origin;
   const ctx = { baseUrl: origin + basePath, now: Date.now() };
   const objects = await storage.list({ limit: 200 });
-  const files = await Promise.all(objects.map(async (o) => ({ ...o, url: await storage.downloadUrl(o.key, 3600, ctx) })));
+  // sha256: what storage (or the local driver) proved; on RGW, which proves none, the hash the upload
+  // signed into the object's metadata (the handler read it back and checked it at completion).
+  const files = await Promise.all(objects.map(async (o) => ({
+    ...o,
+    sha256: o.sha256 ?? o.claimedSha256,
+    url: await storage.downloadUrl(o.key, 3600, ctx, { disposition: 'attachment' }),
+  })));
   return Response.json({ storage: storage.kind, files });
 }
 

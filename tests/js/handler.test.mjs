@@ -256,8 +256,10 @@ test('S3 driver signs Content-Length, Content-Type and the checksum into the URL
   const p = await presign(handler);
   const u = new URL(p.upload.url);
   assert.equal(u.origin + u.pathname.replace(/[^/]+\/hello\.txt$/, ''), 'http://127.0.0.1:9/b/files/');
-  // if-none-match: * makes the URL create-only: it cannot replace the object once stored.
-  assert.equal(u.searchParams.get('X-Amz-SignedHeaders'), 'content-length;content-type;host;if-none-match;x-amz-checksum-sha256;x-amz-meta-vs3-sha256');
+  // if-none-match: * makes the URL create-only: it cannot replace the object once stored;
+  // x-amz-meta-vs3-upload records which upload stored it (completion deletes only its own).
+  assert.equal(u.searchParams.get('X-Amz-SignedHeaders'), 'content-length;content-type;host;if-none-match;x-amz-checksum-sha256;x-amz-meta-vs3-sha256;x-amz-meta-vs3-upload');
+  assert.match(p.upload.headers['x-amz-meta-vs3-upload'], /^[A-Za-z0-9_-]{22}$/);
   assert.equal(p.upload.headers['if-none-match'], '*');
   assert.equal(u.searchParams.get('X-Amz-Expires'), '600');
   assert.equal(p.upload.headers['x-amz-checksum-sha256'], Buffer.from(SHA, 'hex').toString('base64'));

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { createUploader, fetchTransport } from 'vs3/client';
 import { ensureBucket, fsStore, loadCoreNode, s3OptionsFromEnv } from 'vs3/node';
 import { createHandler, crc32c, crc32cToBase64, defineRoute, localStorage, s3Storage, Vs3Error } from 'vs3/server';
+import * as v from 'valibot';
 import { SECRET, post, randomFile, serve, sha256hex, tempDir } from './helpers.mjs';
 
 const bucket = `vs3-verify-${Date.now().toString(36)}`;
@@ -55,6 +56,8 @@ async function setup(t, driver, routeExtra = {}) {
         },
       }),
       small: defineRoute({ maxFileSize: '8MB', readBack: 1000, dedupe: true, onUploadComplete }),
+      // An app whose key() can give two uploads the same key.
+      keyed: defineRoute({ maxFileSize: '64MB', metadata: v.object({ folder: v.string() }), key: ({ metadata, safeName }) => `${metadata.folder}/${safeName}`, onUploadComplete }),
     },
   });
   const put = (upload, body) => {
@@ -206,6 +209,44 @@ for (const [driver, skip] of drivers) {
     assert.deepEqual(statuses, [200, 412]);
     assert.equal(res.sha256, f.sha256);
     assert.equal(res.verified, true);
+  });
+}
+
+for (const [driver, skip] of drivers) {
+  test(`${driver}: completion never deletes an object it did not store - another upload's under the same key, or a completed multipart replayed with another SHA-256`, { skip }, async (t) => {
+    const s = await setup(t, driver);
+    const folder = `shared-${Date.now()}`;
+    const alice = randomBytes(4000);
+    const pa = await s.api('/presign', { route: 'keyed', metadata: { folder }, file: { name: 'n.bin', size: alice.length, type: 'application/octet-stream', sha256: sha256hex(alice) } });
+    assert.equal((await s.put(pa.upload, alice)).status, 200);
+    assert.equal((await s.api('/complete', { token: pa.token })).status, 200);
+    // Bob gets the same key (same size and type, other content). His PUT cannot replace Alice's
+    // object, and his completion is refused without touching it.
+    const bob = randomBytes(4000);
+    const pb = await s.api('/presign', { route: 'keyed', metadata: { folder }, file: { name: 'n.bin', size: bob.length, type: 'application/octet-stream', sha256: sha256hex(bob) } });
+    assert.equal(pb.key, pa.key);
+    assert.equal((await s.put(pb.upload, bob)).status, 412);
+    const done = await s.api('/complete', { token: pb.token });
+    assert.equal(done.status, 409);
+    assert.equal(done.error.code, 'upload_mismatch');
+    const kept = Buffer.from(await new Response(await s.storage.read(pa.key)).arrayBuffer());
+    assert.equal(sha256hex(kept), sha256hex(alice), "Alice's object is intact");
+
+    // A completed multipart upload, replayed with another SHA-256: refused, the object stays, the
+    // right replay still answers.
+    const PART = 5 * 1024 * 1024;
+    const big = randomBytes(PART + 999);
+    const c = await s.api('/multipart/create', { route: 'files', file: { name: 'big.bin', size: big.length, type: 'application/octet-stream' }, partSize: PART });
+    const chunks = [big.subarray(0, PART), big.subarray(PART)];
+    const signed = await s.api('/multipart/sign', { token: c.token, parts: chunks.map((b, i) => ({ partNumber: i + 1, crc32c: crc32cToBase64(crc32c(b)) })) });
+    for (const [i, part] of signed.parts.entries()) assert.equal((await s.put(part, chunks[i])).status, 200);
+    assert.equal((await s.api('/multipart/complete', { token: c.token, sha256: sha256hex(big) })).status, 200);
+    const replay = await s.api('/multipart/complete', { token: c.token, sha256: 'e'.repeat(64) });
+    assert.equal(replay.status, 409);
+    assert.ok(await s.storage.head(c.key), 'the completed object is still there');
+    const again = await s.api('/multipart/complete', { token: c.token, sha256: sha256hex(big) });
+    assert.equal(again.status, 200);
+    assert.equal(sha256hex(Buffer.from(await new Response(await s.storage.read(c.key)).arrayBuffer())), sha256hex(big));
   });
 }
 

@@ -24,6 +24,11 @@ export function fsStore(dir: string): BlobStore {
     return path.join(uploads, uploadId);
   };
   const isMissing = (e: unknown) => ['ENOENT', 'ENOTDIR'].includes((e as NodeJS.ErrnoException).code ?? '');
+  /**
+   * A key the file system cannot hold as an object next to the others: a name too long, or one
+   * object's path running through another's ("d" and "d/n.txt"). Nothing is stored under such a key.
+   */
+  const isUnstorable = (e: unknown) => ['ENAMETOOLONG', 'EISDIR', 'ENOTDIR', 'EEXIST'].includes((e as NodeJS.ErrnoException).code ?? '');
 
   async function readJson<T>(p: string): Promise<T | null> {
     try {
@@ -53,7 +58,7 @@ export function fsStore(dir: string): BlobStore {
     try {
       return JSON.parse(await fs.readFile(inside(meta, key, '.json'), 'utf8')) as StoredObject;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
+      if (['ENOENT', 'ENOTDIR', 'EISDIR', 'ENAMETOOLONG'].includes((e as NodeJS.ErrnoException).code ?? '')) return null;
       throw e;
     }
   }
@@ -179,7 +184,7 @@ export function fsStore(dir: string): BlobStore {
         if (m.sha256 && m.sha256 !== sha256) throw new Vs3Error('checksum_mismatch', 'body SHA-256 differs from the signed one', 400);
         await fh.sync();
         await fh.close();
-        const info: StoredObject = { key, size: m.size, contentType: m.contentType, sha256, lastModified: new Date().toUTCString() };
+        const info: StoredObject = { key, size: m.size, contentType: m.contentType, sha256, lastModified: new Date().toUTCString(), ...(m.upload ? { upload: m.upload } : {}) };
         await fs.mkdir(path.dirname(dest), { recursive: true });
         await fs.mkdir(path.dirname(metaPath), { recursive: true });
         if (m.ifNoneMatch) {
@@ -200,6 +205,7 @@ export function fsStore(dir: string): BlobStore {
         return info;
       } catch (e) {
         if (e instanceof Vs3Error) throw e;
+        if (isUnstorable(e)) throw new Vs3Error('invalid_key', 'this key cannot be stored: it is too long or runs through another object', 400);
         // A client that goes away mid-body surfaces here as a stream error: a bad request, not a crash.
         throw new Vs3Error('upload_failed', `upload body could not be read: ${(e as Error).message}`, 400);
       } finally {

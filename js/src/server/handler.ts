@@ -159,6 +159,12 @@ const RASTER = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'i
 /** How long a completion may hold its claim in a shared store (a read-back of 1 GiB fits). */
 const CLAIM_MS = 60_000;
 
+/** A random upload tag (128 bits, base64url). */
+function newTag(): string {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  return btoa(String.fromCharCode(...b)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
 /** Keys the handler keeps for itself; no upload may use them. */
 const INTERNAL_PREFIX = '.vs3/';
 
@@ -331,9 +337,10 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
       if (existing) return json({ existing });
     }
     const ctx = ctxFor(req);
-    const upload = await storage.presignPut({ key, size, contentType: type, sha256, expiresIn: route.expiresIn }, ctx);
+    const uid = newTag();
+    const upload = await storage.presignPut({ key, size, contentType: type, sha256, expiresIn: route.expiresIn, uploadTag: uid }, ctx);
     // The token outlives the URL by an hour so a slow upload that started in time can still complete.
-    const token = await signToken(hmac, { v: 1, route: route.name, key, name, size, type, sha256, metadata, exp: upload.expiresAt + 3600_000, iat: ctx.now });
+    const token = await signToken(hmac, { v: 1, route: route.name, key, name, size, type, sha256, metadata, exp: upload.expiresAt + 3600_000, iat: ctx.now, uid });
     // dedupe: this route deduplicates (so this answer was the lookup, and found nothing).
     return json({ key, token, upload, dedupe: Boolean(route.config.dedupe) });
   }
@@ -392,8 +399,21 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
    * then its first bytes against the declared type, then the route's scan hook. Whatever fails
    * deletes the object: nothing unverified-and-wrong stays under a key the app will hand out.
    */
-  async function inspect(req: Request, route: CompiledRoute, claims: Pick<UploadClaims, 'key' | 'name' | 'size' | 'type' | 'metadata'>, stored: StoredObject, claimed: string | undefined) {
+  async function inspect(
+    req: Request, route: CompiledRoute, claims: Pick<UploadClaims, 'key' | 'name' | 'size' | 'type' | 'metadata' | 'uid'>, stored: StoredObject,
+    claimed: string | undefined, opts: { replay: boolean },
+  ) {
     const key = claims.key;
+    // Only this upload's own object is ever deleted: the key may hold another upload's (a route
+    // key() that gives two uploads one key), and a replay must not undo a completion that stood.
+    if (claims.uid !== undefined && stored.upload !== undefined && stored.upload !== claims.uid) {
+      throw new Vs3Error('upload_mismatch', 'the object under this key was stored by another upload', 409);
+    }
+    const mine = claims.uid !== undefined && stored.upload === claims.uid && !opts.replay;
+    const refuse = async (error: Vs3Error): Promise<never> => {
+      if (mine) await storage.delete(key).catch((e) => report(e, req));
+      throw error;
+    };
     let sha256 = stored.sha256;
     let head: Uint8Array | undefined;
     if (!sha256 && stored.size <= route.readBack) {
@@ -401,7 +421,7 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
       if (!body) throw new Vs3Error('upload_not_found', 'storage has no object for this upload', 409);
       const d = await digestStream(body, SNIFF_BYTES);
       if (d) {
-        if (d.size !== claims.size) await refuse(req, key, new Vs3Error('upload_mismatch', `stored object is ${d.size} bytes, planned ${claims.size}`, 409));
+        if (d.size !== claims.size) await refuse(new Vs3Error('upload_mismatch', `stored object is ${d.size} bytes, planned ${claims.size}`, 409));
         sha256 = d.sha256;
         head = d.head;
       } else {
@@ -409,12 +429,12 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
       }
     }
     if (sha256 && claimed && sha256 !== claimed) {
-      await refuse(req, key, new Vs3Error('upload_mismatch', 'the stored bytes do not hash to the SHA-256 the client gave (changed in transit?): upload again', 409));
+      await refuse(new Vs3Error('upload_mismatch', 'the stored bytes do not hash to the SHA-256 the client gave (changed in transit?): upload again', 409));
     }
     if (route.checkContent) {
       head ??= await readHead((await storage.read(key, { end: SNIFF_BYTES })) ?? new Blob([]).stream(), SNIFF_BYTES);
       const c = checkContent(claims.type, head);
-      if (!c.ok) await refuse(req, key, new Vs3Error('content_mismatch', `the file's content does not match its type: ${c.reason}`, 415, { detected: c.detected }));
+      if (!c.ok) await refuse(new Vs3Error('content_mismatch', `the file's content does not match its type: ${c.reason}`, 415, { detected: c.detected }));
     }
     if (route.config.scan) {
       const file = { key, name: claims.name, size: claims.size, type: claims.type, ...(sha256 ?? claimed ? { sha256: sha256 ?? claimed } : {}) };
@@ -426,18 +446,13 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
         });
       } catch (e) {
         if (!(e instanceof Vs3Error)) throw e;
-        await refuse(req, key, new Vs3Error('content_rejected', e.message, 422));
+        await refuse(new Vs3Error('content_rejected', e.message, 422));
       }
-      if (verdict === false) await refuse(req, key, new Vs3Error('content_rejected', 'the file was refused by a content scan', 422));
+      if (verdict === false) await refuse(new Vs3Error('content_rejected', 'the file was refused by a content scan', 422));
     }
     return { sha256: sha256 ?? claimed, verified: sha256 !== undefined };
   }
 
-  /** Deletes the object and throws `error` (a failed delete is reported: the error still stands). */
-  async function refuse(req: Request, key: string, error: Vs3Error): Promise<never> {
-    await storage.delete(key).catch((e) => report(e, req));
-    throw error;
-  }
 
   // ---- completion, once ---------------------------------------------------------------------------
 
@@ -503,7 +518,7 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     if (stored.size !== claims.size) mismatch.push(`size ${stored.size} != ${claims.size}`);
     if (stored.contentType && stored.contentType !== claims.type) mismatch.push(`type ${stored.contentType} != ${claims.type}`);
     if (mismatch.length) throw new Vs3Error('upload_mismatch', `stored object does not match the upload: ${mismatch.join(', ')}`, 409);
-    const { sha256, verified } = await inspect(req, route, claims, stored, claims.sha256);
+    const { sha256, verified } = await inspect(req, route, claims, stored, claims.sha256, { replay: false });
     const done = { ...claims, ...(sha256 ? { sha256 } : {}) };
     if (verified) await recordForDedupe(req, route, done);
     return finish(req, route, done, verified);
@@ -527,11 +542,12 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     if (size <= partSize) throw new Vs3Error('invalid_request', 'the file fits in one part: use /presign');
     const partCount = partCountOf(size, partSize);
     if (partCount > MAX_PARTS) throw new Vs3Error('invalid_request', `${partCount} parts; at most ${MAX_PARTS}: use larger parts`);
-    const { uploadId } = await storage.createMultipart({ key, contentType: type, sha256 });
+    const uid = newTag();
+    const { uploadId } = await storage.createMultipart({ key, contentType: type, sha256, uploadTag: uid });
     const iat = now();
     const exp = iat + mpExpiresIn * 1000;
     const own = await ownerOf(route, auth);
-    const token = await signToken(hmac, { v: 1, route: route.name, key, name, size, type, sha256, metadata, exp, iat, mp: { uploadId, partSize }, ...(own ? { own } : {}) });
+    const token = await signToken(hmac, { v: 1, route: route.name, key, name, size, type, sha256, metadata, exp, iat, mp: { uploadId, partSize }, uid, ...(own ? { own } : {}) });
     return json({ key, token, uploadId, partSize, partCount, dedupe: Boolean(route.config.dedupe) });
   }
 
@@ -570,7 +586,7 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     await limitBefore(req, route, 'multipart/complete');
     await limitAfter(req, route, 'multipart/complete', await authorize(route, req));
     // The claimed SHA-256 is part of what is remembered: a replay with another hash is checked again.
-    return once(claims, () => completeMultipart(req, route, claims, body), `\u0000${String(body.sha256).toLowerCase()}`);
+    return once(claims, () => completeMultipart(req, route, claims, body), `\u0000${typeof body.sha256 === 'string' ? body.sha256.toLowerCase() : ''}`);
   }
 
   async function completeMultipart(req: Request, route: CompiledRoute, claims: UploadClaims, body: Record<string, unknown>) {
@@ -597,7 +613,7 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
           missing: missing.slice(0, 1000), wrongSize: wrongSize.slice(0, 1000),
         });
       }
-      assembled = await storage.completeMultipart({ key: claims.key, uploadId, size: claims.size, parts, sha256 });
+      assembled = await storage.completeMultipart({ key: claims.key, uploadId, size: claims.size, parts, sha256, ...(claims.uid ? { uploadTag: claims.uid } : {}) });
     }
     // No upload (any more): either a retry after a lost answer - the object is there - or never completed.
     const stored = await storage.head(claims.key);
@@ -605,7 +621,8 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
       throw new Vs3Error('upload_not_found', assembled ? 'storage has no object after completing' : 'no such multipart upload (aborted?) and no object', 409);
     }
     if (stored.size !== claims.size) throw new Vs3Error('upload_mismatch', `stored object is ${stored.size} bytes, planned ${claims.size}`, 409);
-    const { verified } = await inspect(req, route, claims, stored, sha256);
+    // Not assembled by this call: an earlier one did (a retry, a replay); its outcome is not undone here.
+    const { verified } = await inspect(req, route, claims, stored, sha256, { replay: !assembled });
     // The dedupe index takes only hashes something other than the client proved: a hostile client
     // must not make others' uploads of X resolve to its bytes.
     if (verified) {

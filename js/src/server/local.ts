@@ -17,6 +17,8 @@ export interface PutMeta {
   sha256?: string;
   /** Create only: refuse (alreadyStored(), 412) and keep nothing if the key holds an object. */
   ifNoneMatch?: boolean;
+  /** Kept as StoredObject.upload: which upload stored the object. */
+  upload?: string;
 }
 
 /** What a store throws for a create-only put on a key that holds an object. */
@@ -155,7 +157,7 @@ export function localStorage(opts: LocalOptions): StorageDriver {
   if (!(idleTimeout > 0) || !(maxUploads >= 1)) throw new Error('vs3: localStorage idleTimeout and maxConcurrentUploads must be positive');
   let uploading = 0;
 
-  const putClaims = (key: string, size: number, type: string, sha: string | undefined, exp: number) => enc(['PUT', key, size, type, sha, exp]);
+  const putClaims = (key: string, size: number, type: string, sha: string | undefined, tag: string | undefined, exp: number) => enc(['PUT', key, size, type, sha, tag, exp]);
   const partClaims = (key: string, uploadId: string, n: number, size: number, crc: string, exp: number) => enc(['PART', key, uploadId, n, size, crc, exp]);
   const getClaims = (key: string, exp: number, disposition: string | null) => enc(['GET', key, exp, disposition ?? undefined]);
 
@@ -181,7 +183,9 @@ export function localStorage(opts: LocalOptions): StorageDriver {
     if (!u) return false;
     try {
       // put() hashes while it writes and refuses a SHA-256 other than the client's: nothing is kept then.
-      await store.put(input.key, concatParts(store, input.uploadId, input.parts), { size: input.size, contentType: u.contentType, sha256: input.sha256 });
+      await store.put(input.key, concatParts(store, input.uploadId, input.parts), {
+        size: input.size, contentType: u.contentType, sha256: input.sha256, ...(input.uploadTag ? { upload: input.uploadTag } : {}),
+      });
     } catch (e) {
       if (e instanceof Vs3Error && e.code === 'checksum_mismatch') {
         throw new Vs3Error('upload_mismatch', 'the assembled parts do not hash to the SHA-256 given', 409);
@@ -255,7 +259,8 @@ export function localStorage(opts: LocalOptions): StorageDriver {
       const exp = ctx.now + input.expiresIn * 1000;
       const q = new URLSearchParams({ size: String(input.size), type: input.contentType, exp: String(exp) });
       if (input.sha256) q.set('sha256', input.sha256);
-      q.set('sig', await hmac.sign(putClaims(input.key, input.size, input.contentType, input.sha256, exp)));
+      if (input.uploadTag) q.set('u', input.uploadTag);
+      q.set('sig', await hmac.sign(putClaims(input.key, input.size, input.contentType, input.sha256, input.uploadTag, exp)));
       return { method: 'PUT', url: `${ctx.baseUrl}/local/${encodeKey(input.key)}?${q}`, headers: { 'content-type': input.contentType }, expiresAt: exp };
     },
 
@@ -303,7 +308,8 @@ export function localStorage(opts: LocalOptions): StorageDriver {
           const size = Number(url.searchParams.get('size'));
           const type = url.searchParams.get('type') ?? '';
           const sha = url.searchParams.get('sha256') ?? undefined;
-          await checkSig(url, (exp) => putClaims(key, size, type, sha, exp), ctx.now);
+          const tag = url.searchParams.get('u') ?? undefined;
+          await checkSig(url, (exp) => putClaims(key, size, type, sha, tag, exp), ctx.now);
           const cl = req.headers.get('content-length');
           if (cl === null) throw new Vs3Error('missing_content_length', 'Content-Length is required', 411);
           if (Number(cl) !== size) throw new Vs3Error('content_length_mismatch', `Content-Length ${cl} != signed ${size}`, 400);
@@ -312,7 +318,7 @@ export function localStorage(opts: LocalOptions): StorageDriver {
           // Create only: once stored (and verified at completion) an object cannot be replaced through
           // its URL. Asked first so a refused body is not read; put() checks again, atomically.
           if (await store.head(key)) throw alreadyStored();
-          const info = await store.put(key, body(), { size, contentType: type, sha256: sha, ifNoneMatch: true });
+          const info = await store.put(key, body(), { size, contentType: type, sha256: sha, ifNoneMatch: true, ...(tag ? { upload: tag } : {}) });
           return json({ key, size: info.size }, 200, info.sha256 ? { etag: `"${info.sha256}"` } : {});
         }
         if (req.method === 'GET' || req.method === 'HEAD') {
@@ -442,7 +448,7 @@ export function memoryStore(): BlobStore {
       const sha = [...new Uint8Array(await crypto.subtle.digest('SHA-256', bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
       if (meta.sha256 && sha !== meta.sha256) throw new Vs3Error('checksum_mismatch', 'body SHA-256 differs from the signed one', 400);
       if (meta.ifNoneMatch && objects.has(key)) throw alreadyStored();
-      const info: StoredObject = { key, size: meta.size, contentType: meta.contentType, sha256: sha, lastModified: new Date().toUTCString() };
+      const info: StoredObject = { key, size: meta.size, contentType: meta.contentType, sha256: sha, lastModified: new Date().toUTCString(), ...(meta.upload ? { upload: meta.upload } : {}) };
       objects.set(key, { bytes, info });
       return info;
     },

@@ -230,10 +230,12 @@ export function extensionOf(name: string): string {
 }
 
 const utf8Len = (s: string) => new TextEncoder().encode(s).length;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Rejects names that are not plain file names: separators, traversal, control characters. */
 export function validateFileName(raw: unknown): string {
   if (typeof raw !== 'string') throw new Vs3Error('invalid_file_name', 'file.name must be a string');
+  if (LONE_SURROGATE.test(raw)) throw new Vs3Error('invalid_file_name', 'file name is not well-formed Unicode');
   const name = raw.normalize('NFC');
   if (name.length === 0 || utf8Len(name) > 255) throw new Vs3Error('invalid_file_name', 'file name must be 1..255 bytes');
   // Control characters, and the invisible ones that disguise a name: bidi overrides (U+202E makes
@@ -264,10 +266,14 @@ export function sanitizeFileName(name: string): string {
 // fault as far as the client can tell: 400 invalid_key, never a 500.
 export function validateKey(key: unknown): string {
   if (typeof key !== 'string' || key.length === 0 || utf8Len(key) > 1024) throw new Vs3Error('invalid_key', 'object key must be 1..1024 bytes');
+  // A lone surrogate has no UTF-8 form: no storage can name an object with it.
+  if (LONE_SURROGATE.test(key)) throw new Vs3Error('invalid_key', 'object key is not well-formed Unicode');
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f\\]/.test(key)) throw new Vs3Error('invalid_key', 'object key has control characters or backslashes');
   for (const seg of key.split('/')) {
     if (seg === '' || seg === '.' || seg === '..') throw new Vs3Error('invalid_key', "object key has an empty, '.' or '..' segment");
+    // File systems (the local driver, many S3 gateways' back ends) take names of at most 255 bytes.
+    if (utf8Len(seg) > 240) throw new Vs3Error('invalid_key', 'object key has a segment over 240 bytes');
   }
   return key;
 }

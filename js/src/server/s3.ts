@@ -45,6 +45,8 @@ export interface S3Options {
 }
 
 export const SHA256_META = 'x-amz-meta-vs3-sha256';
+/** The tag of the upload that stored the object (signed into its URL / set at multipart create). */
+export const UPLOAD_META = 'x-amz-meta-vs3-upload';
 
 export interface S3Driver extends StorageDriver {
   readonly kind: 's3';
@@ -133,12 +135,14 @@ export function s3Storage(opts: S3Options): S3Driver {
     const checked = res.headers.get('x-amz-checksum-sha256');
     const sha256 = checked && !checked.includes('-') ? base64ToHex(checked) : undefined;
     const claimed = res.headers.get(SHA256_META) ?? undefined;
+    const upload = res.headers.get(UPLOAD_META) ?? undefined;
     return {
       key,
       size: Number(res.headers.get('content-length')),
       contentType: res.headers.get('content-type') ?? undefined,
       ...(sha256 ? { sha256 } : {}),
       ...(claimed ? { claimedSha256: claimed } : {}),
+      ...(upload ? { upload } : {}),
       lastModified: res.headers.get('last-modified') ?? undefined,
     };
   }
@@ -159,6 +163,7 @@ export function s3Storage(opts: S3Options): S3Driver {
       // Everything here is signed: storage refuses a body of another length or type, or other headers.
       const headers: Record<string, string> = { 'content-type': input.contentType };
       if (opts.conditionalPut !== false) headers['if-none-match'] = '*';
+      if (input.uploadTag) headers[UPLOAD_META] = input.uploadTag;
       if (input.sha256) {
         headers[SHA256_META] = input.sha256;
         if (opts.checksumHeader !== false) headers['x-amz-checksum-sha256'] = hexToBase64(input.sha256);
@@ -214,6 +219,7 @@ export function s3Storage(opts: S3Options): S3Driver {
       const headers: Record<string, string> = { 'content-type': input.contentType };
       if (checksums) headers['x-amz-checksum-algorithm'] = 'CRC32C';
       if (input.sha256) headers[SHA256_META] = input.sha256;
+      if (input.uploadTag) headers[UPLOAD_META] = input.uploadTag;
       const res = await signedFetch(`${objectUrl(input.key)}?uploads`, { method: 'POST', headers });
       const xml = await res.text();
       const uploadId = res.ok && !s3ErrorCode(xml) ? xmlTag(xml, 'UploadId') : undefined;

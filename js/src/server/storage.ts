@@ -2,6 +2,8 @@
 
 export interface PresignPutInput {
   key: string;
+  /** Recorded with the object (StoredObject.upload), signed: which upload stored it. */
+  uploadTag?: string;
   size: number;
   contentType: string;
   sha256?: string;
@@ -30,6 +32,8 @@ export interface StoredObject {
   sha256?: string;
   /** The SHA-256 the client declared (object metadata), when storage could not prove one. */
   claimedSha256?: string;
+  /** The tag of the upload that stored it (PresignPutInput/CreateMultipartInput.uploadTag). */
+  upload?: string;
   lastModified?: string;
 }
 
@@ -49,6 +53,8 @@ export interface DriverContext {
 
 export interface CreateMultipartInput {
   key: string;
+  /** Recorded with the assembled object (StoredObject.upload). */
+  uploadTag?: string;
   contentType: string;
   /** Recorded as object metadata when the client already knows it. */
   sha256?: string;
@@ -85,6 +91,8 @@ export interface CompleteMultipartInput {
   parts: StoredPart[];
   /** The client's whole-file SHA-256 (the local driver verifies it while assembling). */
   sha256?: string;
+  /** As given at create (drivers that record it at assembly). */
+  uploadTag?: string;
 }
 
 export interface MultipartUpload {

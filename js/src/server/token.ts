@@ -21,6 +21,11 @@ export interface UploadClaims {
   iat?: number;
   /** Multipart: HMAC of the route's owner(auth) at create; /multipart/resume requires the same owner. */
   own?: string;
+  /**
+   * This upload's tag, recorded with the object it stores (signed into the URL): completion tells
+   * "this upload's object" from another one under the same key, and deletes only its own.
+   */
+  uid?: string;
 }
 
 export async function signToken(hmac: Hmac, claims: UploadClaims): Promise<string> {

@@ -82,21 +82,39 @@ export interface StreamDigest {
 // The runtime's streaming SHA-256: node:crypto where there is one (Node >= 20.16, Bun, Deno, through
 // process.getBuiltinModule, so nothing here is an import an edge bundler must resolve), workerd's
 // crypto.DigestStream on Cloudflare Workers. WebCrypto's digest() takes only a whole buffer, which
-// a read-back of a large object must never hold.
+// a read-back of a large object must never hold. (node:crypto also makes HMACs synchronous: Hmac.)
 type Hasher = { update(c: Uint8Array): void; digest(): Promise<string> };
-type NodeCreateHash = (alg: string) => { update(c: Uint8Array): unknown; digest(enc: 'hex'): string };
-let nodeHash: NodeCreateHash | null | undefined;
-async function sha256Hasher(): Promise<Hasher | null> {
-  if (nodeHash === undefined) {
+interface NodeHash {
+  update(c: Uint8Array | string): NodeHash;
+  digest(enc: 'hex'): string;
+}
+interface NodeHmac {
+  update(c: Uint8Array | string): NodeHmac;
+  digest(): Uint8Array;
+}
+interface NodeCrypto {
+  createHash(alg: string): NodeHash;
+  createHmac(alg: string, key: Uint8Array): NodeHmac;
+  timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean;
+}
+let nodeCryptoModule: NodeCrypto | null | undefined;
+/** node:crypto where the runtime has it (Node >= 20.16, Bun, Deno), else null (edge runtimes). */
+export function nodeCrypto(): NodeCrypto | null {
+  if (nodeCryptoModule === undefined) {
     const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
     try {
-      nodeHash = (proc?.getBuiltinModule?.('node:crypto') as { createHash?: NodeCreateHash } | undefined)?.createHash ?? null;
+      const m = proc?.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined;
+      nodeCryptoModule = m && typeof m.createHash === 'function' && typeof m.createHmac === 'function' ? m : null;
     } catch {
-      nodeHash = null;
+      nodeCryptoModule = null;
     }
   }
-  if (nodeHash) {
-    const h = nodeHash('sha256');
+  return nodeCryptoModule;
+}
+async function sha256Hasher(): Promise<Hasher | null> {
+  const node = nodeCrypto();
+  if (node) {
+    const h = node.createHash('sha256');
     return { update: (c) => void h.update(c), digest: async () => h.digest('hex') };
   }
   const DigestStream = (crypto as unknown as { DigestStream?: new (alg: string) => WritableStream<Uint8Array> & { digest: Promise<ArrayBuffer> } }).DigestStream;
@@ -159,21 +177,34 @@ export async function readHead(body: ReadableStream<Uint8Array>, n: number): Pro
 }
 
 /** HMAC-SHA256 with WebCrypto; verification is constant-time (crypto.subtle.verify). */
+// Where node:crypto exists its HMAC is used: synchronous, several times faster per token than a
+// WebCrypto round trip (the presign path signs one token per request). Same bytes either way.
 export class Hmac {
-  private key: Promise<CryptoKey>;
+  private key: Promise<CryptoKey> | undefined;
+  private readonly raw: Uint8Array;
+  private readonly node = nodeCrypto();
   constructor(secret: string) {
     if (typeof secret !== 'string' || secret.length < 32) {
       throw new Error('vs3: secret must be a string of at least 32 characters');
     }
-    this.key = crypto.subtle.importKey('raw', utf8(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+    this.raw = utf8(secret);
+  }
+  private cryptoKey(): Promise<CryptoKey> {
+    return (this.key ??= crypto.subtle.importKey('raw', this.raw as Uint8Array<ArrayBuffer>, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']));
+  }
+  private mac(data: string): Uint8Array | null {
+    return this.node ? this.node.createHmac('sha256', this.raw).update(data).digest() : null;
   }
   async sign(data: string): Promise<string> {
-    return b64urlEncode(new Uint8Array(await crypto.subtle.sign('HMAC', await this.key, utf8(data))));
+    const mac = this.mac(data) ?? new Uint8Array(await crypto.subtle.sign('HMAC', await this.cryptoKey(), utf8(data)));
+    return b64urlEncode(mac);
   }
   async verify(data: string, signature: string): Promise<boolean> {
     const sig = b64urlDecode(signature);
     if (!sig || sig.length !== 32) return false;
-    return crypto.subtle.verify('HMAC', await this.key, sig, utf8(data));
+    const mac = this.mac(data);
+    if (mac) return this.node!.timingSafeEqual(mac, sig);
+    return crypto.subtle.verify('HMAC', await this.cryptoKey(), sig as Uint8Array<ArrayBuffer>, utf8(data));
   }
 }
 

@@ -97,6 +97,11 @@ rgw data = $dir/rgw
 rgw dns name = localhost
 rgw enable usage log = false
 rgw thread pool size = 64
+# Server-side encryption for the tests, over plain HTTP on loopback: SSE-C, and SSE-KMS with RGW's
+# "testing" KMS (static keys from this file; never for real data). Key: 32 bytes, base64.
+rgw crypt require ssl = false
+rgw crypt s3 kms backend = testing
+rgw crypt s3 kms encryption keys = vs3-test-key=dnMzLXRlc3Qta2V5LTAxMjM0NTY3ODlhYmNkZWYwMTI=
 CONF
   : > "$dir/keyring" || return 1
   monmaptool --create --clobber --addv a "[v1:127.0.0.1:$mon_port]" --fsid "$fsid" "$dir/monmap" >/dev/null || return 1

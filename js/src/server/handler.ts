@@ -17,7 +17,7 @@
 import { Vs3Error } from '../errors.js';
 import { crc32cFromBase64 } from '../crc32c.js';
 import {
-  MAX_PARTS, MAX_PART_SIZE, MIN_PART_SIZE, MULTIPART_LIMIT, SINGLE_PUT_LIMIT,
+  MAX_PARTS, MAX_PART_SIZE, MIN_PART_SIZE, MULTIPART_LIMIT, SINGLE_PUT_LIMIT, objectMetadata, objectTags,
   checkMetadata, checkSha256, checkSize, checkType, compileRoute, sanitizeFileName, validateFileName, validateKey,
   type CompiledRoute, type FileInfo, type RouteConfig,
 } from './routes.js';
@@ -316,10 +316,30 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     const safeName = sanitizeFileName(name);
     const fileInfo: FileInfo = { name, size, type, ...(sha256 ? { sha256 } : {}) };
     const id = crypto.randomUUID();
-    const key = validateKey(route.config.key ? await route.config.key({ route: route.name, file: fileInfo, metadata, auth, id, safeName }) : `${route.name}/${id}/${safeName}`);
+    const keyCtx = { route: route.name, file: fileInfo, metadata, auth, id, safeName };
+    const key = validateKey(route.config.key ? await route.config.key(keyCtx) : `${route.name}/${id}/${safeName}`);
     // The handler's own objects (dedupe markers) live under .vs3/; an upload must never overwrite one.
     if (key.startsWith(INTERNAL_PREFIX)) throw new Vs3Error('invalid_key', `object keys under ${INTERNAL_PREFIX} are reserved`);
-    return { route, name, size, type, sha256, metadata, key, auth };
+    const objectHeaders = await objectHeadersOf(route, { ...keyCtx, id });
+    return { route, name, size, type, sha256, metadata, key, auth, objectHeaders };
+  }
+
+  /** The route's `object` options as headers storage keeps with the object. */
+  async function objectHeadersOf(route: CompiledRoute, ctx: Parameters<NonNullable<RouteConfig['key']>>[0]): Promise<Record<string, string> | undefined> {
+    const o = route.config.object;
+    if (!o) return undefined;
+    const h: Record<string, string> = {};
+    if (o.sse === 'AES256') h['x-amz-server-side-encryption'] = 'AES256';
+    else if (o.sse) Object.assign(h, { 'x-amz-server-side-encryption': 'aws:kms', 'x-amz-server-side-encryption-aws-kms-key-id': o.sse.kmsKeyId });
+    if (o.cacheControl) h['cache-control'] = o.cacheControl;
+    if (o.contentDisposition) h['content-disposition'] = o.contentDisposition;
+    // Computed from the request (metadata, auth): a bad value is the route's bug, reported as such.
+    const fail = (m: string) => new Error(`vs3: route ${route.name}: object: ${m}`);
+    const tags = typeof o.tags === 'function' ? await o.tags(ctx) : o.tags;
+    if (tags && Object.keys(tags).length) h['x-amz-tagging'] = objectTags(tags, fail);
+    const meta = typeof o.metadata === 'function' ? await o.metadata(ctx) : o.metadata;
+    if (meta) Object.assign(h, objectMetadata(meta, fail));
+    return h;
   }
 
   /** HMAC of the route's owner(auth), or undefined when the route names no owner. */
@@ -331,14 +351,14 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
 
   async function presign(req: Request): Promise<Response> {
     const body = await readJsonObject(req, maxBytes);
-    const { route, name, size, type, sha256, metadata, key } = await checkUpload(req, body, { sha256: 'route', maxSize: SINGLE_PUT_LIMIT, what: 'single uploads', endpoint: 'presign' });
+    const { route, name, size, type, sha256, metadata, key, objectHeaders } = await checkUpload(req, body, { sha256: 'route', maxSize: SINGLE_PUT_LIMIT, what: 'single uploads', endpoint: 'presign' });
     if (sha256 && route.config.dedupe) {
       const existing = await deduplicate(req, route, { name, size, type, sha256, metadata });
       if (existing) return json({ existing });
     }
     const ctx = ctxFor(req);
     const uid = newTag();
-    const upload = await storage.presignPut({ key, size, contentType: type, sha256, expiresIn: route.expiresIn, uploadTag: uid }, ctx);
+    const upload = await storage.presignPut({ key, size, contentType: type, sha256, expiresIn: route.expiresIn, uploadTag: uid, ...(objectHeaders ? { objectHeaders } : {}) }, ctx);
     // The token outlives the URL by an hour so a slow upload that started in time can still complete.
     const token = await signToken(hmac, { v: 1, route: route.name, key, name, size, type, sha256, metadata, exp: upload.expiresAt + 3600_000, iat: ctx.now, uid });
     // dedupe: this route deduplicates (so this answer was the lookup, and found nothing).
@@ -534,7 +554,7 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
 
   async function mpCreate(req: Request): Promise<Response> {
     const body = await readJsonObject(req, maxBytes);
-    const { route, name, size, type, sha256, metadata, key, auth } = await checkUpload(req, body, { sha256: 'optional', maxSize: MULTIPART_LIMIT, what: 'multipart uploads', endpoint: 'multipart/create' });
+    const { route, name, size, type, sha256, metadata, key, auth, objectHeaders } = await checkUpload(req, body, { sha256: 'optional', maxSize: MULTIPART_LIMIT, what: 'multipart uploads', endpoint: 'multipart/create' });
     const partSize = body.partSize;
     if (typeof partSize !== 'number' || !Number.isSafeInteger(partSize) || partSize < MIN_PART_SIZE || partSize > MAX_PART_SIZE) {
       throw new Vs3Error('invalid_request', `partSize must be an integer from ${MIN_PART_SIZE} to ${MAX_PART_SIZE}`);
@@ -543,7 +563,7 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     const partCount = partCountOf(size, partSize);
     if (partCount > MAX_PARTS) throw new Vs3Error('invalid_request', `${partCount} parts; at most ${MAX_PARTS}: use larger parts`);
     const uid = newTag();
-    const { uploadId } = await storage.createMultipart({ key, contentType: type, sha256, uploadTag: uid });
+    const { uploadId } = await storage.createMultipart({ key, contentType: type, sha256, uploadTag: uid, ...(objectHeaders ? { objectHeaders } : {}) });
     const iat = now();
     const exp = iat + mpExpiresIn * 1000;
     const own = await ownerOf(route, auth);

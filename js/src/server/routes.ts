@@ -50,6 +50,23 @@ export interface ScanContext<M> {
   read(): Promise<ReadableStream<Uint8Array>>;
 }
 
+/** How the stored object is kept (S3 driver): signed into single-PUT URLs, sent at multipart create. */
+export interface ObjectOptions<M> {
+  /**
+   * Server-side encryption: 'AES256' (SSE-S3), or { kmsKeyId } (SSE-KMS; AWS KMS key id or ARN, or
+   * the key name on Ceph RGW). SSE-C is a driver option (s3Storage sseCustomerKey).
+   */
+  sse?: 'AES256' | { kmsKeyId: string };
+  /** Stored Cache-Control, served with every GET (e.g. "public, max-age=31536000, immutable"). */
+  cacheControl?: string;
+  /** Stored Content-Disposition (download URLs in completion answers still override it). */
+  contentDisposition?: string;
+  /** Object tags (at most 10; keys up to 128 characters, values up to 256), e.g. for lifecycle rules. */
+  tags?: Record<string, string> | ((ctx: KeyContext<M>) => Record<string, string> | Promise<Record<string, string>>);
+  /** Extra user metadata (x-amz-meta-*; names [a-z0-9-], at most 2 KiB in all). */
+  metadata?: Record<string, string> | ((ctx: KeyContext<M>) => Record<string, string> | Promise<Record<string, string>>);
+}
+
 export interface DedupeContext {
   route: string;
   /** Size of the file the client is about to upload; a match must have the same size. */
@@ -116,6 +133,8 @@ export interface RouteConfig<M = unknown> {
    * client's retry scans again.
    */
   scan?: (ctx: ScanContext<M>) => unknown | Promise<unknown>;
+  /** How the object is stored: encryption, Cache-Control, tags, metadata (S3 driver; see ObjectOptions). */
+  object?: ObjectOptions<M>;
   /**
    * Download URLs in completion answers serve raster images (JPEG, PNG, GIF, WebP, AVIF) inline, for
    * <img> previews. Everything else, and everything by default, is served as an attachment.
@@ -187,6 +206,18 @@ export function compileRoute(name: string, config: RouteConfig<any>): CompiledRo
   const readBack = config.readBack === false ? 0 : parseSize(config.readBack ?? '1GiB');
   const checkContent = config.checkContent ?? Boolean(config.allowedFileTypes?.length);
   if (config.scan !== undefined && typeof config.scan !== 'function') throw new Error(`vs3: route ${name}: scan must be a function`);
+  const o = config.object;
+  if (o) {
+    const sse = o.sse;
+    if (sse !== undefined && sse !== 'AES256' && !(typeof sse === 'object' && typeof sse.kmsKeyId === 'string' && HEADER_VALUE.test(sse.kmsKeyId))) {
+      throw new Error(`vs3: route ${name}: object.sse must be 'AES256' or { kmsKeyId }`);
+    }
+    for (const k of ['cacheControl', 'contentDisposition'] as const) {
+      if (o[k] !== undefined && !(typeof o[k] === 'string' && HEADER_VALUE.test(o[k]))) throw new Error(`vs3: route ${name}: object.${k} must be printable ASCII`);
+    }
+    if (typeof o.tags === 'object') objectTags(o.tags, (m) => new Error(`vs3: route ${name}: object.tags: ${m}`));
+    if (typeof o.metadata === 'object') objectMetadata(o.metadata, (m) => new Error(`vs3: route ${name}: object.metadata: ${m}`));
+  }
   return { name, config, maxFileSize, minFileSize, mimePatterns, extensions, expiresIn, readBack, checkContent };
 }
 
@@ -230,6 +261,32 @@ export function extensionOf(name: string): string {
 }
 
 const utf8Len = (s: string) => new TextEncoder().encode(s).length;
+const HEADER_VALUE = /^[\x20-\x7e]{1,1024}$/;
+
+/** x-amz-tagging for tags (validated: at most 10, keys 1..128, values 0..256 characters). */
+export function objectTags(tags: Record<string, string>, fail: (m: string) => Error): string {
+  const entries = Object.entries(tags);
+  if (entries.length > 10) throw fail('at most 10 tags');
+  for (const [k, v] of entries) {
+    if (typeof v !== 'string' || k.length < 1 || k.length > 128 || v.length > 256) throw fail(`tag ${JSON.stringify(k).slice(0, 40)}: keys 1..128, values 0..256 characters`);
+  }
+  return entries.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+}
+
+/** x-amz-meta-* headers for metadata (validated: names [a-z0-9-], printable ASCII values, 2 KiB in all). */
+export function objectMetadata(meta: Record<string, string>, fail: (m: string) => Error): Record<string, string> {
+  const out: Record<string, string> = {};
+  let size = 0;
+  for (const [k, v] of Object.entries(meta)) {
+    const name = k.toLowerCase();
+    if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(name) || name.startsWith('vs3-')) throw fail(`name ${JSON.stringify(k).slice(0, 40)}: [a-z0-9-], not vs3-*`);
+    if (typeof v !== 'string' || !/^[\x20-\x7e]*$/.test(v)) throw fail(`${name}: values must be printable ASCII`);
+    size += name.length + v.length;
+    out[`x-amz-meta-${name}`] = v;
+  }
+  if (size > 2048) throw fail('over 2 KiB');
+  return out;
+}
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Rejects names that are not plain file names: separators, traversal, control characters. */

@@ -37,6 +37,14 @@ export interface S3Options {
    */
   conditionalPut?: boolean;
   /**
+   * SSE-C: a 256-bit key (base64) that every object this driver stores is encrypted with, by storage,
+   * which keeps only its MD5. The key is signed into each upload URL as a header the client must send,
+   * so **the uploading browser sees the key**; and every read (HEAD, read-back, downloads) must send
+   * it: a download URL then works only with those headers (not as a plain link). Prefer SSE-KMS (the
+   * route option `object.sse`) unless keys must stay outside storage. Tested on Ceph RGW 16.
+   */
+  sseCustomerKey?: string;
+  /**
    * Page size asked of ListParts (max-parts) and ListMultipartUploads (max-uploads), 1..1000.
    * Default 1000 (S3's maximum); smaller only to exercise paging in tests.
    */
@@ -91,6 +99,25 @@ export interface S3Driver extends StorageDriver {
   signedFetch(url: string, init?: RequestInit): Promise<Response>;
 }
 
+/** SSE-C request headers for a base64 256-bit key (none without a key). */
+function sseCustomerHeaders(key: string | undefined): Record<string, string> {
+  if (key === undefined) return {};
+  let raw: string;
+  try {
+    raw = atob(key);
+  } catch {
+    raw = '';
+  }
+  if (raw.length !== 32) throw new Error('vs3: s3Storage sseCustomerKey must be the base64 of 32 bytes');
+  const md5 = nodeCrypto()?.createHash('md5').update(Uint8Array.from(raw, (c) => c.charCodeAt(0))).digest('base64');
+  if (!md5) throw new Error('vs3: sseCustomerKey needs node:crypto (for the key MD5) on this runtime');
+  return {
+    'x-amz-server-side-encryption-customer-algorithm': 'AES256',
+    'x-amz-server-side-encryption-customer-key': key,
+    'x-amz-server-side-encryption-customer-key-md5': md5,
+  };
+}
+
 function xmlText(s: string): string {
   return s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
 }
@@ -126,6 +153,7 @@ export function s3Storage(opts: S3Options): S3Driver {
     accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey, sessionToken: opts.sessionToken, service: 's3', region,
   });
   const base = endpoint.origin + endpoint.pathname.replace(/\/+$/, '');
+  const ssec = sseCustomerHeaders(opts.sseCustomerKey);
   const bucketUrl = () => (pathStyle ? `${base}/${opts.bucket}` : `${endpoint.protocol}//${opts.bucket}.${endpoint.host}${endpoint.pathname.replace(/\/+$/, '')}`);
   const objectUrl = (key: string) => `${bucketUrl()}/${encodeKey(key)}`;
 
@@ -164,7 +192,7 @@ export function s3Storage(opts: S3Options): S3Driver {
     // Checksum mode: AWS S3 and R2 report the checksum they verified at upload (a whole-object
     // SHA-256 for a single PUT; a multipart object's is a checksum of part checksums, "...-N", which
     // proves no SHA-256). Ceph RGW 16 reports none.
-    const res = await signedFetch(objectUrl(key), { method: 'HEAD', headers: { 'x-amz-checksum-mode': 'ENABLED' } });
+    const res = await signedFetch(objectUrl(key), { method: 'HEAD', headers: { 'x-amz-checksum-mode': 'ENABLED', ...ssec } });
     if (res.status === 404) return null;
     if (!res.ok) throw new Vs3Error('storage_error', `storage answered ${res.status} to HEAD`, 502);
     const checked = res.headers.get('x-amz-checksum-sha256');
@@ -196,7 +224,7 @@ export function s3Storage(opts: S3Options): S3Driver {
 
     async presignPut(input: PresignPutInput, ctx: DriverContext): Promise<PresignedRequest> {
       // Everything here is signed: storage refuses a body of another length or type, or other headers.
-      const headers: Record<string, string> = { 'content-type': input.contentType };
+      const headers: Record<string, string> = { ...input.objectHeaders, ...ssec, 'content-type': input.contentType };
       if (opts.conditionalPut !== false) headers['if-none-match'] = '*';
       if (input.uploadTag) headers[UPLOAD_META] = input.uploadTag;
       if (input.sha256) {
@@ -214,12 +242,12 @@ export function s3Storage(opts: S3Options): S3Driver {
       let query = '';
       if (o.contentType) query += `response-content-type=${q(o.contentType)}&`;
       if (o.disposition) query += `response-content-disposition=${q(o.disposition)}&`;
-      return presign('GET', key, expiresIn, {}, ctx.now, query);
+      return presign('GET', key, expiresIn, { ...ssec }, ctx.now, query);
     },
 
     async read(key: string, range: { start?: number; end?: number } = {}): Promise<ReadableStream<Uint8Array> | null> {
       const start = range.start ?? 0;
-      const headers: Record<string, string> = {};
+      const headers: Record<string, string> = { ...ssec };
       if (start > 0 || range.end !== undefined) headers.range = `bytes=${start}-${range.end === undefined ? '' : range.end - 1}`;
       const res = await signedFetch(objectUrl(key), { headers });
       if (res.status === 404) {
@@ -251,7 +279,7 @@ export function s3Storage(opts: S3Options): S3Driver {
     },
 
     async createMultipart(input: CreateMultipartInput): Promise<{ uploadId: string }> {
-      const headers: Record<string, string> = { 'content-type': input.contentType };
+      const headers: Record<string, string> = { ...input.objectHeaders, ...ssec, 'content-type': input.contentType };
       if (checksums) headers['x-amz-checksum-algorithm'] = 'CRC32C';
       if (input.sha256) headers[SHA256_META] = input.sha256;
       if (input.uploadTag) headers[UPLOAD_META] = input.uploadTag;
@@ -264,7 +292,7 @@ export function s3Storage(opts: S3Options): S3Driver {
 
     async presignPart(input: PresignPartInput, ctx: DriverContext): Promise<PresignedRequest> {
       // content-length and the part's CRC32C are signed: AWS S3 and R2 refuse any other bytes.
-      const headers: Record<string, string> = checksums ? { 'x-amz-checksum-crc32c': input.crc32c } : {};
+      const headers: Record<string, string> = { ...ssec, ...(checksums ? { 'x-amz-checksum-crc32c': input.crc32c } : {}) };
       const query = `partNumber=${input.partNumber}&${uploadQuery(input.uploadId)}&`;
       const url = await presign('PUT', input.key, input.expiresIn, { ...headers, 'content-length': String(input.size) }, ctx.now, query);
       return { method: 'PUT', url, headers, expiresAt: ctx.now + input.expiresIn * 1000 };
@@ -299,7 +327,7 @@ export function s3Storage(opts: S3Options): S3Driver {
           .map((p) => `<Part><PartNumber>${p.partNumber}</PartNumber><ETag>${xmlEsc(p.etag)}</ETag>${checksums && p.crc32c ? `<ChecksumCRC32C>${xmlEsc(p.crc32c)}</ChecksumCRC32C>` : ''}</Part>`)
           .join('') +
         '</CompleteMultipartUpload>';
-      const headers: Record<string, string> = { 'content-type': 'application/xml' };
+      const headers: Record<string, string> = { ...ssec, 'content-type': 'application/xml' };
       if (opts.mpObjectSizeHeader !== false) headers['x-amz-mp-object-size'] = String(input.size);
       const res = await signedFetch(`${objectUrl(input.key)}?${uploadQuery(input.uploadId)}`, { method: 'POST', body, headers });
       // AWS may answer 200 and report the failure in the body (it streams whitespace while assembling);
@@ -344,13 +372,13 @@ export function s3Storage(opts: S3Options): S3Driver {
     },
 
     async putObject(key: string, body: Uint8Array, contentType: string): Promise<void> {
-      const res = await signedFetch(objectUrl(key), { method: 'PUT', body: body as Uint8Array<ArrayBuffer>, headers: { 'content-type': contentType } });
+      const res = await signedFetch(objectUrl(key), { method: 'PUT', body: body as Uint8Array<ArrayBuffer>, headers: { ...ssec, 'content-type': contentType } });
       const code = s3ErrorCode(await res.text());
       if (!res.ok) throw storageError(res.status, 'PutObject', code);
     },
 
     async getObject(key: string): Promise<Uint8Array | null> {
-      const res = await signedFetch(objectUrl(key));
+      const res = await signedFetch(objectUrl(key), { headers: { ...ssec } });
       if (res.status === 404) {
         await res.body?.cancel();
         return null;

@@ -4,6 +4,12 @@ export interface PresignPutInput {
   key: string;
   /** Recorded with the object (StoredObject.upload), signed: which upload stored it. */
   uploadTag?: string;
+  /**
+   * More headers to sign into the URL (S3 names: x-amz-server-side-encryption, cache-control,
+   * content-disposition, x-amz-tagging, x-amz-meta-*), from the route's `object` options. Drivers
+   * that cannot store them ignore them.
+   */
+  objectHeaders?: Record<string, string>;
   size: number;
   contentType: string;
   sha256?: string;
@@ -55,6 +61,8 @@ export interface CreateMultipartInput {
   key: string;
   /** Recorded with the assembled object (StoredObject.upload). */
   uploadTag?: string;
+  /** As PresignPutInput.objectHeaders, sent with CreateMultipartUpload. */
+  objectHeaders?: Record<string, string>;
   contentType: string;
   /** Recorded as object metadata when the client already knows it. */
   sha256?: string;

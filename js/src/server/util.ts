@@ -86,7 +86,7 @@ export interface StreamDigest {
 type Hasher = { update(c: Uint8Array): void; digest(): Promise<string> };
 interface NodeHash {
   update(c: Uint8Array | string): NodeHash;
-  digest(enc: 'hex'): string;
+  digest(enc: 'hex' | 'base64'): string;
 }
 interface NodeHmac {
   update(c: Uint8Array | string): NodeHmac;

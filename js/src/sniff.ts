@@ -65,7 +65,12 @@ export function sniffType(b: Uint8Array): string | null {
   return sniffMarkup(b);
 }
 
-/** HTML, SVG or XML by their opening, the way browsers sniff (after BOM and whitespace, any case). */
+/**
+ * HTML, SVG or XML by their opening (after BOM and whitespace, any case). Whatever opens with
+ * markup - an element, a comment, a doctype, a processing instruction - is markup: a browser shown
+ * it as XML runs scripts in the XHTML namespace whatever the root is called, so it is never taken
+ * as plain text. SVG and HTML are told apart by the first element they hold.
+ */
 function sniffMarkup(b: Uint8Array): string | null {
   let i = 0;
   if (bytes(b, 0, [0xef, 0xbb, 0xbf])) i = 3;
@@ -73,16 +78,15 @@ function sniffMarkup(b: Uint8Array): string | null {
   while (i < b.length && (b[i] === 0x20 || b[i] === 0x09 || b[i] === 0x0a || b[i] === 0x0d || b[i] === 0x0c)) i++;
   if (b[i] !== 0x3c /* < */) return null;
   const text = new TextDecoder('latin1').decode(b.subarray(i, Math.min(b.length, SNIFF_BYTES))).toLowerCase();
-  if (/^<svg[\s>/]/.test(text)) return 'image/svg+xml';
-  const html = /^<(!doctype\s+html|html|head|body|script|iframe|title|style|meta|a|div|table|h1|br|p|b|font|!--)[\s>/]/;
-  if (html.test(text)) return 'text/html';
-  if (text.startsWith('<?xml')) {
-    // An XML prologue, then (after comments and a doctype) the root element decides.
-    if (/<svg[\s>/]/.test(text)) return 'image/svg+xml';
-    if (/<html[\s>/]/.test(text)) return 'application/xhtml+xml';
-    return 'application/xml';
+  if (!/^<[a-z!?]/.test(text)) return null; // "<3", "< 5": not markup
+  // The first element (past <?xml ...?>, <!-- -->, <!doctype ...>), with any namespace prefix.
+  const root = /<([a-z][\w.-]*:)?([a-z][\w.-]*)[\s>/]/.exec(text.replace(/<!--[\s\S]*?-->|<\?[\s\S]*?\?>|<![^>]*>/g, ''))?.[2];
+  if (root === 'svg' || /^<!doctype\s+svg/.test(text)) return 'image/svg+xml';
+  const html = /^(html|head|body|script|iframe|title|style|meta|link|a|div|span|table|h[1-6]|br|p|b|i|img|form|input|font|object|embed)$/;
+  if (/^<!doctype\s+html/.test(text) || (root !== undefined && html.test(root)) || /http:\/\/www\.w3\.org\/1999\/xhtml/.test(text)) {
+    return text.startsWith('<?xml') ? 'application/xhtml+xml' : 'text/html';
   }
-  return null;
+  return 'application/xml';
 }
 
 function utf16ToAscii(b: Uint8Array): Uint8Array {
@@ -100,6 +104,8 @@ export const ACTIVE_TYPES: ReadonlySet<string> = new Set([
   'text/html', 'image/svg+xml', 'application/xhtml+xml', 'application/xml', 'text/xml', 'text/javascript', 'application/javascript',
   'application/x-javascript', 'text/x-shellscript', 'application/x-sh',
 ]);
+/** ACTIVE_TYPES, and every XML type (`*+xml`): a browser shown XML runs XHTML-namespaced scripts. */
+export const isActiveType = (type: string) => ACTIVE_TYPES.has(type) || type.endsWith('+xml');
 const EXECUTABLES = new Set(['application/x-elf', 'application/vnd.microsoft.portable-executable', 'application/x-mach-binary', 'application/wasm']);
 
 /** Declared types and the sniffed types that count as "the same thing". */
@@ -107,7 +113,8 @@ const SAME: Record<string, string[]> = {
   'image/jpg': ['image/jpeg'], 'image/pjpeg': ['image/jpeg'],
   'image/x-png': ['image/png'],
   'image/heif': ['image/heic', 'image/heif'], 'image/heic': ['image/heic', 'image/heif'],
-  'image/vnd.microsoft.icon': ['image/x-icon'],
+  'image/vnd.microsoft.icon': ['image/x-icon'], 'image/apng': ['image/png'], 'image/x-ms-bmp': ['image/bmp'],
+  'video/x-m4v': ['video/mp4'], 'audio/x-m4a': ['audio/mp4', 'video/mp4'], 'application/x-msdos-program': ['application/vnd.microsoft.portable-executable'],
   'audio/mp3': ['audio/mpeg'], 'audio/x-wav': ['audio/wav'], 'audio/wave': ['audio/wav'], 'audio/vnd.wave': ['audio/wav'],
   'audio/x-flac': ['audio/flac'], 'video/ogg': ['audio/ogg'], 'application/ogg': ['audio/ogg'], 'audio/webm': ['video/webm'],
   'video/x-matroska': ['video/webm'], 'audio/mp4': ['audio/mp4', 'video/mp4'], 'video/quicktime': ['video/quicktime', 'video/mp4'],
@@ -153,7 +160,7 @@ export function checkContent(declared: string, head: Uint8Array): ContentCheck {
     return { ok: false, detected, reason: `declared ${type} but the bytes are ${detected ?? 'not that type'}` };
   }
   if (type === 'application/octet-stream') return { ok: true, detected };
-  if (detected !== null && (ACTIVE_TYPES.has(detected) || EXECUTABLES.has(detected))) {
+  if (detected !== null && (isActiveType(detected) || EXECUTABLES.has(detected))) {
     return { ok: false, detected, reason: `declared ${type} but the bytes are ${detected}` };
   }
   return { ok: true, detected };

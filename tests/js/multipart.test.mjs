@@ -242,7 +242,9 @@ test('dedupe: a completed upload is found by SHA-256, by /dedupe (multipart abor
   // The marker is the handler's own object: not listed, and not what routes write to.
   assert.deepEqual((await storage.list()).map((o) => o.key), [first.key]);
   const marker = JSON.parse(new TextDecoder().decode(await storage.getObject(`.vs3/dedupe/dd/${f.sha256}.json`)));
-  assert.deepEqual(marker, { key: first.key, name: 'big.bin', size: f.bytes.length, type: 'application/octet-stream', sha256: f.sha256 });
+  // uid: the upload whose object was verified (a lookup takes the key only while it holds that one).
+  assert.match(marker.uid, /^[\w-]{22}$/);
+  assert.deepEqual(marker, { key: first.key, name: 'big.bin', size: f.bytes.length, type: 'application/octet-stream', sha256: f.sha256, uid: marker.uid });
 
   const second = ok(await create(api, f, { route: 'dd', file: { name: 'copy.bin', size: f.bytes.length } }));
   assert.notEqual(second.key, first.key);

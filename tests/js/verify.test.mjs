@@ -332,3 +332,117 @@ test('scan hook errors other than a Vs3Error are 500s reported to onError, and t
   assert.equal(r.error.code, 'content_rejected');
   assert.match(r.error.message, /Eicar/);
 });
+
+// Found in review: multipart and concurrency paths.
+for (const [driver, skip] of drivers) {
+  test(`${driver}: a multipart upload never assembles over another upload's object under the same key`, { skip }, async (t) => {
+    const s = await setup(t, driver);
+    const folder = `mp-shared-${Date.now()}`;
+    const PART = 5 * 1024 * 1024;
+    const alice = randomBytes(3000);
+    const pa = await s.api('/presign', { route: 'keyed', metadata: { folder }, file: { name: 'n.bin', size: alice.length, type: 'application/octet-stream', sha256: sha256hex(alice) } });
+    assert.equal((await s.put(pa.upload, alice)).status, 200);
+    assert.equal((await s.api('/complete', { token: pa.token })).status, 200);
+    const bob = randomBytes(PART + 10);
+    const c = await s.api('/multipart/create', { route: 'keyed', metadata: { folder }, file: { name: 'n.bin', size: bob.length, type: 'application/octet-stream' }, partSize: PART });
+    assert.equal(c.key, pa.key);
+    const chunks = [bob.subarray(0, PART), bob.subarray(PART)];
+    const signed = await s.api('/multipart/sign', { token: c.token, parts: chunks.map((b, i) => ({ partNumber: i + 1, crc32c: crc32cToBase64(crc32c(b)) })) });
+    for (const [i, part] of signed.parts.entries()) assert.equal((await s.put(part, chunks[i])).status, 200);
+    for (const sha of [sha256hex(bob), 'e'.repeat(64)]) {
+      const done = await s.api('/multipart/complete', { token: c.token, sha256: sha });
+      assert.equal(done.status, 409, JSON.stringify(done));
+      assert.equal(done.error.code, 'upload_mismatch');
+    }
+    const kept = Buffer.from(await new Response(await s.storage.read(pa.key)).arrayBuffer());
+    assert.equal(sha256hex(kept), sha256hex(alice), "Alice's object is intact");
+  });
+}
+
+test('local: concurrent multipart completes with the right and a wrong SHA-256 - one 200, one 409, the object stays', async (t) => {
+  const s = await setup(t, 'local');
+  const PART = 5 * 1024 * 1024;
+  const big = randomBytes(PART + 77);
+  const c = await s.api('/multipart/create', { route: 'files', file: { name: 'big.bin', size: big.length, type: 'application/octet-stream' }, partSize: PART });
+  const chunks = [big.subarray(0, PART), big.subarray(PART)];
+  const signed = await s.api('/multipart/sign', { token: c.token, parts: chunks.map((b, i) => ({ partNumber: i + 1, crc32c: crc32cToBase64(crc32c(b)) })) });
+  for (const [i, part] of signed.parts.entries()) assert.equal((await s.put(part, chunks[i])).status, 200);
+  const [right, wrong] = await Promise.all([
+    s.api('/multipart/complete', { token: c.token, sha256: sha256hex(big) }),
+    s.api('/multipart/complete', { token: c.token, sha256: 'e'.repeat(64) }),
+  ]);
+  assert.equal(right.status, 200, JSON.stringify(right));
+  assert.equal(wrong.status, 409, JSON.stringify(wrong));
+  assert.ok(await s.storage.head(c.key), 'the confirmed object was not deleted by the wrong call');
+  assert.deepEqual(s.hooks.map((h) => h.key), [c.key]);
+});
+
+test('local: a multipart completion that failed (scanner down) and is retried can still refuse and delete the object', async (t) => {
+  const storage = localStorage({ store: fsStore(await tempDir(t)), secret: SECRET });
+  let mode = 'down';
+  const handler = createHandler({
+    secret: SECRET, storage, onError: () => {},
+    routes: { f: defineRoute({ maxFileSize: '64MB', scan: () => { if (mode === 'down') throw new Error('clamd down'); return false; } }) },
+  });
+  const api = async (p, body) => { const r = await post(handler, `/api/vs3${p}`, body); return { status: r.status, ...(await r.json()) }; };
+  const PART = 5 * 1024 * 1024;
+  const big = randomBytes(PART + 5);
+  const c = await api('/multipart/create', { route: 'f', file: { name: 'x.bin', size: big.length }, partSize: PART });
+  const chunks = [big.subarray(0, PART), big.subarray(PART)];
+  const signed = await api('/multipart/sign', { token: c.token, parts: chunks.map((b, i) => ({ partNumber: i + 1, crc32c: crc32cToBase64(crc32c(b)) })) });
+  for (const [i, part] of signed.parts.entries()) {
+    await handler(new Request(part.url, { method: 'PUT', headers: { ...part.headers, 'content-length': String(chunks[i].length) }, body: chunks[i] }));
+  }
+  assert.equal((await api('/multipart/complete', { token: c.token, sha256: sha256hex(big) })).status, 500);
+  assert.ok(await storage.head(c.key), 'kept for the retry');
+  mode = 'infected';
+  const again = await api('/multipart/complete', { token: c.token, sha256: sha256hex(big) });
+  assert.equal(again.error.code, 'content_rejected');
+  assert.equal(await storage.head(c.key), null, 'refused on the retry: deleted');
+});
+
+test('local: one signed URL PUT by two connections at once - the second is refused (503) while the first is read', async (t) => {
+  const s = await setup(t, 'local');
+  const bytes = randomBytes(200_000);
+  const p = await s.api('/presign', { route: 'files', file: { name: 'a.bin', size: bytes.length, type: 'application/octet-stream', sha256: sha256hex(bytes) } });
+  let release;
+  const slow = new ReadableStream({ async pull(c) { c.enqueue(bytes.subarray(0, 1000)); await new Promise((r) => (release = r)); c.enqueue(bytes.subarray(1000)); c.close(); } });
+  const first = s.handler(new Request(p.upload.url, { method: 'PUT', headers: { ...p.upload.headers, 'content-length': String(bytes.length) }, body: slow, duplex: 'half' }));
+  await new Promise((r) => setTimeout(r, 50));
+  const second = await s.put(p.upload, bytes);
+  assert.equal(second.status, 503);
+  assert.equal((await second.json()).error.code, 'too_busy');
+  release();
+  assert.equal((await first).status, 200);
+});
+
+test('markup: XML types are never under a wildcard; routes without type rules store pages as plain bytes; XHTML-namespaced and commented SVG are sniffed', async (t) => {
+  const s = await setup(t, 'local');
+  const r = await s.presign('images', 'a.img', 'image/x+xml', Buffer.from('x'));
+  assert.equal(r.status, 415);
+  const html = await s.presign('files', 'page.html', 'text/html', HTML);
+  assert.equal(html.status, 200);
+  assert.equal(html.upload.headers['content-type'], 'application/octet-stream', 'an unrestricted route stores HTML as bytes');
+  for (const body of ['<h:html xmlns:h="http://www.w3.org/1999/xhtml"><h:script>alert(1)</h:script></h:html>', '<!-- hi --><svg onload="alert(1)"/>', '<!DOCTYPE svg><svg/>', '<feed><entry/></feed>']) {
+    const bytes = Buffer.from(body);
+    const p = await s.presign('text', 'notes.txt', 'text/plain', bytes);
+    assert.equal((await s.put(p.upload, bytes)).status, 200);
+    assert.equal((await s.api('/complete', { token: p.token })).error?.code, 'content_mismatch', body);
+  }
+  const ok = Buffer.from('<3 and 1 < 2\n');
+  const q = await s.presign('text', 'notes.txt', 'text/plain', ok);
+  assert.equal((await s.put(q.upload, ok)).status, 200);
+  assert.equal((await s.api('/complete', { token: q.token })).status, 200);
+});
+
+test('route object options computed from the request: a function that throws, or a tag storage cannot take, is a 400', async (t) => {
+  const storage = localStorage({ store: fsStore(await tempDir(t)), secret: SECRET });
+  const handler = createHandler({
+    secret: SECRET, storage,
+    routes: { r: defineRoute({ maxFileSize: 100, requireChecksum: false, metadata: v.object({ p: v.optional(v.string()) }), object: { tags: ({ metadata }) => ({ project: metadata.p.toUpperCase() }) } }) },
+  });
+  const presign = (metadata) => post(handler, '/api/vs3/presign', { route: 'r', metadata, file: { name: 'a.bin', size: 3 } }).then(async (r) => ({ status: r.status, ...(await r.json()) }));
+  assert.equal((await presign({})).error.code, 'invalid_metadata');
+  assert.equal((await presign({ p: 'a<b' })).error.code, 'invalid_metadata');
+  assert.equal((await presign({ p: 'apollo' })).status, 200);
+});

@@ -156,8 +156,18 @@ export type Vs3Handler = (request: Request, info?: { ip?: string }) => Promise<R
 /** Images browsers only ever display (no scripts): the only types a route may serve inline. */
 const RASTER = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/avif']);
 
-/** How long a completion may hold its claim in a shared store (a read-back of 1 GiB fits). */
-const CLAIM_MS = 60_000;
+/**
+ * How long a completion may hold its claim in a shared store: only a machine that died mid-way
+ * leaves one behind (a failed completion releases it), so this is generous (a read-back of several
+ * GiB and a slow scan fit).
+ */
+const CLAIM_MS = 300_000;
+
+/** What a completion answers (and what is recorded for replays). */
+interface CompletionAnswer {
+  file: { key: string; name: string; size: number; type: string; sha256?: string; url?: string; verified: boolean; deduplicated?: boolean };
+  result: unknown;
+}
 
 /** A random upload tag (128 bits, base64url). */
 function newTag(): string {
@@ -333,11 +343,20 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     else if (o.sse) Object.assign(h, { 'x-amz-server-side-encryption': 'aws:kms', 'x-amz-server-side-encryption-aws-kms-key-id': o.sse.kmsKeyId });
     if (o.cacheControl) h['cache-control'] = o.cacheControl;
     if (o.contentDisposition) h['content-disposition'] = o.contentDisposition;
-    // Computed from the request (metadata, auth): a bad value is the route's bug, reported as such.
-    const fail = (m: string) => new Error(`vs3: route ${route.name}: object: ${m}`);
-    const tags = typeof o.tags === 'function' ? await o.tags(ctx) : o.tags;
+    // Computed from the request (metadata, auth): a value storage cannot take, or a function that
+    // throws on this request's metadata, is this request's problem as far as the client can tell.
+    const MAX_MESSAGE = 300;
+    const fail = (m: string) => new Vs3Error('invalid_metadata', `object ${m.slice(0, MAX_MESSAGE)}`, 400);
+    const run = async <T,>(f: T | ((c: typeof ctx) => T | Promise<T>)): Promise<T> => {
+      try {
+        return typeof f === 'function' ? await (f as (c: typeof ctx) => T | Promise<T>)(ctx) : f;
+      } catch (e) {
+        throw e instanceof Vs3Error ? e : fail(`options could not be made from this request: ${(e as Error)?.message ?? e}`);
+      }
+    };
+    const tags = await run(o.tags);
     if (tags && Object.keys(tags).length) h['x-amz-tagging'] = objectTags(tags, fail);
-    const meta = typeof o.metadata === 'function' ? await o.metadata(ctx) : o.metadata;
+    const meta = await run(o.metadata);
     if (meta) Object.assign(h, objectMetadata(meta, fail));
     return h;
   }
@@ -421,7 +440,7 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
    */
   async function inspect(
     req: Request, route: CompiledRoute, claims: Pick<UploadClaims, 'key' | 'name' | 'size' | 'type' | 'metadata' | 'uid'>, stored: StoredObject,
-    claimed: string | undefined, opts: { replay: boolean },
+    claimed: string | undefined, opts: { mine: boolean },
   ) {
     const key = claims.key;
     // Only this upload's own object is ever deleted: the key may hold another upload's (a route
@@ -429,7 +448,7 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     if (claims.uid !== undefined && stored.upload !== undefined && stored.upload !== claims.uid) {
       throw new Vs3Error('upload_mismatch', 'the object under this key was stored by another upload', 409);
     }
-    const mine = claims.uid !== undefined && stored.upload === claims.uid && !opts.replay;
+    const mine = claims.uid !== undefined && stored.upload === claims.uid && opts.mine;
     const refuse = async (error: Vs3Error): Promise<never> => {
       if (mine) await storage.delete(key).catch((e) => report(e, req));
       throw error;
@@ -482,41 +501,66 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
   const uploadIdOf = (c: UploadClaims) => `${c.route}\u0000${c.key}\u0000${c.mp?.uploadId ?? c.iat ?? c.exp}`;
 
   /**
-   * Runs `work` (checks, hook, answer) once per upload: a replay gets the recorded answer, a
-   * concurrent call joins the one running. The record lives as long as a download URL in it.
+   * Runs `work` (checks, hook, answer) once per upload: a replay gets the recorded answer (with a
+   * fresh download URL), a concurrent call waits for the one running. One completion of an upload
+   * runs at a time, in this process and (with a shared store's claim) across machines, whatever
+   * SHA-256 each call claims. `work` learns whether the upload was confirmed before (then nothing
+   * it finds wrong may be deleted: it stood). Records last as long as the upload's token can be
+   * presented.
    */
-  async function once(claims: UploadClaims, work: () => Promise<unknown>, also = ''): Promise<Response> {
-    const id = uploadIdOf(claims) + also;
-    const recorded = await completions.get(id);
-    if (recorded !== undefined) return json(recorded);
-    let p = completing.get(id);
-    if (!p) {
-      p = (async () => {
-        // Another machine may be completing this upload (a shared store): wait for its answer.
-        if (completions.claim && !(await completions.claim(id, CLAIM_MS))) return waitForAnswer(id);
-        try {
-          const answer = await work();
-          await completions.set(id, answer, (options.downloadUrlExpiresIn ?? 3600) * 1000);
-          return answer;
-        } finally {
-          await completions.release?.(id);
-        }
-      })();
-      completing.set(id, p);
-      void p.finally(() => completing.delete(id)).catch(() => {});
+  async function once(
+    claims: UploadClaims, route: CompiledRoute, req: Request, work: (confirmedBefore: boolean) => Promise<CompletionAnswer>, also = '',
+  ): Promise<Response> {
+    const upload = uploadIdOf(claims);
+    const id = upload + also;
+    const confirmedId = upload + '\u0000confirmed';
+    const ttl = Math.max(0, claims.exp - now()) + 3600_000;
+    let p: Promise<CompletionAnswer> | undefined;
+    for (;;) {
+      const recorded = (await completions.get(id)) as CompletionAnswer | undefined;
+      if (recorded !== undefined) return json(await freshUrl(req, route, recorded));
+      const running = completing.get(upload);
+      if (!running) break;
+      await running.catch(() => {});
     }
+    // No await between the check above and this: the promise is in the map before anyone else looks.
+    p = (async () => {
+      if (completions.claim && !(await completions.claim(upload, CLAIM_MS))) return waitForAnswer(id, upload);
+      try {
+        // Another machine may have finished between our first look and the claim.
+        const done = (await completions.get(id)) as CompletionAnswer | undefined;
+        if (done !== undefined) return freshUrl(req, route, done);
+        const confirmedBefore = (await completions.get(confirmedId)) !== undefined;
+        const answer = await work(confirmedBefore);
+        await completions.set(id, answer, ttl);
+        if (id !== upload || !confirmedBefore) await completions.set(confirmedId, true, ttl);
+        return answer;
+      } finally {
+        await completions.release?.(upload);
+      }
+    })();
+    completing.set(upload, p);
+    void p.finally(() => completing.delete(upload)).catch(() => {});
     return json(await p);
   }
 
+  /** A recorded answer with its download URL signed again (the first one may have expired). */
+  async function freshUrl(req: Request, route: CompiledRoute, a: CompletionAnswer): Promise<CompletionAnswer> {
+    if (!storage.downloadUrl || !a?.file?.key) return a;
+    const url = await storage.downloadUrl(a.file.key, options.downloadUrlExpiresIn ?? 3600, ctxFor(req), downloadOptions(route, a.file));
+    return { ...a, file: { ...a.file, url } };
+  }
+
   /** The answer another machine is producing; 503 too_busy (the client retries) if it takes too long. */
-  async function waitForAnswer(id: string): Promise<unknown> {
+  async function waitForAnswer(id: string, upload: string): Promise<CompletionAnswer> {
     for (let waited = 0, step = 50; waited < CLAIM_MS; waited += step, step = Math.min(step * 2, 1000)) {
       await new Promise((r) => setTimeout(r, step));
-      const answer = await completions.get(id);
+      const answer = (await completions.get(id)) as CompletionAnswer | undefined;
       if (answer !== undefined) return answer;
-      // The other machine failed (released without an answer): run it here.
-      if (await completions.claim!(id, CLAIM_MS)) {
-        await completions.release?.(id);
+      // The other machine gave up without an answer (its completion failed): the client's retry
+      // runs it again, here or there.
+      if (await completions.claim!(upload, CLAIM_MS)) {
+        await completions.release?.(upload);
         throw new Vs3Error('too_busy', 'the upload was being completed elsewhere and that failed: retry', 503);
       }
     }
@@ -528,17 +572,17 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     const { claims, route } = await claimsOf(body.token, 'single');
     await limitBefore(req, route, 'complete');
     await limitAfter(req, route, 'complete', await authorize(route, req)); // who may upload may have changed since the presign
-    return once(claims, () => completeSingle(req, route, claims));
+    return once(claims, route, req, (confirmedBefore) => completeSingle(req, route, claims, confirmedBefore));
   }
 
-  async function completeSingle(req: Request, route: CompiledRoute, claims: UploadClaims) {
+  async function completeSingle(req: Request, route: CompiledRoute, claims: UploadClaims, confirmedBefore: boolean) {
     const stored = await storage.head(claims.key);
     if (!stored) throw new Vs3Error('upload_not_found', 'storage has no object for this upload yet', 409);
     const mismatch: string[] = [];
     if (stored.size !== claims.size) mismatch.push(`size ${stored.size} != ${claims.size}`);
     if (stored.contentType && stored.contentType !== claims.type) mismatch.push(`type ${stored.contentType} != ${claims.type}`);
     if (mismatch.length) throw new Vs3Error('upload_mismatch', `stored object does not match the upload: ${mismatch.join(', ')}`, 409);
-    const { sha256, verified } = await inspect(req, route, claims, stored, claims.sha256, { replay: false });
+    const { sha256, verified } = await inspect(req, route, claims, stored, claims.sha256, { mine: !confirmedBefore });
     const done = { ...claims, ...(sha256 ? { sha256 } : {}) };
     if (verified) await recordForDedupe(req, route, done);
     return finish(req, route, done, verified);
@@ -606,10 +650,10 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     await limitBefore(req, route, 'multipart/complete');
     await limitAfter(req, route, 'multipart/complete', await authorize(route, req));
     // The claimed SHA-256 is part of what is remembered: a replay with another hash is checked again.
-    return once(claims, () => completeMultipart(req, route, claims, body), `\u0000${typeof body.sha256 === 'string' ? body.sha256.toLowerCase() : ''}`);
+    return once(claims, route, req, (confirmedBefore) => completeMultipart(req, route, claims, body, confirmedBefore), `\u0000${typeof body.sha256 === 'string' ? body.sha256.toLowerCase() : ''}`);
   }
 
-  async function completeMultipart(req: Request, route: CompiledRoute, claims: UploadClaims, body: Record<string, unknown>) {
+  async function completeMultipart(req: Request, route: CompiledRoute, claims: UploadClaims, body: Record<string, unknown>, confirmedBefore: boolean) {
     const sha256 = requireSha256(body.sha256);
     if (claims.sha256 && claims.sha256 !== sha256) throw new Vs3Error('invalid_checksum', 'sha256 differs from the one given at create', 400);
     const done = { ...claims, sha256 };
@@ -633,6 +677,12 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
           missing: missing.slice(0, 1000), wrongSize: wrongSize.slice(0, 1000),
         });
       }
+      // Never over another upload's object (a route key() that gives two uploads one key): storage
+      // would replace it. (A small race remains between this HEAD and the assembly on S3.)
+      const there = await storage.head(claims.key);
+      if (there && there.upload !== claims.uid) {
+        throw new Vs3Error('upload_mismatch', 'an object stored by another upload is under this key: abort this upload', 409);
+      }
       assembled = await storage.completeMultipart({ key: claims.key, uploadId, size: claims.size, parts, sha256, ...(claims.uid ? { uploadTag: claims.uid } : {}) });
     }
     // No upload (any more): either a retry after a lost answer - the object is there - or never completed.
@@ -641,8 +691,9 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
       throw new Vs3Error('upload_not_found', assembled ? 'storage has no object after completing' : 'no such multipart upload (aborted?) and no object', 409);
     }
     if (stored.size !== claims.size) throw new Vs3Error('upload_mismatch', `stored object is ${stored.size} bytes, planned ${claims.size}`, 409);
-    // Not assembled by this call: an earlier one did (a retry, a replay); its outcome is not undone here.
-    const { verified } = await inspect(req, route, claims, stored, sha256, { replay: !assembled });
+    // An upload confirmed before (a replay with another SHA-256) is not undone here; one assembled
+    // but not confirmed (this call, or an earlier one that failed: a scanner error) is still ours to delete.
+    const { verified } = await inspect(req, route, claims, stored, sha256, { mine: !confirmedBefore });
     // The dedupe index takes only hashes something other than the client proved: a hostile client
     // must not make others' uploads of X resolve to its bytes.
     if (verified) {
@@ -708,20 +759,27 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
   async function findExisting(req: Request, route: CompiledRoute, sha256: string, size: number): Promise<string | null> {
     const d = route.config.dedupe;
     let key: string | undefined;
+    let uid: string | undefined;
     if (typeof d === 'object' && d) {
       key = (await d.findExisting(sha256, { route: route.name, size, request: req }))?.key;
     } else if (d) {
       const raw = await storage.getObject(markerKey(route.name, sha256));
       try {
-        const m = raw ? (JSON.parse(new TextDecoder().decode(raw)) as { key?: unknown; size?: unknown }) : null;
-        if (m && typeof m.key === 'string' && m.size === size) key = m.key;
+        const m = raw ? (JSON.parse(new TextDecoder().decode(raw)) as { key?: unknown; size?: unknown; uid?: unknown }) : null;
+        if (m && typeof m.key === 'string' && m.size === size) {
+          key = m.key;
+          uid = typeof m.uid === 'string' ? m.uid : undefined;
+        }
       } catch {
         // A damaged marker is a miss; the next completion rewrites it.
       }
     }
     if (!key) return null;
     const stored = await storage.head(key);
-    return stored && stored.size === size ? key : null;
+    if (!stored || stored.size !== size) return null;
+    // The object the marker vouches for, not another one stored under its key since.
+    if (uid !== undefined && stored.upload !== undefined && stored.upload !== uid) return null;
+    return key;
   }
 
   async function deduplicate(req: Request, route: CompiledRoute, f: Omit<UploadClaims, 'v' | 'route' | 'key' | 'exp'> & { sha256: string }) {
@@ -731,9 +789,10 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
   }
 
   /** Default index: a marker per (route, sha256). Best effort: the upload itself succeeded regardless. */
-  async function recordForDedupe(req: Request, route: CompiledRoute, c: Pick<UploadClaims, 'key' | 'name' | 'size' | 'type' | 'sha256'>) {
+  async function recordForDedupe(req: Request, route: CompiledRoute, c: Pick<UploadClaims, 'key' | 'name' | 'size' | 'type' | 'sha256' | 'uid'>) {
     if (route.config.dedupe !== true || !c.sha256) return;
-    const marker = { key: c.key, name: c.name, size: c.size, type: c.type, sha256: c.sha256 };
+    // uid: the upload whose object was verified; a lookup takes the key only while it still holds that object.
+    const marker = { key: c.key, name: c.name, size: c.size, type: c.type, sha256: c.sha256, ...(c.uid ? { uid: c.uid } : {}) };
     try {
       await storage.putObject(markerKey(route.name, c.sha256), new TextEncoder().encode(JSON.stringify(marker)), 'application/json');
     } catch (e) {

@@ -156,6 +156,8 @@ export function localStorage(opts: LocalOptions): StorageDriver {
   const maxUploads = opts.maxConcurrentUploads ?? 64;
   if (!(idleTimeout > 0) || !(maxUploads >= 1)) throw new Error('vs3: localStorage idleTimeout and maxConcurrentUploads must be positive');
   let uploading = 0;
+  /** Bodies being read, by target (key, or upload id + part): one at a time each. */
+  const receiving = new Set<string>();
 
   const putClaims = (key: string, size: number, type: string, sha: string | undefined, tag: string | undefined, exp: number) => enc(['PUT', key, size, type, sha, tag, exp]);
   const partClaims = (key: string, uploadId: string, n: number, size: number, crc: string, exp: number) => enc(['PART', key, uploadId, n, size, crc, exp]);
@@ -183,12 +185,16 @@ export function localStorage(opts: LocalOptions): StorageDriver {
     if (!u) return false;
     try {
       // put() hashes while it writes and refuses a SHA-256 other than the client's: nothing is kept then.
+      // Create only: never over another upload's object under the same key.
       await store.put(input.key, concatParts(store, input.uploadId, input.parts), {
-        size: input.size, contentType: u.contentType, sha256: input.sha256, ...(input.uploadTag ? { upload: input.uploadTag } : {}),
+        size: input.size, contentType: u.contentType, sha256: input.sha256, ifNoneMatch: true, ...(input.uploadTag ? { upload: input.uploadTag } : {}),
       });
     } catch (e) {
       if (e instanceof Vs3Error && e.code === 'checksum_mismatch') {
         throw new Vs3Error('upload_mismatch', 'the assembled parts do not hash to the SHA-256 given', 409);
+      }
+      if (e instanceof Vs3Error && e.code === 'already_stored') {
+        throw new Vs3Error('upload_mismatch', 'an object stored by another upload is under this key', 409);
       }
       throw e;
     }
@@ -282,13 +288,20 @@ export function localStorage(opts: LocalOptions): StorageDriver {
       }
       const isPut = req.method === 'PUT';
       let counted = false;
+      // One body at a time per target: a signed URL PUT by many connections at once would otherwise
+      // hold every upload slot with one presign. (Its signature is checked below, before any byte.)
+      const target = isPut ? `${key}\u0000${url.searchParams.get('uploadId') ?? ''}\u0000${url.searchParams.get('partNumber') ?? ''}` : '';
+      let holding = false;
       try {
         if (isPut) {
-          if (uploading >= maxUploads) {
-            return errorResponse(new Vs3Error('too_busy', `this server takes at most ${maxUploads} uploads at once: retry shortly`, 503), { 'retry-after': '1', connection: 'close' });
+          if (uploading >= maxUploads || receiving.has(target)) {
+            const why = receiving.has(target) ? 'this URL is being uploaded to already' : `this server takes at most ${maxUploads} uploads at once`;
+            return errorResponse(new Vs3Error('too_busy', `${why}: retry shortly`, 503), { 'retry-after': '1', connection: 'close' });
           }
           uploading++;
           counted = true;
+          receiving.add(target);
+          holding = true;
         }
         const body = () => idleLimited(req.body ?? new Blob([]).stream(), idleTimeout);
         if (req.method === 'PUT' && url.searchParams.has('uploadId')) {
@@ -352,6 +365,7 @@ export function localStorage(opts: LocalOptions): StorageDriver {
         throw e;
       } finally {
         if (counted) uploading--;
+        if (holding) receiving.delete(target);
       }
     },
   };

@@ -1,7 +1,7 @@
 // Upload routes: what each endpoint accepts, declared in code on the server.
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { Vs3Error } from '../errors.js';
-import { ACTIVE_TYPES } from '../sniff.js';
+import { isActiveType } from '../sniff.js';
 import type { RateLimitRule } from './ratelimit.js';
 import { hasUnsafeText, parseSize } from './util.js';
 
@@ -262,6 +262,7 @@ export function extensionOf(name: string): string {
 
 const utf8Len = (s: string) => new TextEncoder().encode(s).length;
 const HEADER_VALUE = /^[\x20-\x7e]{1,1024}$/;
+const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 
 /** x-amz-tagging for tags (validated: at most 10, keys 1..128, values 0..256 characters). */
 export function objectTags(tags: Record<string, string>, fail: (m: string) => Error): string {
@@ -269,6 +270,8 @@ export function objectTags(tags: Record<string, string>, fail: (m: string) => Er
   if (entries.length > 10) throw fail('at most 10 tags');
   for (const [k, v] of entries) {
     if (typeof v !== 'string' || k.length < 1 || k.length > 128 || v.length > 256) throw fail(`tag ${JSON.stringify(k).slice(0, 40)}: keys 1..128, values 0..256 characters`);
+    // S3's tag alphabet: letters, digits, spaces and + - = . _ : / @
+    if (!TAG_TEXT.test(k) || !TAG_TEXT.test(v)) throw fail(`tag ${JSON.stringify(k).slice(0, 40)}: letters, digits, spaces and + - = . _ : / @ only`);
   }
   return entries.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
 }
@@ -351,12 +354,15 @@ export function checkType(route: CompiledRoute, name: string, declared: unknown)
   if (route.mimePatterns.length) {
     // A wildcard ("image/*", "text/*") never matches a type browsers run as a page (SVG, HTML, XML,
     // scripts): a route takes those only if it lists them exactly.
-    const ok = route.mimePatterns.some((p) => (p.endsWith('/*') ? !ACTIVE_TYPES.has(type) && type.startsWith(p.slice(0, -1)) : p === type));
+    const ok = route.mimePatterns.some((p) => (p.endsWith('/*') ? !isActiveType(type) && type.startsWith(p.slice(0, -1)) : p === type));
     if (!ok) throw new Vs3Error('invalid_file_type', `type ${type} is not allowed here (allowed: ${route.mimePatterns.join(', ')})`, 415);
   }
   if (route.extensions.length && !route.extensions.includes(ext)) {
     throw new Vs3Error('invalid_file_type', `extension "${ext || '(none)'}" is not allowed here (allowed: ${route.extensions.join(', ')})`, 415);
   }
+  // A route with no type rules takes anything, but stores pages and scripts (HTML, SVG, XML, JS) as
+  // plain bytes: they are never served with a type a browser would run from the storage's origin.
+  if (!route.mimePatterns.length && isActiveType(type)) return 'application/octet-stream';
   return type;
 }
 

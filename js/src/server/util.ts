@@ -83,7 +83,7 @@ export interface StreamDigest {
 // process.getBuiltinModule, so nothing here is an import an edge bundler must resolve), workerd's
 // crypto.DigestStream on Cloudflare Workers. WebCrypto's digest() takes only a whole buffer, which
 // a read-back of a large object must never hold. (node:crypto also makes HMACs synchronous: Hmac.)
-type Hasher = { update(c: Uint8Array): void; digest(): Promise<string> };
+type Hasher = { update(c: Uint8Array): void | Promise<void>; digest(): Promise<string> };
 interface NodeHash {
   update(c: Uint8Array | string): NodeHash;
   digest(enc: 'hex' | 'base64'): string;
@@ -121,11 +121,10 @@ async function sha256Hasher(): Promise<Hasher | null> {
   if (typeof DigestStream === 'function') {
     const ds = new DigestStream('SHA-256');
     const w = ds.getWriter();
-    let writing: Promise<void> = Promise.resolve();
     return {
-      update: (c) => void (writing = writing.then(() => w.write(c))),
+      // Awaited by the reader: the next chunk is read only once this one is hashed (memory: one chunk).
+      update: (c) => w.write(c),
       digest: async () => {
-        await writing;
         await w.close();
         return [...new Uint8Array(await ds.digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
       },
@@ -155,7 +154,7 @@ export async function digestStream(body: ReadableStream<Uint8Array>, keep = 0): 
     if (done) break;
     if (size < keep) head.set(value.subarray(0, keep - size), size);
     size += value.byteLength;
-    hasher.update(value);
+    await hasher.update(value);
   }
   return { sha256: await hasher.digest(), size, head: head.subarray(0, Math.min(size, keep)) };
 }

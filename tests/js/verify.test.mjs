@@ -21,6 +21,22 @@ const ELF = Buffer.concat([Buffer.from('7f454c46020101', 'hex'), randomBytes(200
 const HTML = Buffer.from('<!DOCTYPE html><html><body><script>fetch("/steal?c="+document.cookie)</script></body></html>');
 const SVG = Buffer.from('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.domain)</script></svg>');
 
+const PART = 5 * 1024 * 1024;
+
+/**
+ * A multipart upload of `bytes` in 5 MiB parts: create, sign, PUT each part (`alter(i, chunk)` may
+ * change what is sent). Returns the create answer and each part PUT's status.
+ */
+async function multipart(api, put, { route = 'files', name = 'big.bin', metadata, type = 'application/octet-stream' }, bytes, alter = (i, b) => b) {
+  const c = await api('/multipart/create', { route, ...(metadata ? { metadata } : {}), file: { name, size: bytes.length, type }, partSize: PART });
+  const chunks = [];
+  for (let o = 0; o < bytes.length; o += PART) chunks.push(bytes.subarray(o, o + PART));
+  const signed = await api('/multipart/sign', { token: c.token, parts: chunks.map((b, i) => ({ partNumber: i + 1, crc32c: crc32cToBase64(crc32c(b)) })) });
+  const sent = [];
+  for (const [i, part] of signed.parts.entries()) sent.push((await put(part, alter(i, chunks[i]))).status);
+  return { c, sent };
+}
+
 function flipBit(bytes, seed) {
   const out = Buffer.from(bytes);
   const i = (seed * 2654435761) % out.length;
@@ -123,13 +139,8 @@ for (const [driver, skip] of drivers) {
 
   test(`${driver}: multipart with a corrupted part is refused at completion and deleted`, { skip }, async (t) => {
     const s = await setup(t, driver);
-    const PART = 5 * 1024 * 1024;
     const bytes = randomBytes(PART + 12_345);
-    const c = await s.api('/multipart/create', { route: 'files', file: { name: 'big.bin', size: bytes.length, type: 'application/octet-stream' }, partSize: PART });
-    const chunks = [bytes.subarray(0, PART), bytes.subarray(PART)];
-    const signed = await s.api('/multipart/sign', { token: c.token, parts: chunks.map((b, i) => ({ partNumber: i + 1, crc32c: crc32cToBase64(crc32c(b)) })) });
-    const sent = [];
-    for (const [i, part] of signed.parts.entries()) sent.push((await s.put(part, i === 1 ? flipBit(chunks[i], 7) : chunks[i])).status);
+    const { c, sent } = await multipart(s.api, s.put, {}, bytes, (i, b) => (i === 1 ? flipBit(b, 7) : b));
     if (driver === 'local') {
       assert.deepEqual(sent, [200, 400], 'the local driver checks each part against its signed CRC32C');
       return;
@@ -234,12 +245,9 @@ for (const [driver, skip] of drivers) {
 
     // A completed multipart upload, replayed with another SHA-256: refused, the object stays, the
     // right replay still answers.
-    const PART = 5 * 1024 * 1024;
     const big = randomBytes(PART + 999);
-    const c = await s.api('/multipart/create', { route: 'files', file: { name: 'big.bin', size: big.length, type: 'application/octet-stream' }, partSize: PART });
-    const chunks = [big.subarray(0, PART), big.subarray(PART)];
-    const signed = await s.api('/multipart/sign', { token: c.token, parts: chunks.map((b, i) => ({ partNumber: i + 1, crc32c: crc32cToBase64(crc32c(b)) })) });
-    for (const [i, part] of signed.parts.entries()) assert.equal((await s.put(part, chunks[i])).status, 200);
+    const { c, sent } = await multipart(s.api, s.put, {}, big);
+    assert.deepEqual(sent, [200, 200]);
     assert.equal((await s.api('/multipart/complete', { token: c.token, sha256: sha256hex(big) })).status, 200);
     const replay = await s.api('/multipart/complete', { token: c.token, sha256: 'e'.repeat(64) });
     assert.equal(replay.status, 409);
@@ -338,17 +346,14 @@ for (const [driver, skip] of drivers) {
   test(`${driver}: a multipart upload never assembles over another upload's object under the same key`, { skip }, async (t) => {
     const s = await setup(t, driver);
     const folder = `mp-shared-${Date.now()}`;
-    const PART = 5 * 1024 * 1024;
     const alice = randomBytes(3000);
     const pa = await s.api('/presign', { route: 'keyed', metadata: { folder }, file: { name: 'n.bin', size: alice.length, type: 'application/octet-stream', sha256: sha256hex(alice) } });
     assert.equal((await s.put(pa.upload, alice)).status, 200);
     assert.equal((await s.api('/complete', { token: pa.token })).status, 200);
     const bob = randomBytes(PART + 10);
-    const c = await s.api('/multipart/create', { route: 'keyed', metadata: { folder }, file: { name: 'n.bin', size: bob.length, type: 'application/octet-stream' }, partSize: PART });
+    const { c, sent } = await multipart(s.api, s.put, { route: 'keyed', name: 'n.bin', metadata: { folder } }, bob);
     assert.equal(c.key, pa.key);
-    const chunks = [bob.subarray(0, PART), bob.subarray(PART)];
-    const signed = await s.api('/multipart/sign', { token: c.token, parts: chunks.map((b, i) => ({ partNumber: i + 1, crc32c: crc32cToBase64(crc32c(b)) })) });
-    for (const [i, part] of signed.parts.entries()) assert.equal((await s.put(part, chunks[i])).status, 200);
+    assert.deepEqual(sent, [200, 200]);
     for (const sha of [sha256hex(bob), 'e'.repeat(64)]) {
       const done = await s.api('/multipart/complete', { token: c.token, sha256: sha });
       assert.equal(done.status, 409, JSON.stringify(done));
@@ -361,12 +366,9 @@ for (const [driver, skip] of drivers) {
 
 test('local: concurrent multipart completes with the right and a wrong SHA-256 - one 200, one 409, the object stays', async (t) => {
   const s = await setup(t, 'local');
-  const PART = 5 * 1024 * 1024;
   const big = randomBytes(PART + 77);
-  const c = await s.api('/multipart/create', { route: 'files', file: { name: 'big.bin', size: big.length, type: 'application/octet-stream' }, partSize: PART });
-  const chunks = [big.subarray(0, PART), big.subarray(PART)];
-  const signed = await s.api('/multipart/sign', { token: c.token, parts: chunks.map((b, i) => ({ partNumber: i + 1, crc32c: crc32cToBase64(crc32c(b)) })) });
-  for (const [i, part] of signed.parts.entries()) assert.equal((await s.put(part, chunks[i])).status, 200);
+  const { c, sent } = await multipart(s.api, s.put, {}, big);
+  assert.deepEqual(sent, [200, 200]);
   const [right, wrong] = await Promise.all([
     s.api('/multipart/complete', { token: c.token, sha256: sha256hex(big) }),
     s.api('/multipart/complete', { token: c.token, sha256: 'e'.repeat(64) }),
@@ -385,14 +387,9 @@ test('local: a multipart completion that failed (scanner down) and is retried ca
     routes: { f: defineRoute({ maxFileSize: '64MB', scan: () => { if (mode === 'down') throw new Error('clamd down'); return false; } }) },
   });
   const api = async (p, body) => { const r = await post(handler, `/api/vs3${p}`, body); return { status: r.status, ...(await r.json()) }; };
-  const PART = 5 * 1024 * 1024;
   const big = randomBytes(PART + 5);
-  const c = await api('/multipart/create', { route: 'f', file: { name: 'x.bin', size: big.length }, partSize: PART });
-  const chunks = [big.subarray(0, PART), big.subarray(PART)];
-  const signed = await api('/multipart/sign', { token: c.token, parts: chunks.map((b, i) => ({ partNumber: i + 1, crc32c: crc32cToBase64(crc32c(b)) })) });
-  for (const [i, part] of signed.parts.entries()) {
-    await handler(new Request(part.url, { method: 'PUT', headers: { ...part.headers, 'content-length': String(chunks[i].length) }, body: chunks[i] }));
-  }
+  const put = (part, body) => handler(new Request(part.url, { method: 'PUT', headers: { ...part.headers, 'content-length': String(body.length) }, body }));
+  const { c } = await multipart(api, put, { route: 'f', name: 'x.bin' }, big);
   assert.equal((await api('/multipart/complete', { token: c.token, sha256: sha256hex(big) })).status, 500);
   assert.ok(await storage.head(c.key), 'kept for the retry');
   mode = 'infected';

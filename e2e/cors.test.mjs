@@ -25,7 +25,7 @@ async function appServer() {
     }
     const [dir, rel] = p.startsWith('/vs3/') ? [path.join(root, 'js/dist'), p.slice(5)] : p.startsWith('/idb/') ? [idb, p.slice(5)] : [null, null];
     const file = dir && path.resolve(dir, path.posix.normalize(rel));
-    if (!file || !file.startsWith(dir) || !statSync(file, { throwIfNoEntry: false })?.isFile()) return res.writeHead(404).end();
+    if (!file?.startsWith(dir) || !statSync(file, { throwIfNoEntry: false })?.isFile()) return res.writeHead(404).end();
     res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
     createReadStream(file).pipe(res);
   });

@@ -134,6 +134,12 @@ drop.addEventListener('dragover', (e) => {
   drop.classList.add('over');
 });
 drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+// Keyboard: the focused drop zone opens the picker, as a click on it does.
+drop.addEventListener('keydown', (e) => {
+  if (e.key !== 'Enter' && e.key !== ' ') return;
+  e.preventDefault();
+  $('#picker').click();
+});
 drop.addEventListener('drop', (e) => {
   e.preventDefault();
   drop.classList.remove('over');

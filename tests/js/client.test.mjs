@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { createUploadQueue, createUploader, fetchTransport } from 'vs3/client';
+import { createUploader, fetchTransport } from 'vs3/client';
 import { fsStore, loadCoreNode } from 'vs3/node';
 import { createHandler, defineRoute, localStorage } from 'vs3/server';
 import { SECRET, randomFile, serve, sha256hex, tempDir } from './helpers.mjs';
@@ -113,7 +113,7 @@ test('multipart: three files at once share the limits; every byte lands; memory 
 });
 
 test('the queue API: snapshots are immutable and shared, progress/speed/eta, events, per-file pause and resume', async (t) => {
-  let gate = null;
+  const gate = null;
   const transport = scripted(async () => {
     if (gate) await gate.promise;
     return null;

@@ -89,7 +89,7 @@ test('retry policy: seeded jitter is reproducible, statuses classified, options 
   };
   assert.deepEqual(seq(42), seq(42));
   assert.notDeepEqual(seq(42), seq(43));
-  seq(42).forEach((d, i) => assert.ok(d >= 0 && d < 100 * 2 ** i, `attempt ${i + 1}: ${d}`));
+  for (const [i, d] of seq(42).entries()) assert.ok(d >= 0 && d < 100 * 2 ** i, `attempt ${i + 1}: ${d}`);
   const p = new RetryPolicy(core, { seed: 1, maxAttempts: 3 });
   assert.equal(p.decide(1, 403).retry, false);
   assert.equal(p.decide(1, 0).reason, 'network_error');

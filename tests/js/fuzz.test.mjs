@@ -360,14 +360,14 @@ test(`fuzz: the handler over seeded random and mutated requests (seed ${SEED})`,
     const body = presignBody(route, f);
     const p = await post('/presign', body, { headers, noNoise: true });
     if (p?.status === 200 && route === 'dd' && p.json?.existing?.file?.sha256 === f.sha256) return void success.dedupe++; // tiny files repeat
-    if (!p || p.status !== 200 || !p.json?.upload) return flowFail(`single/${route}`, 'presign', p);
+    if (p?.status !== 200 || !p.json?.upload) return flowFail(`single/${route}`, 'presign', p);
     keep(pool.presignBodies, body);
     const upload = p.json.upload;
     keep(pool.singles, { route, token: p.json.token, upload, bytes: f.bytes, sha256: body.file.sha256?.toLowerCase(), key: p.json.key });
     const put = await putTo(upload, f.bytes, { noNoise: true });
-    if (!put || put.status !== 200) return flowFail(`single/${route}`, 'PUT', put);
+    if (put?.status !== 200) return flowFail(`single/${route}`, 'PUT', put);
     const c = await post('/complete', { token: p.json.token }, { headers, noNoise: true });
-    if (!c || c.status !== 200 || c.json?.file?.key !== p.json.key || c.json.file.size !== f.bytes.length) return flowFail(`single/${route}`, 'complete', c);
+    if (c?.status !== 200 || c.json?.file?.key !== p.json.key || c.json.file.size !== f.bytes.length) return flowFail(`single/${route}`, 'complete', c);
     success.single++;
     tracked.push({ kind: 'valid', key: p.json.key, url: c.json.file.url, index: state.index });
     const done = { route, token: p.json.token, key: p.json.key, url: c.json.file.url, bytes: f.bytes, answer: c.json, headers };
@@ -376,13 +376,13 @@ test(`fuzz: the handler over seeded random and mutated requests (seed ${SEED})`,
     if (route === 'dd') keep(pool.ddSingles, { f, key: p.json.key });
     if (chance(0.25)) {
       const g = await send({ method: chance(0.8) ? 'GET' : 'HEAD', url: c.json.file.url }, { noNoise: true });
-      if (!g || g.status !== 200) return flowFail(`single/${route}`, 'download', g);
+      if (g?.status !== 200) return flowFail(`single/${route}`, 'download', g);
       if (g.buf.length && !g.buf.equals(Buffer.from(f.bytes))) return flowFail(`single/${route}`, 'download', g, 'bytes differ');
       success.download++;
     }
     if (chance(0.15)) {
       const again = await post('/complete', { token: p.json.token }, { headers, noNoise: true });
-      if (!again || again.status !== 200 || again.json?.file?.key !== p.json.key || JSON.stringify(again.json.result) !== JSON.stringify(c.json.result)) {
+      if (again?.status !== 200 || again.json?.file?.key !== p.json.key || JSON.stringify(again.json.result) !== JSON.stringify(c.json.result)) {
         return flowFail(`single/${route}`, 'replayed complete', again);
       }
       success.replay++;
@@ -401,20 +401,20 @@ test(`fuzz: the handler over seeded random and mutated requests (seed ${SEED})`,
     const file = { name: `${MARK}-mp${++uniq}.bin`, size, type: 'application/octet-stream', ...(chance(0.5) ? { sha256: sha } : {}) };
     const body = { route, file, partSize: PART, ...(route === 'keyed' ? { metadata: { folder: `${MARK}-m${uniq}` } } : {}) };
     const c = await post('/multipart/create', body, { headers, noNoise: true });
-    if (!c || c.status !== 200 || c.json?.partCount !== 2) return flowFail(`multipart/${route}`, 'create', c);
+    if (c?.status !== 200 || c.json?.partCount !== 2) return flowFail(`multipart/${route}`, 'create', c);
     const mp = { route, token: c.json.token, headers, size, sha, tail, key: c.json.key };
     keep(pool.mps, mp);
     const s = await post('/multipart/sign', { token: mp.token, parts: [{ partNumber: 1, crc32c: BIG_CRC }, { partNumber: 2, crc32c: crcOf(tail) }] }, { noNoise: true });
-    if (!s || s.status !== 200 || s.json?.parts?.length !== 2) return flowFail(`multipart/${route}`, 'sign', s);
+    if (s?.status !== 200 || s.json?.parts?.length !== 2) return flowFail(`multipart/${route}`, 'sign', s);
     const [u1, u2] = s.json.parts;
     keep(pool.parts, { url: u2.url, bytes: tail, mp });
     if (chance(0.2)) keep(pool.parts, { url: u1.url, bytes: BIG, mp });
     for (const [u, b] of chance(0.5) ? [[u1, BIG], [u2, tail]] : [[u2, tail], [u1, BIG]]) {
       const r = await putTo(u, b, { noNoise: true });
-      if (!r || r.status !== 200) return flowFail(`multipart/${route}`, 'PUT part', r);
+      if (r?.status !== 200) return flowFail(`multipart/${route}`, 'PUT part', r);
     }
     const done = await post('/multipart/complete', { token: mp.token, sha256: sha, firstPartCrc32c: BIG_CRC }, { headers, noNoise: true });
-    if (!done || done.status !== 200 || done.json?.file?.size !== size || done.json.file.sha256 !== sha) return flowFail(`multipart/${route}`, 'complete', done);
+    if (done?.status !== 200 || done.json?.file?.size !== size || done.json.file.sha256 !== sha) return flowFail(`multipart/${route}`, 'complete', done);
     success.multipart++;
     tracked.push({ kind: 'valid multipart', key: c.json.key, url: done.json.file.url, index: state.index });
     mp.completed = true;
@@ -422,7 +422,7 @@ test(`fuzz: the handler over seeded random and mutated requests (seed ${SEED})`,
     if (route === 'dd') keep(pool.ddMultis, { size, sha, tail, key: c.json.key });
     if (chance(0.2)) {
       const g = await send({ method: 'GET', url: done.json.file.url }, { noNoise: true });
-      if (!g || g.status !== 200 || sha256hex(g.buf) !== sha) return flowFail(`multipart/${route}`, 'download', g);
+      if (g?.status !== 200 || sha256hex(g.buf) !== sha) return flowFail(`multipart/${route}`, 'download', g);
       success.download++;
     }
     return mp;
@@ -432,7 +432,7 @@ test(`fuzz: the handler over seeded random and mutated requests (seed ${SEED})`,
     if (!pool.ddSingles.length) return singleFlow('dd');
     const { f, key } = pick(pool.ddSingles);
     const p = await post('/presign', presignBody('dd', { ...f, name: `${MARK}-again${++uniq}${/\.[a-z]+$/i.exec(f.name)?.[0] ?? ''}` }, { withSha: true }), { noNoise: true });
-    if (!p || p.status !== 200 || p.json?.existing?.file?.key !== key || p.json.existing.file.deduplicated !== true) return flowFail('dedupe', 'presign', p);
+    if (p?.status !== 200 || p.json?.existing?.file?.key !== key || p.json.existing.file.deduplicated !== true) return flowFail('dedupe', 'presign', p);
     success.dedupe++;
   }
 
@@ -440,14 +440,14 @@ test(`fuzz: the handler over seeded random and mutated requests (seed ${SEED})`,
     if (!pool.ddMultis.length) return multipartFlow('dd');
     const m = pick(pool.ddMultis);
     const c = await post('/multipart/create', { route: 'dd', file: { name: `${MARK}-dup${++uniq}.bin`, size: m.size, type: 'application/octet-stream' }, partSize: PART }, { noNoise: true });
-    if (!c || c.status !== 200) return flowFail('dedupe-multipart', 'create', c);
+    if (c?.status !== 200) return flowFail('dedupe-multipart', 'create', c);
     const probe = await post('/dedupe', { token: c.json.token, probe: { crc32c: BIG_CRC } }, { noNoise: true });
-    if (!probe || probe.status !== 200 || probe.json?.candidate !== true) return flowFail('dedupe-multipart', 'probe', probe);
+    if (probe?.status !== 200 || probe.json?.candidate !== true) return flowFail('dedupe-multipart', 'probe', probe);
     const d = await post('/dedupe', { token: c.json.token, sha256: m.sha }, { noNoise: true });
-    if (!d || d.status !== 200 || d.json?.existing?.file?.key !== m.key) return flowFail('dedupe-multipart', 'dedupe', d);
+    if (d?.status !== 200 || d.json?.existing?.file?.key !== m.key) return flowFail('dedupe-multipart', 'dedupe', d);
     // The upload was aborted on storage: resuming it finds nothing.
     const r = await post('/multipart/resume', { token: c.json.token }, { noNoise: true });
-    if (!r || r.status !== 404) return flowFail('dedupe-multipart', 'resume after dedupe', r);
+    if (r?.status !== 404) return flowFail('dedupe-multipart', 'resume after dedupe', r);
     success.dedupeMultipart++;
   }
 
@@ -458,38 +458,38 @@ test(`fuzz: the handler over seeded random and mutated requests (seed ${SEED})`,
     const tail = bytesOf(1 + int(4096));
     const size = PART + tail.length;
     const c = await post('/multipart/create', { route, file: { name: `${MARK}-r${++uniq}.bin`, size, type: '' }, partSize: PART }, { headers, noNoise: true });
-    if (!c || c.status !== 200) return flowFail('resume', 'create', c);
+    if (c?.status !== 200) return flowFail('resume', 'create', c);
     const mp = { route, token: c.json.token, headers, size, tail, sha: BIG_HASH.copy().update(tail).digest('hex'), key: c.json.key };
     keep(pool.mps, mp);
     const s = await post('/multipart/sign', { token: mp.token, parts: [{ partNumber: 2, crc32c: crcOf(tail) }] }, { noNoise: true });
-    if (!s || s.status !== 200) return flowFail('resume', 'sign', s);
+    if (s?.status !== 200) return flowFail('resume', 'sign', s);
     keep(pool.parts, { url: s.json.parts[0].url, bytes: tail, mp });
     const put = await putTo(s.json.parts[0], tail, { noNoise: true });
-    if (!put || put.status !== 200) return flowFail('resume', 'PUT part 2', put);
+    if (put?.status !== 200) return flowFail('resume', 'PUT part 2', put);
     let token = mp.token;
     if (chance(0.4)) state.skew = pick([25 * 3600_000, 3 * 86_400_000, 6.5 * 86_400_000]); // the token has expired; within the resume window
     try {
       const r = await post('/multipart/resume', { token }, { headers, noNoise: true });
-      if (!r || r.status !== 200 || r.json?.parts?.length !== 1 || r.json.parts[0].partNumber !== 2 || r.json.parts[0].size !== tail.length) return flowFail('resume', 'resume', r, `skew ${state.skew}`);
+      if (r?.status !== 200 || r.json?.parts?.length !== 1 || r.json.parts[0].partNumber !== 2 || r.json.parts[0].size !== tail.length) return flowFail('resume', 'resume', r, `skew ${state.skew}`);
       token = r.json.token;
     } finally {
       state.skew = 0;
     }
     if (route === 'authed') {
       const other = await post('/multipart/resume', { token }, { headers: { 'x-user': 'someone-else' }, noNoise: true, kind: 'owner', mustFail: 'resume by another owner' });
-      if (!other || other.status !== 403) return flowFail('resume', 'resume by another user', other);
+      if (other?.status !== 403) return flowFail('resume', 'resume by another user', other);
     }
     if (chance(0.15) && multipartBudget-- > 0) {
       const s1 = await post('/multipart/sign', { token, parts: [{ partNumber: 1, crc32c: BIG_CRC }] }, { noNoise: true });
-      if (!s1 || s1.status !== 200) return flowFail('resume', 'sign part 1', s1);
+      if (s1?.status !== 200) return flowFail('resume', 'sign part 1', s1);
       const p1 = await putTo(s1.json.parts[0], BIG, { noNoise: true });
-      if (!p1 || p1.status !== 200) return flowFail('resume', 'PUT part 1', p1);
+      if (p1?.status !== 200) return flowFail('resume', 'PUT part 1', p1);
       const done = await post('/multipart/complete', { token, sha256: mp.sha }, { headers, noNoise: true });
-      if (!done || done.status !== 200 || done.json?.file?.sha256 !== mp.sha) return flowFail('resume', 'complete', done);
+      if (done?.status !== 200 || done.json?.file?.sha256 !== mp.sha) return flowFail('resume', 'complete', done);
       mp.completed = true;
     } else {
       const a = await post('/multipart/abort', { token }, { noNoise: true });
-      if (!a || a.status !== 200 || a.json?.aborted !== true) return flowFail('resume', 'abort', a);
+      if (a?.status !== 200 || a.json?.aborted !== true) return flowFail('resume', 'abort', a);
       mp.aborted = true;
     }
     success.resume++;
@@ -501,18 +501,18 @@ test(`fuzz: the handler over seeded random and mutated requests (seed ${SEED})`,
     const tail = bytesOf(1 + int(1000));
     const size = PART + tail.length;
     const c = await post('/multipart/create', { route, file: { name: `${MARK}-a${++uniq}.bin`, size, type: 'application/octet-stream', ...(route === 'huge' || route === 'nosum' ? {} : { sha256: hex64() }) }, partSize: PART }, { noNoise: true });
-    if (!c || c.status !== 200) return flowFail('abort', 'create', c);
+    if (c?.status !== 200) return flowFail('abort', 'create', c);
     const mp = { route, token: c.json.token, size, tail, key: c.json.key, headers: {} };
     keep(pool.mps, mp);
     const s = await post('/multipart/sign', { token: mp.token, parts: [{ partNumber: 2, crc32c: crcOf(tail) }] }, { noNoise: true });
-    if (!s || s.status !== 200) return flowFail('abort', 'sign', s);
+    if (s?.status !== 200) return flowFail('abort', 'sign', s);
     const a = await post('/multipart/abort', { token: mp.token }, { noNoise: true });
-    if (!a || a.status !== 200 || a.json?.aborted !== true) return flowFail('abort', 'abort', a);
+    if (a?.status !== 200 || a.json?.aborted !== true) return flowFail('abort', 'abort', a);
     mp.aborted = true;
     const a2 = await post('/multipart/abort', { token: mp.token }, { noNoise: true });
-    if (!a2 || a2.status !== 200) return flowFail('abort', 'abort again', a2);
+    if (a2?.status !== 200) return flowFail('abort', 'abort again', a2);
     const put = await putTo(s.json.parts[0], tail, { noNoise: true, kind: 'after-abort', mustFail: 'PUT to an aborted upload' });
-    if (!put || put.status !== 404) return flowFail('abort', 'PUT after abort', put);
+    if (put?.status !== 404) return flowFail('abort', 'PUT after abort', put);
     const done = await post('/multipart/complete', { token: mp.token, sha256: hex64() }, { noNoise: true, kind: 'after-abort', mustFail: 'complete an aborted upload' });
     if (!done || done.status < 400) return flowFail('abort', 'complete after abort', done);
     success.abort++;
@@ -573,7 +573,7 @@ test(`fuzz: the handler over seeded random and mutated requests (seed ${SEED})`,
 
   /** After a mutated presign got through: push it all the way (PUT, complete, download). */
   async function followThrough(route, body, p, kind) {
-    if (!p || p.status !== 200 || !p.json?.upload) return;
+    if (p?.status !== 200 || !p.json?.upload) return;
     const size = body?.file?.size;
     if (!Number.isSafeInteger(size) || size > 70_000) return;
     const bytes = textOf(size);
@@ -673,7 +673,7 @@ test(`fuzz: the handler over seeded random and mutated requests (seed ${SEED})`,
       const withSha = chance(0.5);
       const body = { route: 'keyed', file: { name, size: bytes.length, type: 'text/plain', ...(withSha ? { sha256: sha256hex(bytes) } : {}) }, metadata: { folder } };
       const p = await post('/presign', body, { kind: 'key-collisions' });
-      if (!p || p.status !== 200) return;
+      if (p?.status !== 200) return;
       if (chance(0.85)) await putTo(p.json.upload, bytes, { kind: 'key-collisions' });
       const c = await post('/complete', { token: p.json.token }, { kind: 'key-collisions' });
       if (c?.status === 200 && c.json?.file?.url) tracked.push({ kind: 'keyed', key: p.json.key, url: c.json.file.url, index: state.index });

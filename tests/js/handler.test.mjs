@@ -24,7 +24,7 @@ function setup({ now = () => Date.now(), onComplete, ...extra } = {}) {
       vtagged: defineRoute({ maxFileSize: 1000, metadata: v.object({ album: v.pipe(v.string(), v.minLength(1)) }) }),
       nochecksum: defineRoute({ maxFileSize: 1000, requireChecksum: false }),
       private: defineRoute({ maxFileSize: 1000, authorize: (req) => req.headers.get('authorization') === 'Bearer ok' }),
-      custom: defineRoute({ maxFileSize: 1000, key: ({ id, safeName, metadata }) => `custom/${id}-${safeName}` }),
+      custom: defineRoute({ maxFileSize: 1000, key: ({ id, safeName }) => `custom/${id}-${safeName}` }),
     },
     ...extra,
   });

@@ -134,7 +134,7 @@ async function client() {
     const failures = [];
     let fiveXX = 0;
     let served = 0;
-    let uploads = { single: 0, multipart: 0 };
+    const uploads = { single: 0, multipart: 0 };
     async function call(endpoint, method, url, headers, body) {
       const t0 = performance.now();
       const phase = measuring;

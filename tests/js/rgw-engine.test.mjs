@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { createUploadQueue, fetchTransport, Vs3Error } from 'vs3/client';
 import { ensureBucket, fileSource, loadCoreNode, s3OptionsFromEnv } from 'vs3/node';
 import { createHandler, defineRoute, s3Storage } from 'vs3/server';
-import { SECRET, randomFile, serve, sha256hex, tempDir } from './helpers.mjs';
+import { SECRET, randomFile, serve, tempDir } from './helpers.mjs';
 
 const bucket = `vs3-eng-${Date.now().toString(36)}`;
 const opts = process.env.VS3_S3_ENDPOINT ? s3OptionsFromEnv(process.env, bucket) : null;

@@ -89,7 +89,7 @@ test('route object options: SSE-KMS, Cache-Control, Content-Disposition, tags an
   // The headers are signed: a client that drops the encryption header is refused by storage.
   const bytes = randomBytes(1000);
   const p = await call('/presign', { route: 'vault', metadata: { project: 'x' }, file: { name: 'a.bin', size: 1000, type: 'application/octet-stream', sha256: sha256hex(bytes) } });
-  const { ['x-amz-server-side-encryption']: _dropped, ...rest } = p.upload.headers;
+  const { 'x-amz-server-side-encryption': _dropped, ...rest } = p.upload.headers;
   assert.equal((await fetch(p.upload.url, { method: 'PUT', headers: rest, body: bytes })).status, 403);
 });
 

@@ -27,7 +27,7 @@ const PART = 5 * 1024 * 1024;
  * A multipart upload of `bytes` in 5 MiB parts: create, sign, PUT each part (`alter(i, chunk)` may
  * change what is sent). Returns the create answer and each part PUT's status.
  */
-async function multipart(api, put, { route = 'files', name = 'big.bin', metadata, type = 'application/octet-stream' }, bytes, alter = (i, b) => b) {
+async function multipart(api, put, { route = 'files', name = 'big.bin', metadata, type = 'application/octet-stream' }, bytes, alter = (_i, b) => b) {
   const c = await api('/multipart/create', { route, ...(metadata ? { metadata } : {}), file: { name, size: bytes.length, type }, partSize: PART });
   const chunks = [];
   for (let o = 0; o < bytes.length; o += PART) chunks.push(bytes.subarray(o, o + PART));

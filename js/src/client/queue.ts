@@ -662,7 +662,7 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
     const date = Date.parse(res.headers.get('date') ?? '');
     if (!Number.isNaN(date)) skew = Math.abs(date - now()) > 5000 ? date - now() : 0;
     let text = '';
-    let parsed: any = null;
+    let parsed: { error?: { code?: unknown; message?: unknown; details?: unknown } } | null = null;
     try {
       text = await res.text();
       parsed = JSON.parse(text);
@@ -675,6 +675,7 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
       return { ok: false, status: 0, code: '', retryAfter: -1, error: new Vs3Error('network_error', `${path}: answer cut off`, 0) };
     }
     const err = parsed?.error;
+    // (parsed is whatever JSON came back: every field is checked before use.)
     const code = typeof err?.code === 'string' ? err.code : '';
     return {
       ok: false,

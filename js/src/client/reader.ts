@@ -5,7 +5,7 @@
 // module Web Worker and keeps no bytes: the PUT sends a slice of the File itself (the browser reads it
 // from disk again, and fails the read if the file changed since it was picked), so the page holds no
 // part buffers at all.
-import { loadCore, type Vs3CoreModule } from '../core.js';
+import type { Vs3CoreModule } from '../core.js';
 import { Vs3Error, abortedError } from '../errors.js';
 import type { RawPartHasher } from '../wasm/vs3core.mjs';
 
@@ -233,7 +233,10 @@ export function workerReader(opts: WorkerReaderOptions = {}): PartReader {
     dispose() {
       for (const j of jobs.values()) j.reject(abortedError('reader disposed'));
       jobs.clear();
-      workers.forEach((w, i) => (w?.terminate(), (workers[i] = null)));
+      for (const [i, w] of workers.entries()) {
+        w?.terminate();
+        workers[i] = null;
+      }
     },
   };
 }

@@ -60,7 +60,9 @@ export function createUploader(options: UploaderOptions): Uploader {
         opts.onProgress!({ phase: phaseOf(s), total: s.size, hashed: s.bytesHashed, uploaded: s.bytesUploaded, attempt: s.retries + 1, speed: s.speed, eta: s.eta });
       };
       const offs = [queue.on('progress', report), queue.on('state', report), queue.on('added', report)];
-      const off = () => offs.forEach((f) => f());
+      const off = () => {
+        for (const f of offs) f();
+      };
       return handle.promise.then(
         (r) => (off(), r),
         (e) => {

@@ -162,7 +162,7 @@ export function fsStore(dir: string): BlobStore {
       const out: StoredUpload[] = [];
       for (const n of names) {
         const u = isUploadId(n) ? await readJson<StoredUpload>(path.join(uploads, n, 'upload.json')) : null;
-        if (u && u.key.startsWith(prefix)) out.push(u);
+        if (u?.key.startsWith(prefix)) out.push(u);
       }
       return out;
     },
@@ -234,7 +234,7 @@ export function fsStore(dir: string): BlobStore {
     async list({ prefix = '', limit = 1000 } = {}) {
       const out: StoredObject[] = [];
       async function walk(d: string): Promise<void> {
-        let entries;
+        let entries: import('node:fs').Dirent[];
         try {
           entries = await fs.readdir(d, { withFileTypes: true });
         } catch {

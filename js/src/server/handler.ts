@@ -19,7 +19,7 @@ import { crc32cFromBase64 } from '../crc32c.js';
 import {
   MAX_PARTS, MAX_PART_SIZE, MIN_PART_SIZE, MULTIPART_LIMIT, SINGLE_PUT_LIMIT, objectMetadata, objectTags,
   checkMetadata, checkSha256, checkSize, checkType, compileRoute, sanitizeFileName, validateFileName, validateKey,
-  type CompiledRoute, type FileInfo, type RouteConfig,
+  type AnyRouteConfig, type CompiledRoute, type FileInfo, type RouteConfig,
 } from './routes.js';
 import type { DownloadOptions, DriverContext, StorageDriver, StoredObject, StoredPart } from './storage.js';
 import { signToken, verifyToken, type UploadClaims } from './token.js';
@@ -28,7 +28,7 @@ import { Hmac, digestStream, errorResponse, json, readHead, readJsonObject } fro
 import { SNIFF_BYTES, checkContent } from '../sniff.js';
 
 export interface HandlerOptions {
-  routes: Record<string, RouteConfig<any>>;
+  routes: Record<string, AnyRouteConfig>;
   storage: StorageDriver;
   /** At least 32 characters; signs upload tokens. Keep it server-side. */
   secret: string;
@@ -515,7 +515,6 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     const id = upload + also;
     const confirmedId = upload + '\u0000confirmed';
     const ttl = Math.max(0, claims.exp - now()) + 3600_000;
-    let p: Promise<CompletionAnswer> | undefined;
     for (;;) {
       const recorded = (await completions.get(id)) as CompletionAnswer | undefined;
       if (recorded !== undefined) return json(await freshUrl(req, route, recorded));
@@ -524,7 +523,7 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
       await running.catch(() => {});
     }
     // No await between the check above and this: the promise is in the map before anyone else looks.
-    p = (async () => {
+    const p = (async () => {
       if (completions.claim && !(await completions.claim(upload, CLAIM_MS))) return waitForAnswer(id, upload);
       try {
         // Another machine may have finished between our first look and the claim.

@@ -154,6 +154,14 @@ export interface RouteConfig<M = unknown> {
   dedupe?: boolean | DedupeIndex;
 }
 
+/**
+ * A route of whatever metadata type. `any` rather than `unknown` on purpose: a route's functions
+ * take its own metadata type (contravariant) and its schema produces it (covariant), so no other
+ * type argument admits every route. The handler validates metadata with each route's own schema.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the one place routes of different metadata types meet (see above)
+export type AnyRouteConfig = RouteConfig<any>;
+
 export function defineRoute<M = undefined>(config: RouteConfig<M>): RouteConfig<M> {
   return config;
 }
@@ -161,7 +169,7 @@ export function defineRoute<M = undefined>(config: RouteConfig<M>): RouteConfig<
 /** A route with its sizes parsed and its type rules split, checked once at handler creation. */
 export interface CompiledRoute {
   name: string;
-  config: RouteConfig<any>;
+  config: AnyRouteConfig;
   maxFileSize: number;
   minFileSize: number;
   mimePatterns: string[];
@@ -182,7 +190,7 @@ export const MAX_PART_SIZE = 5 * 1024 ** 3;
 export const MAX_PARTS = 10_000;
 export const MULTIPART_LIMIT = MAX_PART_SIZE * MAX_PARTS;
 
-export function compileRoute(name: string, config: RouteConfig<any>): CompiledRoute {
+export function compileRoute(name: string, config: AnyRouteConfig): CompiledRoute {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) throw new Error(`vs3: route name ${JSON.stringify(name)} must match [A-Za-z0-9_-]{1,64}`);
   const maxFileSize = parseSize(config.maxFileSize);
   const minFileSize = config.minFileSize === undefined ? 0 : parseSize(config.minFileSize);

@@ -200,7 +200,7 @@ export class Hmac {
   }
   async verify(data: string, signature: string): Promise<boolean> {
     const sig = b64urlDecode(signature);
-    if (!sig || sig.length !== 32) return false;
+    if (sig?.length !== 32) return false;
     const mac = this.mac(data);
     if (mac) return this.node!.timingSafeEqual(mac, sig);
     return crypto.subtle.verify('HMAC', await this.cryptoKey(), sig as Uint8Array<ArrayBuffer>, utf8(data));

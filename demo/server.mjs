@@ -34,7 +34,14 @@ const handler = createHandler({
   },
 });
 
-const STATIC_TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.map': 'application/json' };
+const STATIC_TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.css': 'text/css',
+  '.wasm': 'application/wasm',
+  '.map': 'application/json',
+};
 // URL prefix -> directory. Only the browser half of the package is served.
 // /vendor/: the client's one npm dependency in browsers (idb, for resume state), found by the page's
 // import map; a bundler resolves it on its own in real apps.
@@ -70,7 +77,11 @@ function serveStatic(req, res, pathname) {
       break;
     }
     if (!st.isFile()) break;
-    res.writeHead(200, { 'content-type': STATIC_TYPES[path.extname(file)] ?? 'application/octet-stream', 'content-length': st.size, 'cache-control': 'no-cache' });
+    res.writeHead(200, {
+      'content-type': STATIC_TYPES[path.extname(file)] ?? 'application/octet-stream',
+      'content-length': st.size,
+      'cache-control': 'no-cache',
+    });
     if (req.method === 'HEAD') return res.end();
     createReadStream(file).pipe(res);
     return;
@@ -84,11 +95,13 @@ async function listFiles(request) {
   const objects = await storage.list({ limit: 200 });
   // sha256: what storage (or the local driver) proved; on RGW, which proves none, the hash the upload
   // signed into the object's metadata (the handler read it back and checked it at completion).
-  const files = await Promise.all(objects.map(async (o) => ({
-    ...o,
-    sha256: o.sha256 ?? o.claimedSha256,
-    url: await storage.downloadUrl(o.key, 3600, ctx, { disposition: 'attachment' }),
-  })));
+  const files = await Promise.all(
+    objects.map(async (o) => ({
+      ...o,
+      sha256: o.sha256 ?? o.claimedSha256,
+      url: await storage.downloadUrl(o.key, 3600, ctx, { disposition: 'attachment' }),
+    })),
+  );
   return Response.json({ storage: storage.kind, files });
 }
 

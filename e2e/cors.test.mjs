@@ -21,7 +21,9 @@ async function appServer() {
   const server = http.createServer((req, res) => {
     const p = new URL(req.url, 'http://x').pathname;
     if (p === '/') {
-      return res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><script type="importmap">{"imports":{"idb":"/idb/index.js"}}</script><p>app</p>');
+      return res
+        .writeHead(200, { 'content-type': 'text/html' })
+        .end('<!doctype html><script type="importmap">{"imports":{"idb":"/idb/index.js"}}</script><p>app</p>');
     }
     const [dir, rel] = p.startsWith('/vs3/') ? [path.join(root, 'js/dist'), p.slice(5)] : p.startsWith('/idb/') ? [idb, p.slice(5)] : [null, null];
     const file = dir && path.resolve(dir, path.posix.normalize(rel));

@@ -16,8 +16,12 @@ import { CHROMIUM_ARGS, bigFile, launchChromium, startDemo } from './browser.mjs
 
 const sha256hex = (b) => createHash('sha256').update(b).digest('hex');
 let browser;
-before(async () => { browser = await launchChromium(); });
-after(async () => { await browser?.close(); });
+before(async () => {
+  browser = await launchChromium();
+});
+after(async () => {
+  await browser?.close();
+});
 
 /** A TCP proxy to `target` (http://host:port) counting the bytes clients send through it. */
 async function countingProxy(target) {
@@ -35,7 +39,11 @@ async function countingProxy(target) {
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   proxy.url = `http://127.0.0.1:${server.address().port}`;
-  proxy.close = () => new Promise((r) => { for (const s of sockets) s.destroy(); server.close(r); });
+  proxy.close = () =>
+    new Promise((r) => {
+      for (const s of sockets) s.destroy();
+      server.close(r);
+    });
   return proxy;
 }
 
@@ -130,7 +138,9 @@ function suite(label, makeEnv) {
       assert.equal(r.resumed, 'true');
       assert.equal(r.sha256, src.sha256);
       const fraction = (ctx.proxy.sent - before) / src.size;
-      console.log(`# reload test (${label}): stopped at ${(at * 100).toFixed(0)} % of parts stored; sent again ${(fraction * 100).toFixed(1)} % of the file (${ctx.proxy.sent - before} bytes, requests included); reused ${r.reused} bytes`);
+      console.log(
+        `# reload test (${label}): stopped at ${(at * 100).toFixed(0)} % of parts stored; sent again ${(fraction * 100).toFixed(1)} % of the file (${ctx.proxy.sent - before} bytes, requests included); reused ${r.reused} bytes`,
+      );
       assert.ok(fraction <= 0.6, `sent again ${(fraction * 100).toFixed(1)} %`);
       assert.equal(sha256hex(await ctx.read(r.key)), src.sha256, 'stored bytes');
       await page.waitForFunction(() => document.querySelector('#interrupted-section').hidden, null, { timeout: 10_000 });
@@ -184,7 +194,7 @@ function suite(label, makeEnv) {
         await new Promise((resolve) => {
           const off = q.subscribe(() => {
             const s = q.getSnapshot().files.find((f) => f.name === 'opfs-80MiB.bin');
-            if (s && s.partsStored >= 2) (off(), resolve(), setTimeout(() => location.reload(), 0));
+            if (s && s.partsStored >= 2) off(), resolve(), setTimeout(() => location.reload(), 0);
           });
         });
         return { sha, size: file.size };
@@ -233,7 +243,8 @@ function suite(label, makeEnv) {
     test('the browser process killed mid-upload: a new one on the same profile resumes and finishes', async (t) => {
       const profile = await mkdtemp(path.join(tmpdir(), 'vs3-e2e-profile-'));
       t.after(() => rm(profile, { recursive: true, force: true }));
-      const launch = () => chromium.launchPersistentContext(profile, { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
+      const launch = () =>
+        chromium.launchPersistentContext(profile, { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
       const src = await bigFile(dir, 'crash.bin', 200);
 
       const first = await launch();
@@ -244,7 +255,9 @@ function suite(label, makeEnv) {
       const state = await page1.evaluate(() => window.vs3queue.getSnapshot().files[0].state);
       assert.notEqual(state, 'done', 'finished before the kill: nothing to resume (the test needs a slower upload)');
       // SIGKILL the browser's main process: no unload handlers, no flush, like a crash or power loss.
-      const pid = execFileSync('pgrep', ['-o', '-f', `user-data-dir=${profile}`]).toString().trim();
+      const pid = execFileSync('pgrep', ['-o', '-f', `user-data-dir=${profile}`])
+        .toString()
+        .trim();
       process.kill(Number(pid), 'SIGKILL');
       await first.close().catch(() => {});
 

@@ -12,8 +12,12 @@ import { bigFile, launchChromium, startDemo } from './browser.mjs';
 
 const sha256hex = (b) => createHash('sha256').update(b).digest('hex');
 let browser;
-before(async () => { browser = await launchChromium(); });
-after(async () => { await browser?.close(); });
+before(async () => {
+  browser = await launchChromium();
+});
+after(async () => {
+  await browser?.close();
+});
 
 async function openPage(url, t) {
   const page = await browser.newPage();
@@ -34,13 +38,16 @@ async function pickAndWait(page, file) {
 
 /** Drops a file (built in the page from base64) onto the drop zone. */
 async function dropAndWait(page, name, bytes) {
-  await page.evaluate(({ name, b64 }) => {
-    const bin = atob(b64);
-    const u8 = Uint8Array.from(bin, (c) => c.charCodeAt(0));
-    const dt = new DataTransfer();
-    dt.items.add(new File([u8], name, { type: 'application/octet-stream' }));
-    document.querySelector('#drop').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
-  }, { name, b64: bytes.toString('base64') });
+  await page.evaluate(
+    ({ name, b64 }) => {
+      const bin = atob(b64);
+      const u8 = Uint8Array.from(bin, (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([u8], name, { type: 'application/octet-stream' }));
+      document.querySelector('#drop').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    },
+    { name, b64: bytes.toString('base64') },
+  );
   const li = page.locator(`#uploads li[data-name="${name}"]`);
   await li.and(page.locator('.done, .error')).waitFor({ timeout: 60_000 });
   return li.evaluate((e) => ({ ...e.dataset, cls: e.className }));

@@ -7,7 +7,14 @@ import { createUploadQueue } from '/vs3/client/index.js';
 const queue = createUploadQueue({ endpoint: '/api/vs3' });
 window.vs3queue = queue; // for the console (and tests)
 const $ = (s) => document.querySelector(s);
-const fmt = (n) => (n < 1024 ? `${n} B` : n < 1024 ** 2 ? `${(n / 1024).toFixed(1)} KiB` : n < 1024 ** 3 ? `${(n / 1024 ** 2).toFixed(1)} MiB` : `${(n / 1024 ** 3).toFixed(2)} GiB`);
+const fmt = (n) =>
+  n < 1024
+    ? `${n} B`
+    : n < 1024 ** 2
+      ? `${(n / 1024).toFixed(1)} KiB`
+      : n < 1024 ** 3
+        ? `${(n / 1024 ** 2).toFixed(1)} MiB`
+        : `${(n / 1024 ** 3).toFixed(2)} GiB`;
 const fmtEta = (s) => (s == null ? '–' : s < 60 ? `${Math.ceil(s)} s` : `${Math.floor(s / 60)} min ${Math.ceil(s % 60)} s`);
 
 function el(tag, props = {}, ...children) {
@@ -23,7 +30,12 @@ function addRow(file, handle) {
   const pause = el('button', { className: 'pause', textContent: 'Pause', onclick: () => (pause.textContent === 'Pause' ? handle.pause() : handle.resume()) });
   const cancel = el('button', { className: 'cancel', textContent: 'Cancel', onclick: () => handle.cancel() });
   const bar = el('progress', { max: 1, value: 0 });
-  const li = el('li', {}, el('div', { className: 'row' }, el('span', { className: 'name', textContent: `${file.name} (${fmt(file.size)})` }), el('span', {}, status, pause, cancel)), bar);
+  const li = el(
+    'li',
+    {},
+    el('div', { className: 'row' }, el('span', { className: 'name', textContent: `${file.name} (${fmt(file.size)})` }), el('span', {}, status, pause, cancel)),
+    bar,
+  );
   li.dataset.name = file.name;
   $('#uploads').prepend(li);
   const row = { li, status, bar, pause, cancel };
@@ -72,10 +84,13 @@ function render() {
     row.pause.textContent = s.state === 'paused' ? 'Resume' : 'Pause';
     const pct = Math.floor(100 * s.progress);
     row.status.textContent =
-      s.state === 'paused' ? `paused at ${pct}%`
-      : s.state === 'queued' ? 'queued'
-      : s.state === 'completing' ? 'confirming'
-      : `${pct}% · ${fmt(Math.round(s.speed))}/s · ${fmtEta(s.eta)} left${s.retries ? ` · ${s.retries} retries` : ''}${s.resumed ? ' · resumed' : ''}`;
+      s.state === 'paused'
+        ? `paused at ${pct}%`
+        : s.state === 'queued'
+          ? 'queued'
+          : s.state === 'completing'
+            ? 'confirming'
+            : `${pct}% · ${fmt(Math.round(s.speed))}/s · ${fmtEta(s.eta)} left${s.retries ? ` · ${s.retries} retries` : ''}${s.resumed ? ' · resumed' : ''}`;
   }
   $('#overall').value = snap.progress;
   $('#overall-text').textContent = snap.files.length
@@ -95,7 +110,13 @@ async function refresh() {
   $('#storage-kind').textContent = `(${body.storage})`;
   tbody.replaceChildren(
     ...body.files.map((f) => {
-      const tr = el('tr', {}, el('td', { className: 'key' }, el('a', { href: f.url, textContent: f.key })), el('td', { textContent: fmt(f.size) }), el('td', { className: 'sha', textContent: f.sha256 ?? '—' }));
+      const tr = el(
+        'tr',
+        {},
+        el('td', { className: 'key' }, el('a', { href: f.url, textContent: f.key })),
+        el('td', { textContent: fmt(f.size) }),
+        el('td', { className: 'sha', textContent: f.sha256 ?? '—' }),
+      );
       tr.dataset.key = f.key;
       tr.dataset.sha256 = f.sha256 ?? '';
       tr.dataset.size = String(f.size);
@@ -112,9 +133,21 @@ async function showInterrupted() {
     ...list.map((u) => {
       const pct = Math.floor((100 * u.bytesStored) / u.size);
       const discard = el('button', { className: 'discard', textContent: 'Discard', onclick: async () => (await queue.discard(u.id), showInterrupted()) });
-      const li = el('li', {}, el('div', { className: 'row' },
-        el('span', { className: 'name', textContent: `${u.name} (${fmt(u.size)})` }),
-        el('span', {}, el('span', { className: 'status', textContent: `${pct}% stored · ${new Date(u.updatedAt).toLocaleString()} · pick it again to resume` }), discard)));
+      const li = el(
+        'li',
+        {},
+        el(
+          'div',
+          { className: 'row' },
+          el('span', { className: 'name', textContent: `${u.name} (${fmt(u.size)})` }),
+          el(
+            'span',
+            {},
+            el('span', { className: 'status', textContent: `${pct}% stored · ${new Date(u.updatedAt).toLocaleString()} · pick it again to resume` }),
+            discard,
+          ),
+        ),
+      );
       li.dataset.name = u.name;
       li.dataset.id = u.id;
       li.dataset.stored = String(u.bytesStored);

@@ -23,7 +23,10 @@ export type HashAlgorithm = 'sha256' | 'xxh3-128';
 /** Feeds chunks into a core hasher: one copy into the WASM heap per chunk, nothing else retained. */
 export class CoreHasher {
   private readonly h: StreamingHasher;
-  constructor(core: Vs3CoreModule, readonly algorithm: HashAlgorithm = 'sha256') {
+  constructor(
+    core: Vs3CoreModule,
+    readonly algorithm: HashAlgorithm = 'sha256',
+  ) {
     this.h = algorithm === 'sha256' ? new core.Sha256() : new core.Xxh3_128();
   }
   update(chunk: Uint8Array): this {

@@ -14,11 +14,22 @@ const bytes = (b: Uint8Array, at: number, sig: number[]) => b.length >= at + sig
 
 /** ISO BMFF brands (the box at offset 4, "ftyp"), grouped by what they are. */
 const FTYP: Record<string, string> = {
-  avif: 'image/avif', avis: 'image/avif',
-  heic: 'image/heic', heix: 'image/heic', hevc: 'image/heic', heim: 'image/heic', heis: 'image/heic', mif1: 'image/heif', msf1: 'image/heif',
+  avif: 'image/avif',
+  avis: 'image/avif',
+  heic: 'image/heic',
+  heix: 'image/heic',
+  hevc: 'image/heic',
+  heim: 'image/heic',
+  heis: 'image/heic',
+  mif1: 'image/heif',
+  msf1: 'image/heif',
   qt: 'video/quicktime',
-  M4A: 'audio/mp4', M4B: 'audio/mp4',
-  '3gp4': 'video/3gpp', '3gp5': 'video/3gpp', '3gp6': 'video/3gpp', '3g2a': 'video/3gpp2',
+  M4A: 'audio/mp4',
+  M4B: 'audio/mp4',
+  '3gp4': 'video/3gpp',
+  '3gp5': 'video/3gpp',
+  '3gp6': 'video/3gpp',
+  '3g2a': 'video/3gpp2',
 };
 
 /**
@@ -58,7 +69,13 @@ export function sniffType(b: Uint8Array): string | null {
   // Executables: ELF, PE (MZ), Mach-O (32/64-bit, both byte orders, fat binaries).
   if (bytes(b, 0, [0x7f, 0x45, 0x4c, 0x46])) return 'application/x-elf';
   if (ascii(b, 0, 'MZ')) return 'application/vnd.microsoft.portable-executable';
-  for (const m of [[0xfe, 0xed, 0xfa, 0xce], [0xfe, 0xed, 0xfa, 0xcf], [0xce, 0xfa, 0xed, 0xfe], [0xcf, 0xfa, 0xed, 0xfe], [0xca, 0xfe, 0xba, 0xbe]]) {
+  for (const m of [
+    [0xfe, 0xed, 0xfa, 0xce],
+    [0xfe, 0xed, 0xfa, 0xcf],
+    [0xce, 0xfa, 0xed, 0xfe],
+    [0xcf, 0xfa, 0xed, 0xfe],
+    [0xca, 0xfe, 0xba, 0xbe],
+  ]) {
     if (bytes(b, 0, m)) return 'application/x-mach-binary';
   }
   if (ascii(b, 0, '#!')) return 'text/x-shellscript';
@@ -101,8 +118,16 @@ function utf16ToAscii(b: Uint8Array): Uint8Array {
  * Route wildcards ("image/*") never match these (routes.ts).
  */
 export const ACTIVE_TYPES: ReadonlySet<string> = new Set([
-  'text/html', 'image/svg+xml', 'application/xhtml+xml', 'application/xml', 'text/xml', 'text/javascript', 'application/javascript',
-  'application/x-javascript', 'text/x-shellscript', 'application/x-sh',
+  'text/html',
+  'image/svg+xml',
+  'application/xhtml+xml',
+  'application/xml',
+  'text/xml',
+  'text/javascript',
+  'application/javascript',
+  'application/x-javascript',
+  'text/x-shellscript',
+  'application/x-sh',
 ]);
 /** ACTIVE_TYPES, and every XML type (`*+xml`): a browser shown XML runs XHTML-namespaced scripts. */
 export const isActiveType = (type: string) => ACTIVE_TYPES.has(type) || type.endsWith('+xml');
@@ -110,29 +135,76 @@ const EXECUTABLES = new Set(['application/x-elf', 'application/vnd.microsoft.por
 
 /** Declared types and the sniffed types that count as "the same thing". */
 const SAME: Record<string, string[]> = {
-  'image/jpg': ['image/jpeg'], 'image/pjpeg': ['image/jpeg'],
+  'image/jpg': ['image/jpeg'],
+  'image/pjpeg': ['image/jpeg'],
   'image/x-png': ['image/png'],
-  'image/heif': ['image/heic', 'image/heif'], 'image/heic': ['image/heic', 'image/heif'],
-  'image/vnd.microsoft.icon': ['image/x-icon'], 'image/apng': ['image/png'], 'image/x-ms-bmp': ['image/bmp'],
-  'video/x-m4v': ['video/mp4'], 'audio/x-m4a': ['audio/mp4', 'video/mp4'], 'application/x-msdos-program': ['application/vnd.microsoft.portable-executable'],
-  'audio/mp3': ['audio/mpeg'], 'audio/x-wav': ['audio/wav'], 'audio/wave': ['audio/wav'], 'audio/vnd.wave': ['audio/wav'],
-  'audio/x-flac': ['audio/flac'], 'video/ogg': ['audio/ogg'], 'application/ogg': ['audio/ogg'], 'audio/webm': ['video/webm'],
-  'video/x-matroska': ['video/webm'], 'audio/mp4': ['audio/mp4', 'video/mp4'], 'video/quicktime': ['video/quicktime', 'video/mp4'],
+  'image/heif': ['image/heic', 'image/heif'],
+  'image/heic': ['image/heic', 'image/heif'],
+  'image/vnd.microsoft.icon': ['image/x-icon'],
+  'image/apng': ['image/png'],
+  'image/x-ms-bmp': ['image/bmp'],
+  'video/x-m4v': ['video/mp4'],
+  'audio/x-m4a': ['audio/mp4', 'video/mp4'],
+  'application/x-msdos-program': ['application/vnd.microsoft.portable-executable'],
+  'audio/mp3': ['audio/mpeg'],
+  'audio/x-wav': ['audio/wav'],
+  'audio/wave': ['audio/wav'],
+  'audio/vnd.wave': ['audio/wav'],
+  'audio/x-flac': ['audio/flac'],
+  'video/ogg': ['audio/ogg'],
+  'application/ogg': ['audio/ogg'],
+  'audio/webm': ['video/webm'],
+  'video/x-matroska': ['video/webm'],
+  'audio/mp4': ['audio/mp4', 'video/mp4'],
+  'video/quicktime': ['video/quicktime', 'video/mp4'],
   'video/mp4': ['video/mp4', 'video/quicktime', 'audio/mp4'],
-  'application/x-zip-compressed': ['application/zip'], 'application/x-gzip': ['application/gzip'],
-  'application/x-rar-compressed': ['application/vnd.rar'], 'application/x-msdownload': ['application/vnd.microsoft.portable-executable'],
-  'application/x-executable': ['application/x-elf'], 'application/x-sharedlib': ['application/x-elf'],
-  'application/xml': ['application/xml', 'image/svg+xml', 'application/xhtml+xml'], 'text/xml': ['application/xml', 'image/svg+xml', 'application/xhtml+xml'],
+  'application/x-zip-compressed': ['application/zip'],
+  'application/x-gzip': ['application/gzip'],
+  'application/x-rar-compressed': ['application/vnd.rar'],
+  'application/x-msdownload': ['application/vnd.microsoft.portable-executable'],
+  'application/x-executable': ['application/x-elf'],
+  'application/x-sharedlib': ['application/x-elf'],
+  'application/xml': ['application/xml', 'image/svg+xml', 'application/xhtml+xml'],
+  'text/xml': ['application/xml', 'image/svg+xml', 'application/xhtml+xml'],
 };
 /** Zip containers: office documents, EPUB, JARs, APKs... */
-const ZIP_BASED = /^application\/(vnd\.openxmlformats-officedocument\..+|vnd\.oasis\.opendocument\..+|epub\+zip|java-archive|vnd\.android\.package-archive|x-zip|vnd\.apple\.keynote|vnd\.apple\.pages|vnd\.apple\.numbers)$/;
+const ZIP_BASED =
+  /^application\/(vnd\.openxmlformats-officedocument\..+|vnd\.oasis\.opendocument\..+|epub\+zip|java-archive|vnd\.android\.package-archive|x-zip|vnd\.apple\.keynote|vnd\.apple\.pages|vnd\.apple\.numbers)$/;
 
 /** Every type sniffType can name: a declared type in this set must have its signature. */
 const SIGNED_TYPES = new Set([
-  'image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/avif', 'image/heic', 'image/heif', 'image/bmp', 'image/tiff', 'image/x-icon', 'image/jxl',
-  'application/pdf', 'application/zip', 'application/gzip', 'application/x-7z-compressed', 'application/vnd.rar', 'application/x-bzip2',
-  'application/x-xz', 'application/zstd', 'application/x-tar', 'video/webm', 'audio/ogg', 'audio/flac', 'audio/mpeg', 'audio/wav',
-  'video/x-msvideo', 'video/mp4', 'video/quicktime', 'audio/mp4', 'video/3gpp', 'video/3gpp2', 'application/wasm',
+  'image/jpeg',
+  'image/png',
+  'image/gif',
+  'image/webp',
+  'image/avif',
+  'image/heic',
+  'image/heif',
+  'image/bmp',
+  'image/tiff',
+  'image/x-icon',
+  'image/jxl',
+  'application/pdf',
+  'application/zip',
+  'application/gzip',
+  'application/x-7z-compressed',
+  'application/vnd.rar',
+  'application/x-bzip2',
+  'application/x-xz',
+  'application/zstd',
+  'application/x-tar',
+  'video/webm',
+  'audio/ogg',
+  'audio/flac',
+  'audio/mpeg',
+  'audio/wav',
+  'video/x-msvideo',
+  'video/mp4',
+  'video/quicktime',
+  'audio/mp4',
+  'video/3gpp',
+  'video/3gpp2',
+  'application/wasm',
 ]);
 
 export interface ContentCheck {

@@ -121,7 +121,7 @@ export function descendants(pid) {
   const out = [];
   const stack = [pid];
   while (stack.length) {
-    for (const c of children.get(stack.pop()) ?? []) (out.push(c), stack.push(c));
+    for (const c of children.get(stack.pop()) ?? []) out.push(c), stack.push(c);
   }
   return out;
 }

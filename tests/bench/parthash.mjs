@@ -28,6 +28,21 @@ function run(label, make, feed, finish) {
 }
 
 console.log(`Node ${process.version} — WASM core per-part hashing over ${size / MiB} MiB (best of 3, MB/s = 10^6 B/s)`);
-run('SHA-256 alone (Sha256)', () => new core.Sha256(), (h, n) => h.update(n), (h) => h.digestHex());
-run('CRC32C alone (PartHasher, verifyOnly)', () => new core.PartHasher(), (h, n) => h.update(n, true), (h) => h.endPart());
-run('SHA-256 + CRC32C, one pass (PartHasher)', () => new core.PartHasher(), (h, n) => h.update(n, false), (h) => (h.endPart(), h.sha256Hex()));
+run(
+  'SHA-256 alone (Sha256)',
+  () => new core.Sha256(),
+  (h, n) => h.update(n),
+  (h) => h.digestHex(),
+);
+run(
+  'CRC32C alone (PartHasher, verifyOnly)',
+  () => new core.PartHasher(),
+  (h, n) => h.update(n, true),
+  (h) => h.endPart(),
+);
+run(
+  'SHA-256 + CRC32C, one pass (PartHasher)',
+  () => new core.PartHasher(),
+  (h, n) => h.update(n, false),
+  (h) => (h.endPart(), h.sha256Hex()),
+);

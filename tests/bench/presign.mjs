@@ -15,9 +15,19 @@ const endpoint = 'https://s3.us-east-1.amazonaws.com';
 
 const s3 = s3Storage({ endpoint, bucket: 'bench', region: 'us-east-1', ...creds });
 const storage = { ...s3, createMultipart: async () => ({ uploadId: 'bench-upload-id' }) };
-const handler = createHandler({ secret: 'bench-secret-0123456789abcdef0123456789', storage, routes: { files: defineRoute({ maxFileSize: '6TiB', requireChecksum: false }) } });
+const handler = createHandler({
+  secret: 'bench-secret-0123456789abcdef0123456789',
+  storage,
+  routes: { files: defineRoute({ maxFileSize: '6TiB', requireChecksum: false }) },
+});
 const post = (path, body) =>
-  handler(new Request(`http://bench.local/api/vs3${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(JSON.stringify(body))) }, body: JSON.stringify(body) }));
+  handler(
+    new Request(`http://bench.local/api/vs3${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(JSON.stringify(body))) },
+      body: JSON.stringify(body),
+    }),
+  );
 
 const client = new S3Client({ region: 'us-east-1', endpoint, credentials: creds, forcePathStyle: true });
 
@@ -27,11 +37,19 @@ async function vs3Presign(i) {
   if (!upload?.url?.includes('X-Amz-Signature=')) throw new Error(`vs3 presign failed: ${res.status}`);
 }
 async function awsPresign(i) {
-  const url = await getSignedUrl(client, new PutObjectCommand({ Bucket: 'bench', Key: `files/${i}/photo-${i}.jpg`, ContentLength: 1_000_000 + i, ContentType: 'image/jpeg' }), { expiresIn: 600 });
+  const url = await getSignedUrl(
+    client,
+    new PutObjectCommand({ Bucket: 'bench', Key: `files/${i}/photo-${i}.jpg`, ContentLength: 1_000_000 + i, ContentType: 'image/jpeg' }),
+    { expiresIn: 600 },
+  );
   if (!url.includes('X-Amz-Signature=')) throw new Error('aws presign failed');
 }
 
-const createdRes = await post('/multipart/create', { route: 'files', file: { name: 'big.bin', size: 5 * 1024 ** 4, type: 'application/octet-stream' }, partSize: 1024 ** 3 });
+const createdRes = await post('/multipart/create', {
+  route: 'files',
+  file: { name: 'big.bin', size: 5 * 1024 ** 4, type: 'application/octet-stream' },
+  partSize: 1024 ** 3,
+});
 const created = await createdRes.json();
 if (!created.token) throw new Error(`multipart create failed: ${JSON.stringify(created)}`);
 const crc = 'AAAAAA==';
@@ -47,9 +65,11 @@ async function vs3SignParts(i) {
 async function rate(fn, n, conc = CONC) {
   const t0 = performance.now();
   let next = 0;
-  await Promise.all(Array.from({ length: conc }, async () => {
-    while (next < n) await fn(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: conc }, async () => {
+      while (next < n) await fn(next++);
+    }),
+  );
   return (n * 1000) / (performance.now() - t0);
 }
 

@@ -10,7 +10,9 @@ export function fillBuffer(size) {
   const words = new Uint32Array(buf.buffer, 0, size >>> 2);
   let x = 0x9e3779b9;
   for (let i = 0; i < words.length; i++) {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
     words[i] = x >>> 0;
   }
   return buf;

@@ -20,8 +20,14 @@ import { generatedSha256 } from '../js/fixtures/generated.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const GiB = 2 ** 30;
-const sizesGiB = (process.env.VS3_BENCH_NODE_GIB ?? '1,6').split(',').map(Number).filter((n) => n > 0);
-const sources = (process.env.VS3_BENCH_NODE_SOURCES ?? 'readInto').split(',').map((s) => s.trim()).filter(Boolean);
+const sizesGiB = (process.env.VS3_BENCH_NODE_GIB ?? '1,6')
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0);
+const sources = (process.env.VS3_BENCH_NODE_SOURCES ?? 'readInto')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const base = process.env.VS3_BENCH_TMPDIR ?? tmpdir();
 const TARGET_MIB = 128;
 
@@ -40,14 +46,19 @@ function freeBytes(dir) {
 /** Runs the child; resolves with its JSON line. */
 function runChild(endpoint, size, mode) {
   return new Promise((resolve) => {
-    execFile(process.execPath, [path.join(here, '../js/fixtures/upload-child.mjs'), endpoint, String(size), 'bench', mode], { maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
-      const line = stdout.trim().split('\n').at(-1);
-      try {
-        resolve(JSON.parse(line));
-      } catch {
-        resolve({ error: { code: 'child_failed', message: `${err?.message ?? ''} ${stderr.slice(-500)}` } });
-      }
-    });
+    execFile(
+      process.execPath,
+      [path.join(here, '../js/fixtures/upload-child.mjs'), endpoint, String(size), 'bench', mode],
+      { maxBuffer: 1 << 20 },
+      (err, stdout, stderr) => {
+        const line = stdout.trim().split('\n').at(-1);
+        try {
+          resolve(JSON.parse(line));
+        } catch {
+          resolve({ error: { code: 'child_failed', message: `${err?.message ?? ''} ${stderr.slice(-500)}` } });
+        }
+      },
+    );
   });
 }
 
@@ -88,7 +99,9 @@ for (const gib of sizesGiB) {
       }
       if (row.error) failed = true;
       rows.push(row);
-      console.error(`  ${gib} GiB ${mode}: ${row.error ? `FAILED ${row.error.message}` : `${(out.ms / 1000).toFixed(1)} s, peak RSS ${out.maxRssMiB.toFixed(1)} MiB`}`);
+      console.error(
+        `  ${gib} GiB ${mode}: ${row.error ? `FAILED ${row.error.message}` : `${(out.ms / 1000).toFixed(1)} s, peak RSS ${out.maxRssMiB.toFixed(1)} MiB`}`,
+      );
     } finally {
       server.closeAllConnections?.();
       await new Promise((r) => server.close(r));
@@ -98,7 +111,8 @@ for (const gib of sizesGiB) {
   }
 }
 
-const label = (r) => `${r.gib} GiB, generated source${sources.length > 1 || r.mode !== 'readInto' ? ` (${r.mode === 'readInto' ? 'readInto, like fileSource' : 'slice() only'})` : ''}`;
+const label = (r) =>
+  `${r.gib} GiB, generated source${sources.length > 1 || r.mode !== 'readInto' ? ` (${r.mode === 'readInto' ? 'readInto, like fileSource' : 'slice() only'})` : ''}`;
 const w = Math.max(24, ...rows.map((r) => label(r).length));
 console.log(`Node ${process.version} — createNodeUploader -> vs3 handler (local driver, fsStore in ${base}) on 127.0.0.1; client alone in a child process`);
 console.log(`  ${'upload'.padEnd(w)}    time s       MB/s   client peak RSS   RSS before upload`);
@@ -120,7 +134,9 @@ const measured = rows.filter((r) => !r.skipped && !r.error);
 if (measured.length) {
   const worst = Math.max(...measured.map((r) => r.maxRssMiB));
   console.log(`  (MB/s = 10^6 bytes/s, including the handler writing parts and assembling the object on the same 2 cores; peak RSS = the child's maxRSS)`);
-  console.log(`  target: Node client peak RSS <= ${TARGET_MIB} MiB at any size: worst ${worst.toFixed(1)} MiB — ${worst <= TARGET_MIB ? 'met' : `MISSED by ${(worst - TARGET_MIB).toFixed(1)} MiB`}`);
+  console.log(
+    `  target: Node client peak RSS <= ${TARGET_MIB} MiB at any size: worst ${worst.toFixed(1)} MiB — ${worst <= TARGET_MIB ? 'met' : `MISSED by ${(worst - TARGET_MIB).toFixed(1)} MiB`}`,
+  );
 }
 if (failed) {
   console.log('  SOME UPLOADS FAILED (see above)');

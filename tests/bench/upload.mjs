@@ -29,7 +29,10 @@ const root = path.resolve(here, '../..');
 const env = process.env;
 const sizeMiB = Number(env.VS3_BENCH_UPLOAD_MIB ?? 1024);
 const rounds = Number(env.VS3_BENCH_UPLOAD_ROUNDS ?? 2);
-const names = (env.VS3_BENCH_UPLOAD_CONTENDERS ?? 'vs3,raw,sdk').split(',').map((s) => s.trim()).filter(Boolean);
+const names = (env.VS3_BENCH_UPLOAD_CONTENDERS ?? 'vs3,raw,sdk')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const diagnose = env.VS3_BENCH_UPLOAD_DIAG !== '0'; // also time vs3's read+hash alone (no upload)
 // Extra createUploader options for experiments, as JSON (e.g. '{"hashAhead":1}'); default none.
 const vs3Options = env.VS3_BENCH_VS3_OPTIONS ? JSON.parse(env.VS3_BENCH_VS3_OPTIONS) : {};
@@ -69,7 +72,10 @@ function storagePids() {
   if (!conf) return [];
   const run = path.join(path.dirname(conf), 'run');
   try {
-    return readdirSync(run).filter((f) => f.endsWith('.pid')).map((f) => Number(readFileSync(path.join(run, f), 'utf8').trim())).filter(Boolean);
+    return readdirSync(run)
+      .filter((f) => f.endsWith('.pid'))
+      .map((f) => Number(readFileSync(path.join(run, f), 'utf8').trim()))
+      .filter(Boolean);
   } catch {
     return [];
   }
@@ -115,14 +121,21 @@ const handler = createHandler({
 });
 const aws = new AwsClient({ accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, service: 's3', region: s3.region });
 
-const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.map': 'application/json' };
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.wasm': 'application/wasm',
+  '.map': 'application/json',
+};
 const mounts = [
   ['/vs3/', path.join(root, 'js/dist/')],
   ['/bench/', path.join(here, 'upload-page/')],
   // The client's one npm dependency in browsers (idb: resume state, on by default), as the demo serves it.
   ['/idb/', path.dirname(fileURLToPath(import.meta.resolve('idb'))) + path.sep],
 ];
-const PAGE = '<!doctype html><meta charset="utf-8"><title>vs3 upload bench</title><script type="importmap">{"imports":{"idb":"/idb/index.js"}}</script><script type="module" src="/bench/page.mjs"></script>';
+const PAGE =
+  '<!doctype html><meta charset="utf-8"><title>vs3 upload bench</title><script type="importmap">{"imports":{"idb":"/idb/index.js"}}</script><script type="module" src="/bench/page.mjs"></script>';
 
 const api = getRequestListener(async (request) => {
   const url = new URL(request.url);
@@ -204,7 +217,7 @@ try {
     await gc();
     await sleep(500);
     const s = [];
-    for (let i = 0; i < 5; i++) (s.push(rssBytes(renderer.pid)), await sleep(60));
+    for (let i = 0; i < 5; i++) s.push(rssBytes(renderer.pid)), await sleep(60);
     return s.sort((a, b) => a - b)[2];
   };
   await browser.send('HeapProfiler.enable', {}, session);
@@ -222,14 +235,22 @@ try {
       const sampler = sampleRss(renderer.pid, 50);
       const cpu0 = cpuNow(browser.pid, renderer.pid);
       let probe = null;
-      const probeTimer = gcProbeMs > 0 && setTimeout(async () => {
-        const before = rssBytes(renderer.pid);
-        await gc();
-        probe = { before, after: rssBytes(renderer.pid) };
-      }, gcProbeMs);
+      const probeTimer =
+        gcProbeMs > 0 &&
+        setTimeout(async () => {
+          const before = rssBytes(renderer.pid);
+          await gc();
+          probe = { before, after: rssBytes(renderer.pid) };
+        }, gcProbeMs);
       let out;
       try {
-        const opts = { key, route: 'bench', vs3Options, checksum: sdkChecksum, s3: { endpoint: s3.endpoint, region: s3.region, bucket: s3.bucket, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } };
+        const opts = {
+          key,
+          route: 'bench',
+          vs3Options,
+          checksum: sdkChecksum,
+          s3: { endpoint: s3.endpoint, region: s3.region, bucket: s3.bucket, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+        };
         out = await evaluate(browser, session, `bench.run(${JSON.stringify(name)}, ${JSON.stringify(opts)})`);
       } catch (e) {
         out = { error: String(e.message ?? e) };
@@ -253,7 +274,9 @@ try {
           (out.longTaskMs !== undefined ? `  main-thread long tasks ${out.longTaskMs.toFixed(0)} ms/${out.longTasks}` : '') +
           `  CPU s: renderer ${cpu.renderer.toFixed(1)}, rest of chromium ${cpu.chromium.toFixed(1)}, storage ${conf ? cpu.storage.toFixed(1) : '?'}, handler ${cpu.node.toFixed(1)}` +
           (probe ? `  GC probe at ${gcProbeMs} ms: +${mib(probe.before - idle).toFixed(1)} -> +${mib(probe.after - idle).toFixed(1)} MiB` : '') +
-          (d ? `  [hashed all at ${(d.hashedAt / 1000).toFixed(2)} s, first byte sent ${(d.firstByteAt / 1000).toFixed(2)} s, engine ${d.engineMs.toFixed(0)} ms, ${d.partCount} parts]` : ''),
+          (d
+            ? `  [hashed all at ${(d.hashedAt / 1000).toFixed(2)} s, first byte sent ${(d.firstByteAt / 1000).toFixed(2)} s, engine ${d.engineMs.toFixed(0)} ms, ${d.partCount} parts]`
+            : ''),
       );
     }
   }
@@ -286,7 +309,12 @@ for (const n of names) {
   const rows = ok(results[n]);
   if (!rows.length) continue;
   const times = rows.map((r) => r.ms / 1000);
-  summary[n] = { best: Math.min(...times), median: median(times), peak: Math.max(...rows.map((r) => r.peak - info.idle)), longTaskMs: Math.max(...rows.map((r) => r.longTaskMs ?? 0)) };
+  summary[n] = {
+    best: Math.min(...times),
+    median: median(times),
+    peak: Math.max(...rows.map((r) => r.peak - info.idle)),
+    longTaskMs: Math.max(...rows.map((r) => r.longTaskMs ?? 0)),
+  };
 }
 const DIAG = 'diagnostic: vs3 read+hash alone, no upload';
 const w = Math.max(...names.map((n) => LABELS[n].length), info.hash ? DIAG.length : 0);
@@ -315,19 +343,32 @@ if (info.hash) {
   console.log(
     h.error
       ? `  diagnostic: vs3 read+hash alone FAILED: ${h.error}`
-      : `  ${DIAG.padEnd(w)}  ${(h.ms / 1000).toFixed(2).padStart(7)}  ${''.padStart(8)}  ${(size / 1e6 / (h.ms / 1000)).toFixed(1).padStart(12)}  ${mib(h.peak - info.idle).toFixed(1).padStart(18)} MiB  ${h.longTaskMs.toFixed(0).padStart(18)} ms`,
+      : `  ${DIAG.padEnd(w)}  ${(h.ms / 1000).toFixed(2).padStart(7)}  ${''.padStart(8)}  ${(size / 1e6 / (h.ms / 1000)).toFixed(1).padStart(12)}  ${mib(
+          h.peak - info.idle,
+        )
+          .toFixed(1)
+          .padStart(18)} MiB  ${h.longTaskMs.toFixed(0).padStart(18)} ms`,
   );
 }
-console.log('  (MB/s = 10^6 bytes/s of the best round; memory: max over rounds of the renderer RSS peak minus idle, sampled every 50 ms; long tasks: max over rounds)');
+console.log(
+  '  (MB/s = 10^6 bytes/s of the best round; memory: max over rounds of the renderer RSS peak minus idle, sampled every 50 ms; long tasks: max over rounds)',
+);
 if (summary.vs3 && summary.raw) {
   const ratio = summary.vs3.median / summary.raw.median;
-  const verdict = ratio <= TARGET_RATIO ? 'met' : `MISSED by ${((ratio / TARGET_RATIO - 1) * 100).toFixed(0)}% (${(summary.vs3.median - TARGET_RATIO * summary.raw.median).toFixed(2)} s over)`;
-  console.log(`  target: vs3 time <= ${TARGET_RATIO}x the raw PUT's: ${ratio.toFixed(2)}x (median ${summary.vs3.median.toFixed(2)} s vs ${summary.raw.median.toFixed(2)} s) — ${verdict}`);
+  const verdict =
+    ratio <= TARGET_RATIO
+      ? 'met'
+      : `MISSED by ${((ratio / TARGET_RATIO - 1) * 100).toFixed(0)}% (${(summary.vs3.median - TARGET_RATIO * summary.raw.median).toFixed(2)} s over)`;
+  console.log(
+    `  target: vs3 time <= ${TARGET_RATIO}x the raw PUT's: ${ratio.toFixed(2)}x (median ${summary.vs3.median.toFixed(2)} s vs ${summary.raw.median.toFixed(2)} s) — ${verdict}`,
+  );
 }
 if (summary.vs3) {
   const m = mib(summary.vs3.peak);
   const scaled = sizeMiB === 1024 ? '' : ' (target is for 1 GiB)';
-  console.log(`  target: vs3 renderer memory over idle <= ${TARGET_MEM_MIB} MiB: ${m.toFixed(1)} MiB — ${m <= TARGET_MEM_MIB ? 'met' : `MISSED by ${(m - TARGET_MEM_MIB).toFixed(1)} MiB`}${scaled}`);
+  console.log(
+    `  target: vs3 renderer memory over idle <= ${TARGET_MEM_MIB} MiB: ${m.toFixed(1)} MiB — ${m <= TARGET_MEM_MIB ? 'met' : `MISSED by ${(m - TARGET_MEM_MIB).toFixed(1)} MiB`}${scaled}`,
+  );
 }
 if (failed) {
   console.log('  SOME UPLOADS FAILED (see above)');

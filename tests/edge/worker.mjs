@@ -6,14 +6,18 @@ import { createHandler, defineRoute, localStorage, memoryStore, s3Storage } from
 let handler;
 function getHandler(env) {
   if (handler) return handler;
-  const storage = env.DRIVER === 's3'
-    ? s3Storage({
-        endpoint: env.S3_ENDPOINT, bucket: env.S3_BUCKET, region: env.S3_REGION,
-        accessKeyId: env.S3_ACCESS_KEY_ID, secretAccessKey: env.S3_SECRET_ACCESS_KEY,
-        // Ceph RGW ignores x-amz-checksum-*; AWS and R2 verify it.
-        checksumHeader: false,
-      })
-    : localStorage({ store: memoryStore(), secret: env.SECRET });
+  const storage =
+    env.DRIVER === 's3'
+      ? s3Storage({
+          endpoint: env.S3_ENDPOINT,
+          bucket: env.S3_BUCKET,
+          region: env.S3_REGION,
+          accessKeyId: env.S3_ACCESS_KEY_ID,
+          secretAccessKey: env.S3_SECRET_ACCESS_KEY,
+          // Ceph RGW ignores x-amz-checksum-*; AWS and R2 verify it.
+          checksumHeader: false,
+        })
+      : localStorage({ store: memoryStore(), secret: env.SECRET });
   handler = createHandler({
     secret: env.SECRET,
     storage,

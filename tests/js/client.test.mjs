@@ -104,7 +104,10 @@ test('multipart: three files at once share the limits; every byte lands; memory 
     assert.equal(await onDisk(dir, r.key), files[i].sha256, `${r.name} stored intact`);
   }
   const parts = [5, 3, 2];
-  assert.equal(transport.puts, parts.reduce((a, b) => a + b));
+  assert.equal(
+    transport.puts,
+    parts.reduce((a, b) => a + b),
+  );
   assert.ok(transport.maxInFlight <= 3, `PUTs in flight ${transport.maxInFlight} <= 3`);
   assert.ok(maxHeld <= partSize * (3 + 2), `bytes held ${maxHeld} <= part size x (in flight + ahead)`);
   assert.equal(calls.filter((c) => c === '/multipart/create').length, 3);
@@ -128,7 +131,7 @@ test('the queue API: snapshots are immutable and shared, progress/speed/eta, eve
   await new Promise((r) => {
     const off = q.subscribe(() => {
       const s = q.getSnapshot().files[0];
-      if (s && s.partsStored >= 2) (off(), r());
+      if (s && s.partsStored >= 2) off(), r();
     });
   });
   h.pause();
@@ -184,7 +187,10 @@ test('gives up within the time budget on persistent failure, and at once on a no
 
   const forbidden = scripted(() => ({ status: 403, header: () => null, body: '<Error><Code>AccessDenied</Code></Error>' }));
   const s2 = await setup(t, { transport: forbidden });
-  await assert.rejects(s2.uploader.upload(randomFile(1000).blob, { route: 'files' }), (e) => e.code === 'upload_failed' && e.status === 403 && /AccessDenied/.test(e.message));
+  await assert.rejects(
+    s2.uploader.upload(randomFile(1000).blob, { route: 'files' }),
+    (e) => e.code === 'upload_failed' && e.status === 403 && /AccessDenied/.test(e.message),
+  );
   assert.equal(forbidden.puts, 1);
 });
 
@@ -278,10 +284,7 @@ test('dedupe: stored content is not sent again; identical files in one queue upl
   calls.length = 0;
   const big = randomFile(26 * MiB, 'twin.bin');
   const before = transport.puts;
-  const [a, b] = await Promise.all([
-    uploader.upload(big.blob, { route: 'dedupe' }),
-    uploader.upload(new File([big.bytes], 'twin2.bin'), { route: 'dedupe' }),
-  ]);
+  const [a, b] = await Promise.all([uploader.upload(big.blob, { route: 'dedupe' }), uploader.upload(new File([big.bytes], 'twin2.bin'), { route: 'dedupe' })]);
   assert.equal(a.key, b.key);
   assert.equal([a, b].filter((r) => r.deduplicated).length, 1);
   assert.ok(transport.puts - before < 12, `fewer PUTs than two full uploads: ${transport.puts - before}`);
@@ -342,7 +345,10 @@ test('Node: parts are re-read from the file while sending; a file written to mid
         if (!touched && p.uploaded > 0) touched = appendFile(file, 'one more line\n');
       },
     })
-    .then(() => null, (e) => e);
+    .then(
+      () => null,
+      (e) => e,
+    );
   await touched;
   assert.ok(err, 'the upload must not succeed with a file that changed');
   assert.equal(err.code, 'file_changed', err.message);
@@ -380,7 +386,11 @@ test('nodeTransport: bytes and range bodies arrive whole; progress rises to the 
     assert.equal(res.status, 200, kind);
     assert.equal(res.body, 'stored', kind);
     assert.equal(sha256hex(got.at(-1)), f.sha256, kind);
-    assert.deepEqual(seen, [...seen].sort((a, b) => a - b), `${kind}: progress never goes back`);
+    assert.deepEqual(
+      seen,
+      [...seen].sort((a, b) => a - b),
+      `${kind}: progress never goes back`,
+    );
     assert.equal(seen.at(-1), f.bytes.length, `${kind}: last progress is the body size`);
   }
 });

@@ -20,7 +20,10 @@ const ascii = (s) => new TextEncoder().encode(s);
 test('SHA-256 NIST vectors, including 1,000,000 x "a"', () => {
   assert.equal(hashWith('sha256'), 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
   assert.equal(hashWith('sha256', ascii('abc')), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
-  assert.equal(hashWith('sha256', ascii('abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq')), '248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1');
+  assert.equal(
+    hashWith('sha256', ascii('abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq')),
+    '248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1',
+  );
   assert.equal(hashWith('sha256', new Uint8Array(1_000_000).fill(0x61)), 'cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0');
 });
 
@@ -30,7 +33,7 @@ test('SHA-256 one-shot == streaming == byte-at-a-time, random data vs node:crypt
     const expected = sha(data);
     assert.equal(hashWith('sha256', data), expected, `one-shot ${size}`);
     const chunks = [];
-    for (let off = 0, step = 1; off < size; off += step, step = (step * 7) % 65_521 + 1) chunks.push(data.subarray(off, off + step));
+    for (let off = 0, step = 1; off < size; off += step, step = ((step * 7) % 65_521) + 1) chunks.push(data.subarray(off, off + step));
     assert.equal(hashWith('sha256', ...chunks), expected, `streaming ${size}`);
     if (size <= 65_537) {
       const h = new CoreHasher(core);
@@ -48,7 +51,10 @@ test('hashBlob reads a Blob slice by slice and reports progress', async () => {
   const hex = await hashBlob(core, new Blob([data]), { chunkSize: 1 << 20, onProgress: (b) => seen.push(b) });
   assert.equal(hex, sha(data));
   assert.equal(seen.length, 11);
-  assert.deepEqual(seen, [...seen].sort((a, b) => a - b));
+  assert.deepEqual(
+    seen,
+    [...seen].sort((a, b) => a - b),
+  );
   assert.equal(seen.at(-1), data.length);
   const ac = new AbortController();
   ac.abort();
@@ -68,14 +74,33 @@ test('XXH3-128 matches an independent implementation (hash-wasm) and streams', a
 
 test('part planner through the WASM boundary', () => {
   const MiB = 1024 * 1024;
-  assert.deepEqual(planParts(core, 100 * MiB + 3), { objectSize: 100 * MiB + 3, partSize: 8 * MiB, partCount: 13, lastPartSize: 4 * MiB + 3, concurrency: 4, multipart: true });
+  assert.deepEqual(planParts(core, 100 * MiB + 3), {
+    objectSize: 100 * MiB + 3,
+    partSize: 8 * MiB,
+    partCount: 13,
+    lastPartSize: 4 * MiB + 3,
+    concurrency: 4,
+    multipart: true,
+  });
   assert.equal(planParts(core, 3).multipart, false);
   const max = 5 * 1024 * MiB * 10000;
   assert.equal(planParts(core, max).partCount, 10000);
-  assert.throws(() => planParts(core, max + 1), (e) => e.code === 'invalid_part_plan' && e.details.reason === 'object_too_large');
-  assert.throws(() => planParts(core, -1), (e) => e.details.reason === 'invalid_argument');
-  assert.throws(() => planParts(core, 1.5), (e) => e.details.reason === 'invalid_argument');
-  assert.throws(() => planParts(core, 64 * MiB, { preferredPartSize: MiB }), (e) => e.details.reason === 'invalid_part_size');
+  assert.throws(
+    () => planParts(core, max + 1),
+    (e) => e.code === 'invalid_part_plan' && e.details.reason === 'object_too_large',
+  );
+  assert.throws(
+    () => planParts(core, -1),
+    (e) => e.details.reason === 'invalid_argument',
+  );
+  assert.throws(
+    () => planParts(core, 1.5),
+    (e) => e.details.reason === 'invalid_argument',
+  );
+  assert.throws(
+    () => planParts(core, 64 * MiB, { preferredPartSize: MiB }),
+    (e) => e.details.reason === 'invalid_part_size',
+  );
   const budgeted = planParts(core, 1024 * MiB, { memoryBudget: 64 * MiB, maxConcurrency: 4 });
   assert.ok(budgeted.partSize * budgeted.concurrency <= 64 * MiB);
 });

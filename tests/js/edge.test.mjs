@@ -37,9 +37,12 @@ function worker(bindings) {
   return new Miniflare({ modules: true, script, compatibilityDate: '2025-09-01', bindings: { SECRET, ...bindings } });
 }
 
-const post = (mf, p, body) => mf.dispatchFetch(`${ORIGIN}/api/vs3${p}`, {
-  method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body),
-});
+const post = (mf, p, body) =>
+  mf.dispatchFetch(`${ORIGIN}/api/vs3${p}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 
 test('the handler bundle has no Node built-ins (esbuild, platform neutral)', async () => {
   assert.ok(script.length > 1000);
@@ -97,16 +100,24 @@ test('workerd: bad input gets 4xx with stable codes, never 500', async (t) => {
 const s3 = process.env.VS3_S3_ENDPOINT ? s3OptionsFromEnv(process.env, `vs3-edge-${Date.now().toString(36)}`) : null;
 if (!s3 && process.env.VS3_REQUIRE_RGW === '1') throw new Error('VS3_S3_ENDPOINT is not set: start RGW with scripts/rgw.sh');
 
-test('workerd signs for real S3 (Ceph RGW): presign in workerd, PUT to RGW, complete checks RGW from workerd', { skip: s3 ? false : 'no S3 endpoint' }, async (t) => {
+test('workerd signs for real S3 (Ceph RGW): presign in workerd, PUT to RGW, complete checks RGW from workerd', {
+  skip: s3 ? false : 'no S3 endpoint',
+}, async (t) => {
   await ensureBucket(s3);
   const mf = worker({
-    DRIVER: 's3', S3_ENDPOINT: s3.endpoint, S3_BUCKET: s3.bucket, S3_REGION: s3.region,
-    S3_ACCESS_KEY_ID: s3.accessKeyId, S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    DRIVER: 's3',
+    S3_ENDPOINT: s3.endpoint,
+    S3_BUCKET: s3.bucket,
+    S3_REGION: s3.region,
+    S3_ACCESS_KEY_ID: s3.accessKeyId,
+    S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
   });
   t.after(() => mf.dispose());
   const bytes = randomBytes(1_000_003);
   const sha256 = sha256hex(bytes);
-  const p = await (await post(mf, '/presign', { route: 'files', file: { name: 'edge.bin', size: bytes.length, type: 'application/octet-stream', sha256 } })).json();
+  const p = await (
+    await post(mf, '/presign', { route: 'files', file: { name: 'edge.bin', size: bytes.length, type: 'application/octet-stream', sha256 } })
+  ).json();
   assert.ok(p.upload.url.startsWith(`${s3.endpoint}/${s3.bucket}/files/`), p.upload.url);
 
   // Before the PUT, completion must refuse: nothing is stored yet.

@@ -66,7 +66,10 @@ test('happy path: presign -> PUT to the signed local URL -> complete -> download
   const done = await post(handler, '/api/vs3/complete', { token: p.token });
   const body = await done.json();
   assert.equal(done.status, 200, JSON.stringify(body));
-  assert.deepEqual({ ...body.file, url: undefined }, { key: p.key, name: 'hello.txt', size: bytes.length, type: 'text/plain', sha256: SHA, url: undefined, verified: true });
+  assert.deepEqual(
+    { ...body.file, url: undefined },
+    { key: p.key, name: 'hello.txt', size: bytes.length, type: 'text/plain', sha256: SHA, url: undefined, verified: true },
+  );
   assert.deepEqual(body.result, { ok: true });
   assert.equal(completed.length, 1);
   assert.equal(completed[0].key, p.key);
@@ -108,7 +111,11 @@ test('unknown route, unknown path, wrong method', async () => {
 test('size limits', async () => {
   const { handler } = setup();
   await expectError(post(handler, '/api/vs3/presign', { route: 'files', file: file({ size: 1_000_001 }) }), 413, 'file_too_large');
-  await expectError(post(handler, '/api/vs3/presign', { route: 'images', file: file({ name: 'a.png', type: 'image/png', size: 1001 }) }), 413, 'file_too_large');
+  await expectError(
+    post(handler, '/api/vs3/presign', { route: 'images', file: file({ name: 'a.png', type: 'image/png', size: 1001 }) }),
+    413,
+    'file_too_large',
+  );
   await presign(handler, 'files', file({ size: 1_000_000 }));
   await presign(handler, 'files', file({ size: 0, sha256: sha256hex(new Uint8Array()) }));
 });
@@ -117,11 +124,27 @@ test('type rules: MIME patterns and extensions', async () => {
   const { handler } = setup();
   await presign(handler, 'images', file({ name: 'cat.png', type: 'image/png', size: 10 }));
   await presign(handler, 'images', file({ name: 'cat.JPG', type: 'IMAGE/JPEG', size: 10 }));
-  await expectError(post(handler, '/api/vs3/presign', { route: 'images', file: file({ name: 'cat.png', type: 'text/html', size: 10 }) }), 415, 'invalid_file_type');
-  await expectError(post(handler, '/api/vs3/presign', { route: 'images', file: file({ name: 'cat.gif', type: 'image/gif', size: 10 }) }), 415, 'invalid_file_type');
+  await expectError(
+    post(handler, '/api/vs3/presign', { route: 'images', file: file({ name: 'cat.png', type: 'text/html', size: 10 }) }),
+    415,
+    'invalid_file_type',
+  );
+  await expectError(
+    post(handler, '/api/vs3/presign', { route: 'images', file: file({ name: 'cat.gif', type: 'image/gif', size: 10 }) }),
+    415,
+    'invalid_file_type',
+  );
   await expectError(post(handler, '/api/vs3/presign', { route: 'images', file: file({ name: 'cat', type: 'image/png', size: 10 }) }), 415, 'invalid_file_type');
-  await expectError(post(handler, '/api/vs3/presign', { route: 'pdf', file: file({ name: 'x.pdf', type: 'application/pdf; x=1', size: 10 }) }), 415, 'invalid_file_type');
-  await expectError(post(handler, '/api/vs3/presign', { route: 'pdf', file: file({ name: 'x.pdf', type: 'text/plain\r\nx-evil: 1', size: 10 }) }), 415, 'invalid_file_type');
+  await expectError(
+    post(handler, '/api/vs3/presign', { route: 'pdf', file: file({ name: 'x.pdf', type: 'application/pdf; x=1', size: 10 }) }),
+    415,
+    'invalid_file_type',
+  );
+  await expectError(
+    post(handler, '/api/vs3/presign', { route: 'pdf', file: file({ name: 'x.pdf', type: 'text/plain\r\nx-evil: 1', size: 10 }) }),
+    415,
+    'invalid_file_type',
+  );
   await expectError(post(handler, '/api/vs3/presign', { route: 'pdf', file: file({ name: 'x.pdf', type: 7, size: 10 }) }), 415, 'invalid_file_type');
   // Empty type: derived from the extension.
   const p = await presign(handler, 'pdf', file({ name: 'doc.pdf', type: '', size: 10 }));
@@ -130,7 +153,21 @@ test('type rules: MIME patterns and extensions', async () => {
 
 test('file names: traversal, separators and control characters are refused; keys are sanitized', async () => {
   const { handler } = setup();
-  for (const name of ['../etc/passwd', '..', '.', 'a/b.txt', 'a\\b.txt', '..\\..\\win.ini', 'x\u0000.txt', 'line\nbreak.txt', '', '   ', 'a'.repeat(256), 42, null]) {
+  for (const name of [
+    '../etc/passwd',
+    '..',
+    '.',
+    'a/b.txt',
+    'a\\b.txt',
+    '..\\..\\win.ini',
+    'x\u0000.txt',
+    'line\nbreak.txt',
+    '',
+    '   ',
+    'a'.repeat(256),
+    42,
+    null,
+  ]) {
     await expectError(post(handler, '/api/vs3/presign', { route: 'files', file: file({ name }) }), 400, 'invalid_file_name');
   }
   const p = await presign(handler, 'files', file({ name: 'Résumé final (v2) <script>.txt' }));
@@ -182,20 +219,95 @@ test('local upload URLs: tampered, expired, wrong length/type/checksum are refus
     fn(u);
     return { ...p.upload, url: u.toString() };
   };
-  await expectError(put(handler, tamper((u) => u.searchParams.set('size', '10'))), 403, 'invalid_signature');
-  await expectError(put(handler, tamper((u) => u.searchParams.set('type', 'text/html'))), 403, 'invalid_signature');
-  await expectError(put(handler, tamper((u) => u.searchParams.set('exp', String(clock + 1e9)))), 403, 'invalid_signature');
-  await expectError(put(handler, tamper((u) => u.searchParams.set('sig', 'A'.repeat(43)))), 403, 'invalid_signature');
-  await expectError(put(handler, tamper((u) => u.searchParams.delete('sig'))), 403, 'invalid_signature');
-  await expectError(put(handler, tamper((u) => (u.pathname = u.pathname.replace('hello.txt', 'other.txt')))), 403, 'invalid_signature');
+  await expectError(
+    put(
+      handler,
+      tamper((u) => u.searchParams.set('size', '10')),
+    ),
+    403,
+    'invalid_signature',
+  );
+  await expectError(
+    put(
+      handler,
+      tamper((u) => u.searchParams.set('type', 'text/html')),
+    ),
+    403,
+    'invalid_signature',
+  );
+  await expectError(
+    put(
+      handler,
+      tamper((u) => u.searchParams.set('exp', String(clock + 1e9))),
+    ),
+    403,
+    'invalid_signature',
+  );
+  await expectError(
+    put(
+      handler,
+      tamper((u) => u.searchParams.set('sig', 'A'.repeat(43))),
+    ),
+    403,
+    'invalid_signature',
+  );
+  await expectError(
+    put(
+      handler,
+      tamper((u) => u.searchParams.delete('sig')),
+    ),
+    403,
+    'invalid_signature',
+  );
+  await expectError(
+    put(
+      handler,
+      tamper((u) => (u.pathname = u.pathname.replace('hello.txt', 'other.txt'))),
+    ),
+    403,
+    'invalid_signature',
+  );
   // '..' segments are normalized away by URL parsing; encoded separators must not smuggle them into a key.
-  await expectError(put(handler, tamper((u) => (u.pathname = u.pathname.replace('hello.txt', '..%2F..%2F..%2Fetc%2Fpasswd')))), 404, 'not_found');
+  await expectError(
+    put(
+      handler,
+      tamper((u) => (u.pathname = u.pathname.replace('hello.txt', '..%2F..%2F..%2Fetc%2Fpasswd'))),
+    ),
+    404,
+    'not_found',
+  );
   await expectError(put(handler, p.upload, bytes, { 'content-type': 'text/html' }), 400, 'content_type_mismatch');
   await expectError(put(handler, p.upload, new TextEncoder().encode('hello vs4')), 400, 'checksum_mismatch');
   await expectError(put(handler, p.upload, new TextEncoder().encode('hello vs3!')), 400, 'content_length_mismatch');
   // A body longer than its declared length is cut off by the runtime; a lying Content-Length is caught by the store.
-  await expectError(handler(new Request(p.upload.url, { method: 'PUT', headers: { ...p.upload.headers, 'content-length': String(bytes.length) }, body: new TextEncoder().encode('hello vs3 and more') })), 400, 'content_length_mismatch');
-  await expectError(handler(new Request(p.upload.url, { method: 'PUT', headers: p.upload.headers, body: new ReadableStream({ start(c) { c.enqueue(bytes); c.close(); } }), duplex: 'half' })), 411, 'missing_content_length');
+  await expectError(
+    handler(
+      new Request(p.upload.url, {
+        method: 'PUT',
+        headers: { ...p.upload.headers, 'content-length': String(bytes.length) },
+        body: new TextEncoder().encode('hello vs3 and more'),
+      }),
+    ),
+    400,
+    'content_length_mismatch',
+  );
+  await expectError(
+    handler(
+      new Request(p.upload.url, {
+        method: 'PUT',
+        headers: p.upload.headers,
+        body: new ReadableStream({
+          start(c) {
+            c.enqueue(bytes);
+            c.close();
+          },
+        }),
+        duplex: 'half',
+      }),
+    ),
+    411,
+    'missing_content_length',
+  );
   assert.deepEqual(await store.list(), []);
   await expectError(handler(new Request(p.upload.url, { method: 'DELETE' })), 405, 'method_not_allowed');
   clock += 601_000;
@@ -258,7 +370,10 @@ test('S3 driver signs Content-Length, Content-Type and the checksum into the URL
   assert.equal(u.origin + u.pathname.replace(/[^/]+\/hello\.txt$/, ''), 'http://127.0.0.1:9/b/files/');
   // if-none-match: * makes the URL create-only: it cannot replace the object once stored;
   // x-amz-meta-vs3-upload records which upload stored it (completion deletes only its own).
-  assert.equal(u.searchParams.get('X-Amz-SignedHeaders'), 'content-length;content-type;host;if-none-match;x-amz-checksum-sha256;x-amz-meta-vs3-sha256;x-amz-meta-vs3-upload');
+  assert.equal(
+    u.searchParams.get('X-Amz-SignedHeaders'),
+    'content-length;content-type;host;if-none-match;x-amz-checksum-sha256;x-amz-meta-vs3-sha256;x-amz-meta-vs3-upload',
+  );
   assert.match(p.upload.headers['x-amz-meta-vs3-upload'], /^[A-Za-z0-9_-]{22}$/);
   assert.equal(p.upload.headers['if-none-match'], '*');
   assert.equal(u.searchParams.get('X-Amz-Expires'), '600');
@@ -271,27 +386,56 @@ test('S3 driver signs Content-Length, Content-Type and the checksum into the URL
 test("presigned URLs are aws4fetch's exactly: the node:crypto fast path signs what WebCrypto would (300 random uploads and parts)", async () => {
   const { AwsV4Signer } = await import('aws4fetch');
   let seed = 7;
-  const rnd = (n) => ((seed = (seed * 1103515245 + 12345) >>> 0) % n);
+  const rnd = (n) => (seed = (seed * 1103515245 + 12345) >>> 0) % n;
   const names = ['a.bin', 'photo 1.jpg', 'ünïcødé ✓.txt', "it's (x)*!.png", 'a+b=c&d.csv', '%41.bin'];
   for (let i = 0; i < 300; i++) {
     const region = ['us-east-1', 'eu-west-3', 'auto'][rnd(3)];
     const accessKeyId = `AK${rnd(1000)}`;
     const secretAccessKey = `SK/${rnd(1e6)}+x`;
     const sessionToken = rnd(2) ? undefined : `tok${rnd(99)}`;
-    const s3 = s3Storage({ endpoint: ['https://s3.example.com', 'http://127.0.0.1:7480/prefix'][rnd(2)], bucket: `b${rnd(5)}`, region, accessKeyId, secretAccessKey, sessionToken });
+    const s3 = s3Storage({
+      endpoint: ['https://s3.example.com', 'http://127.0.0.1:7480/prefix'][rnd(2)],
+      bucket: `b${rnd(5)}`,
+      region,
+      accessKeyId,
+      secretAccessKey,
+      sessionToken,
+    });
     const now = Date.UTC(2026, rnd(12), 1 + rnd(28), rnd(24), rnd(60), rnd(60));
     const key = `files/${rnd(1e9)}/${names[rnd(names.length)]}`;
     const size = rnd(5e9);
     const signed = rnd(2)
-      ? await s3.presignPut({ key, size, contentType: ['image/png', 'text/plain; charset=utf-8'][rnd(2)], sha256: rnd(2) ? sha256hex(String(i)) : undefined, expiresIn: 1 + rnd(3600), uploadTag: `t${i}` }, { baseUrl: 'http://x', now })
-      : await s3.presignPart({ key, uploadId: `up/${rnd(1e6)}~id`, partNumber: 1 + rnd(10000), size, crc32c: 'AAAAAA==', expiresIn: 1 + rnd(3600) }, { baseUrl: 'http://x', now });
+      ? await s3.presignPut(
+          {
+            key,
+            size,
+            contentType: ['image/png', 'text/plain; charset=utf-8'][rnd(2)],
+            sha256: rnd(2) ? sha256hex(String(i)) : undefined,
+            expiresIn: 1 + rnd(3600),
+            uploadTag: `t${i}`,
+          },
+          { baseUrl: 'http://x', now },
+        )
+      : await s3.presignPart(
+          { key, uploadId: `up/${rnd(1e6)}~id`, partNumber: 1 + rnd(10000), size, crc32c: 'AAAAAA==', expiresIn: 1 + rnd(3600) },
+          { baseUrl: 'http://x', now },
+        );
     const url = new URL(signed.url);
     // The same request through aws4fetch alone (WebCrypto): the URL without what signing adds.
     const bare = new URL(signed.url);
-    for (const p of ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-SignedHeaders', 'X-Amz-Signature', 'X-Amz-Security-Token']) bare.searchParams.delete(p);
+    for (const p of ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-SignedHeaders', 'X-Amz-Signature', 'X-Amz-Security-Token'])
+      bare.searchParams.delete(p);
     const reference = await new AwsV4Signer({
-      url: bare.toString(), method: 'PUT', headers: { ...signed.headers, 'content-length': String(size) },
-      accessKeyId, secretAccessKey, sessionToken, service: 's3', region, signQuery: true, allHeaders: true,
+      url: bare.toString(),
+      method: 'PUT',
+      headers: { ...signed.headers, 'content-length': String(size) },
+      accessKeyId,
+      secretAccessKey,
+      sessionToken,
+      service: 's3',
+      region,
+      signQuery: true,
+      allHeaders: true,
       datetime: url.searchParams.get('X-Amz-Date'),
     }).sign();
     assert.equal(url.searchParams.get('X-Amz-Signature'), reference.url.searchParams.get('X-Amz-Signature'), `case ${i}: ${signed.url}`);

@@ -19,10 +19,25 @@ function setup(extra = {}) {
     onError: (error, request, info) => reports.push({ error, info, url: request.url }),
     routes: {
       files: defineRoute({ maxFileSize: '1MB', requireChecksum: false }),
-      meta: defineRoute({ maxFileSize: '1MB', requireChecksum: false, metadata: v.object({ folder: v.string() }), key: ({ metadata, safeName }) => `${metadata.folder}/${safeName}` }),
-      leaky: defineRoute({ maxFileSize: '1MB', authorize: () => { throw new Error('connect ECONNREFUSED postgres://app:hunter2@db:5432'); } }),
+      meta: defineRoute({
+        maxFileSize: '1MB',
+        requireChecksum: false,
+        metadata: v.object({ folder: v.string() }),
+        key: ({ metadata, safeName }) => `${metadata.folder}/${safeName}`,
+      }),
+      leaky: defineRoute({
+        maxFileSize: '1MB',
+        authorize: () => {
+          throw new Error('connect ECONNREFUSED postgres://app:hunter2@db:5432');
+        },
+      }),
       typo: defineRoute({ maxFileSize: '1MB', authorize: (req) => req.nope.user }), // a TypeError
-      polite: defineRoute({ maxFileSize: '1MB', authorize: () => { throw new Vs3Error('forbidden', 'sign in to upload', 403); } }),
+      polite: defineRoute({
+        maxFileSize: '1MB',
+        authorize: () => {
+          throw new Vs3Error('forbidden', 'sign in to upload', 403);
+        },
+      }),
     },
     ...extra,
   });
@@ -36,11 +51,14 @@ const presign = (handler, over = {}, headers) =>
 test('metadata nested 10,000 deep is a 400, not a stack overflow (500)', async () => {
   const { handler, reports } = setup();
   // Built as text: JSON.stringify itself would overflow the stack on such a value.
-  const send = (metadataText) => handler(new Request('http://vs3.test/api/vs3/presign', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: '{"route":"meta","file":{"name":"a.txt","size":3},"metadata":' + metadataText + '}',
-  })).then(body);
+  const send = (metadataText) =>
+    handler(
+      new Request('http://vs3.test/api/vs3/presign', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"route":"meta","file":{"name":"a.txt","size":3},"metadata":' + metadataText + '}',
+      }),
+    ).then(body);
   const r = await send('{"a":'.repeat(10_000) + '{"folder":"x"}' + '}'.repeat(10_000));
   assert.equal(r.status, 400);
   assert.equal(r.error.code, 'invalid_metadata');
@@ -51,7 +69,7 @@ test('metadata nested 10,000 deep is a 400, not a stack overflow (500)', async (
   assert.deepEqual(reports, []);
 });
 
-test("a key() result that is not a usable key is a 400 invalid_key, not a 500", async () => {
+test('a key() result that is not a usable key is a 400 invalid_key, not a 500', async () => {
   const { handler, reports } = setup();
   for (const folder of ['..', '', 'a\\b', '.vs3']) {
     const r = await presign(handler, { route: 'meta', metadata: { folder } });
@@ -85,14 +103,24 @@ test('authorize: internal messages never reach the client; unexpected errors rea
 
 test('5xx from storage reach onError; unexpected errors are a 500 naming the request id', async () => {
   const base = localStorage({ store: memoryStore(), secret: SECRET });
-  const down = { ...base, presignPut: async () => { throw new Vs3Error('storage_error', 'storage unreachable', 502); } };
+  const down = {
+    ...base,
+    presignPut: async () => {
+      throw new Vs3Error('storage_error', 'storage unreachable', 502);
+    },
+  };
   const { handler, reports } = setup({ storage: down });
   const r = await presign(handler, { file: { name: 'a.txt', size: 3, type: 'text/plain', sha256: SHA } });
   assert.equal(r.status, 502);
   assert.equal(reports.length, 1);
   assert.equal(reports[0].info.requestId, r.headers.get('x-request-id'));
 
-  const broken = { ...base, presignPut: async () => { throw new RangeError('boom'); } };
+  const broken = {
+    ...base,
+    presignPut: async () => {
+      throw new RangeError('boom');
+    },
+  };
   const b = setup({ storage: broken });
   const r2 = await presign(b.handler, { file: { name: 'a.txt', size: 3, type: 'text/plain', sha256: SHA } });
   assert.equal(r2.status, 500);
@@ -105,7 +133,9 @@ test('5xx from storage reach onError; unexpected errors are a 500 naming the req
 test('POST bodies must be application/json: text/plain and forms (no preflight cross-site) get 415', async () => {
   const { handler } = setup();
   for (const type of ['text/plain', 'text/plain;charset=UTF-8', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', null]) {
-    const res = await handler(new Request('http://vs3.test/api/vs3/complete', { method: 'POST', headers: type ? { 'content-type': type } : {}, body: JSON.stringify({ token: 'x' }) }));
+    const res = await handler(
+      new Request('http://vs3.test/api/vs3/complete', { method: 'POST', headers: type ? { 'content-type': type } : {}, body: JSON.stringify({ token: 'x' }) }),
+    );
     if (type === null) res.headers.get('content-type'); // a string body defaults to text/plain
     assert.equal(res.status, 415, `${type}`);
     assert.equal((await res.json()).error.code, 'unsupported_media_type');
@@ -173,7 +203,8 @@ test('docs/errors.md lists every error code the code can produce, with its statu
     const src = await readFile(path.join(root, 'js/src', f), 'utf8');
     for (const m of src.matchAll(/new Vs3Error\(\s*'([a-z_]+)'(?:[^;]*?,\s*(\d{3})\s*[,)])?/g)) {
       assert.ok(catalog.has(m[1]), `${f}: ${m[1]} is not in docs/errors.md`);
-      if (m[2]) assert.ok(catalog.get(m[1]).includes(m[2]) || catalog.get(m[1]).includes('any'), `${f}: ${m[1]} with ${m[2]}, the table says ${catalog.get(m[1])}`);
+      if (m[2])
+        assert.ok(catalog.get(m[1]).includes(m[2]) || catalog.get(m[1]).includes('any'), `${f}: ${m[1]} with ${m[2]}, the table says ${catalog.get(m[1])}`);
     }
   }
 });
@@ -182,7 +213,12 @@ test('CORS: preflights for allowed origins (exact and patterns), Vary: Origin, n
   const cors = { origins: ['https://app.example', /^https:\/\/[a-z0-9]+\.preview\.example$/], credentials: true, maxAge: 300, headers: ['x-tenant'] };
   const { handler } = setup({ cors });
   const pre = (origin, path = '/api/vs3/presign') =>
-    handler(new Request(`http://vs3.test${path}`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } }));
+    handler(
+      new Request(`http://vs3.test${path}`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      }),
+    );
   for (const origin of ['https://app.example', 'https://pr7.preview.example']) {
     const r = await pre(origin);
     assert.equal(r.status, 204, origin);
@@ -235,8 +271,12 @@ test('/complete runs onUploadComplete once per upload (replays and concurrent ca
   const bytes = new TextEncoder().encode('hello');
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   async function upload(route, headers = {}) {
-    const p = await (await post(handler, '/api/vs3/presign', { route, file: { name: 'a.txt', size: bytes.length, type: 'text/plain', sha256 } }, headers)).json();
-    const put = await handler(new Request(p.upload.url, { method: 'PUT', headers: { ...p.upload.headers, 'content-length': String(bytes.length) }, body: bytes }));
+    const p = await (
+      await post(handler, '/api/vs3/presign', { route, file: { name: 'a.txt', size: bytes.length, type: 'text/plain', sha256 } }, headers)
+    ).json();
+    const put = await handler(
+      new Request(p.upload.url, { method: 'PUT', headers: { ...p.upload.headers, 'content-length': String(bytes.length) }, body: bytes }),
+    );
     assert.equal(put.status, 200);
     return p.token;
   }

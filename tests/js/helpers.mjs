@@ -16,7 +16,11 @@ export async function serve(handler) {
   return {
     url,
     server,
-    close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(() => r()); }),
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections?.();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -33,9 +37,11 @@ export function randomFile(size, name = 'data.bin', type = 'application/octet-st
 
 /** POST JSON to a handler directly (no network). */
 export function post(handler, pathname, body, headers = {}) {
-  return handler(new Request(`http://vs3.test${pathname}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body),
-  }));
+  return handler(
+    new Request(`http://vs3.test${pathname}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body),
+    }),
+  );
 }

@@ -22,16 +22,28 @@ const free = (() => {
 // Parts on disk, then the assembled object: about twice the size.
 const skip = free < 2.2 * SIZE ? `needs ${((2.2 * SIZE) / 2 ** 30).toFixed(1)} GiB free disk` : false;
 
-test(`a ${(SIZE / 2 ** 30).toFixed(1)} GiB upload (over the 5 GiB single-PUT limit) through the local driver; client memory stays bounded`, { skip, timeout: 900_000 }, async (t) => {
+test(`a ${(SIZE / 2 ** 30).toFixed(1)} GiB upload (over the 5 GiB single-PUT limit) through the local driver; client memory stays bounded`, {
+  skip,
+  timeout: 900_000,
+}, async (t) => {
   const dir = await tempDir(t);
-  const handler = createHandler({ secret: SECRET, storage: localStorage({ store: fsStore(dir), secret: SECRET }), routes: { files: defineRoute({ maxFileSize: '8GiB' }) } });
+  const handler = createHandler({
+    secret: SECRET,
+    storage: localStorage({ store: fsStore(dir), secret: SECRET }),
+    routes: { files: defineRoute({ maxFileSize: '8GiB' }) },
+  });
   const srv = await serve(handler);
   t.after(() => srv.close());
   const expected = generatedSha256(SIZE);
-  const { stdout } = await promisify(execFile)(process.execPath, [path.join(here, 'fixtures/upload-child.mjs'), `${srv.url}/api/vs3`, String(SIZE)], { maxBuffer: 1 << 20, timeout: 840_000 }); // killed, not left running, if it hangs
+  const { stdout } = await promisify(execFile)(process.execPath, [path.join(here, 'fixtures/upload-child.mjs'), `${srv.url}/api/vs3`, String(SIZE)], {
+    maxBuffer: 1 << 20,
+    timeout: 840_000,
+  }); // killed, not left running, if it hangs
   const out = JSON.parse(stdout.trim().split('\n').at(-1));
   assert.ok(!out.error, JSON.stringify(out.error));
-  console.log(`# ${(SIZE / 2 ** 30).toFixed(1)} GiB: ${(out.ms / 1000).toFixed(1)} s (${(SIZE / 1e6 / (out.ms / 1000)).toFixed(0)} MB/s incl. the local driver on the same 2 cores); client peak RSS ${out.maxRssMiB.toFixed(0)} MiB`);
+  console.log(
+    `# ${(SIZE / 2 ** 30).toFixed(1)} GiB: ${(out.ms / 1000).toFixed(1)} s (${(SIZE / 1e6 / (out.ms / 1000)).toFixed(0)} MB/s incl. the local driver on the same 2 cores); client peak RSS ${out.maxRssMiB.toFixed(0)} MiB`,
+  );
   assert.equal(out.result.size, SIZE);
   assert.equal(out.result.sha256, expected, 'the engine hashed every byte once, in order');
   // The bytes on disk, read back independently.

@@ -24,7 +24,9 @@ function trickle(url, headers, size) {
   });
 }
 
-test('local driver: 200 one-byte trickles of signed 1 GiB PUTs - 64 dropped after the idle limit, the rest refused at once; no temp files, no sockets left', { timeout: 30_000 }, async (t) => {
+test('local driver: 200 one-byte trickles of signed 1 GiB PUTs - 64 dropped after the idle limit, the rest refused at once; no temp files, no sockets left', {
+  timeout: 30_000,
+}, async (t) => {
   const dir = await tempDir(t);
   const storage = localStorage({ store: fsStore(dir), secret: SECRET, idleTimeout: 800, maxConcurrentUploads: 64 });
   const handler = createHandler({ secret: SECRET, storage, routes: { big: defineRoute({ maxFileSize: '2GiB', requireChecksum: false }) } });
@@ -69,10 +71,18 @@ test('publicUrl decides the origin of local-driver links, whatever the Host head
   const routes = { f: defineRoute({ maxFileSize: 100, requireChecksum: false }) };
   const body = { route: 'f', file: { name: 'a.txt', size: 3 } };
   const pinned = createHandler({ secret: SECRET, storage, routes, publicUrl: 'https://uploads.example.com/ignored/path' });
-  const forged = await (await pinned(new Request('http://evil.example/api/vs3/presign', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }))).json();
+  const forged = await (
+    await pinned(
+      new Request('http://evil.example/api/vs3/presign', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    )
+  ).json();
   assert.ok(forged.upload.url.startsWith('https://uploads.example.com/api/vs3/local/'), forged.upload.url);
   const loose = createHandler({ secret: SECRET, storage, routes });
-  const fromHost = await (await loose(new Request('http://evil.example/api/vs3/presign', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }))).json();
+  const fromHost = await (
+    await loose(
+      new Request('http://evil.example/api/vs3/presign', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    )
+  ).json();
   assert.ok(fromHost.upload.url.startsWith('http://evil.example/'), 'without publicUrl: the request URL (documented)');
   assert.throws(() => createHandler({ secret: SECRET, storage, routes, publicUrl: 'javascript:alert(1)' }), /publicUrl/);
 });

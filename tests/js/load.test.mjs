@@ -42,9 +42,10 @@ async function server() {
   });
   // VS3_LOAD_INJECT_LEAK=1: a Map that grows per request, to see this test catch one.
   const leak = new Map();
-  const served = process.env.VS3_LOAD_INJECT_LEAK === '1'
-    ? (req) => (leak.set(leak.size, { url: req.url, headers: [...req.headers], pad: 'x'.repeat(1024) }), handler(req))
-    : handler;
+  const served =
+    process.env.VS3_LOAD_INJECT_LEAK === '1'
+      ? (req) => (leak.set(leak.size, { url: req.url, headers: [...req.headers], pad: 'x'.repeat(1024) }), handler(req))
+      : handler;
   const srv = http.createServer(getRequestListener(served));
   srv.keepAliveTimeout = 30_000;
   await new Promise((r) => srv.listen(0, '127.0.0.1', r));
@@ -93,16 +94,17 @@ async function client() {
         clearTimeout(timer);
       }
     });
-    const nextMessage = (type) => new Promise((resolve, reject) => {
-      const on = (m) => {
-        if (m.type === type) {
-          child.off('message', on);
-          resolve(m);
-        }
-      };
-      child.on('message', on);
-      child.once('exit', (code) => reject(new Error(`server exited (${code}): ${childOut.slice(-2000)}`)));
-    });
+    const nextMessage = (type) =>
+      new Promise((resolve, reject) => {
+        const on = (m) => {
+          if (m.type === type) {
+            child.off('message', on);
+            resolve(m);
+          }
+        };
+        child.on('message', on);
+        child.once('exit', (code) => reject(new Error(`server exited (${code}): ${childOut.slice(-2000)}`)));
+      });
     const { port } = await nextMessage('ready');
     const base = `http://127.0.0.1:${port}/api/vs3`;
     const mem = async () => {
@@ -188,7 +190,13 @@ async function client() {
       const sha256 = BIG_HASH.copy().update(tail).digest('hex');
       const c = await postJson('/multipart/create', { route: 'big', file: { name: `m${++n}.bin`, size, type: 'application/octet-stream' }, partSize: PART });
       if (!c) return;
-      const s = await postJson('/multipart/sign', { token: c.token, parts: [{ partNumber: 1, crc32c: BIG_CRC }, { partNumber: 2, crc32c: crc32cToBase64(crc32c(tail)) }] });
+      const s = await postJson('/multipart/sign', {
+        token: c.token,
+        parts: [
+          { partNumber: 1, crc32c: BIG_CRC },
+          { partNumber: 2, crc32c: crc32cToBase64(crc32c(tail)) },
+        ],
+      });
       if (!s) return;
       const puts = await Promise.all([put('part PUT', s.parts[0], BIG), put('part PUT', s.parts[1], tail)]);
       if (puts.includes(null)) return;
@@ -225,10 +233,12 @@ async function client() {
       return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
     };
     const order = ['/presign', 'PUT', '/complete', '/multipart/create', '/multipart/sign', 'part PUT', '/multipart/complete'];
-    const perEndpoint = order.filter((e) => lat.has(e)).map((e) => {
-      const xs = lat.get(e);
-      return `${e} ${(xs.length / measured).toFixed(0)}/s p50 ${pct(xs, 50).toFixed(1)} ms p99 ${pct(xs, 99).toFixed(1)} ms`;
-    });
+    const perEndpoint = order
+      .filter((e) => lat.has(e))
+      .map((e) => {
+        const xs = lat.get(e);
+        return `${e} ${(xs.length / measured).toFixed(0)}/s p50 ${pct(xs, 50).toFixed(1)} ms p99 ${pct(xs, 99).toFixed(1)} ms`;
+      });
     const total = [...lat.values()].reduce((s, xs) => s + xs.length, 0);
     const mib = (b) => (b / MiB).toFixed(1);
     const heapGrowth = after.heapUsed - before.heapUsed;
@@ -248,7 +258,9 @@ async function client() {
     assert.deepEqual(failures, [], 'failed requests / uploads');
     assert.deepEqual(after.reports, [], 'onError reports');
     assert.ok(uploads.single > 100 && uploads.multipart > 0, `too few uploads: ${JSON.stringify(uploads)}`);
-    assert.ok(heapGrowth < 32 * MiB && !(heapGrowth > 4 * MiB && perRequest > 256),
-      `server heap grew ${mib(heapGrowth)} MiB (${perRequest.toFixed(0)} bytes per request, ${between} requests) under load, after GC: a leak`);
+    assert.ok(
+      heapGrowth < 32 * MiB && !(heapGrowth > 4 * MiB && perRequest > 256),
+      `server heap grew ${mib(heapGrowth)} MiB (${perRequest.toFixed(0)} bytes per request, ${between} requests) under load, after GC: a leak`,
+    );
   });
 }

@@ -92,14 +92,20 @@ for (const kind of ['memory', 'fs']) {
     assert.equal(c.partSize, PART);
     assert.equal(c.dedupe, false);
     assert.match(c.key, /^files\/[0-9a-f-]{36}\/big\.bin$/);
-    assert.deepEqual((await storage.listMultipartUploads()).map((u) => u.uploadId), [c.uploadId]);
+    assert.deepEqual(
+      (await storage.listMultipartUploads()).map((u) => u.uploadId),
+      [c.uploadId],
+    );
     assert.equal(await storage.head(c.key), null, 'parts are not an object');
 
     // A whole-file hash the parts do not add up to: refused, parts kept, so the right one still completes.
     err(await api('/multipart/complete', { token: c.token, sha256: 'e'.repeat(64) }), 409, 'upload_mismatch');
     assert.equal(await storage.head(c.key), null);
     const done = ok(await api('/multipart/complete', { token: c.token, sha256: f.sha256 }));
-    assert.deepEqual({ ...done.file, url: undefined }, { key: c.key, name: 'big.bin', size: f.bytes.length, type: 'application/octet-stream', sha256: f.sha256, url: undefined, verified: true });
+    assert.deepEqual(
+      { ...done.file, url: undefined },
+      { key: c.key, name: 'big.bin', size: f.bytes.length, type: 'application/octet-stream', sha256: f.sha256, url: undefined, verified: true },
+    );
     assert.deepEqual(done.result, { n: 1, deduplicated: false });
     const dl = await fetch(done.file.url);
     assert.equal(dl.status, 200);
@@ -133,7 +139,12 @@ for (const kind of ['memory', 'fs']) {
     assert.equal((await e2.json()).error.code, 'content_length_mismatch');
     const e3 = await putPart(s2, parts[0].bytes.subarray(0, parts[1].bytes.length)); // right length, wrong bytes
     assert.equal((await e3.json()).error.code, 'checksum_mismatch');
-    for (const [k, v] of [['size', '5'], ['partNumber', '2'], ['crc32c', crcOf(other)], ['uploadId', crypto.randomUUID()]]) {
+    for (const [k, v] of [
+      ['size', '5'],
+      ['partNumber', '2'],
+      ['crc32c', crcOf(other)],
+      ['uploadId', crypto.randomUUID()],
+    ]) {
       const u = new URL(s1.url);
       u.searchParams.set(k, v);
       const r = await putPart({ ...s1, url: u.toString() }, k === 'size' ? parts[0].bytes.subarray(0, 5) : parts[0].bytes);
@@ -160,10 +171,34 @@ test('sign: part numbers, checksums and batch size are checked; sizes come from 
   }
   err(await api('/multipart/sign', { token: c.token, parts: [] }), 400, 'invalid_request');
   err(await api('/multipart/sign', { token: c.token, parts: 'x' }), 400, 'invalid_request');
-  err(await api('/multipart/sign', { token: c.token, parts: [{ partNumber: 1, crc32c: crc }, { partNumber: 1, crc32c: crc }] }), 400, 'invalid_request');
+  err(
+    await api('/multipart/sign', {
+      token: c.token,
+      parts: [
+        { partNumber: 1, crc32c: crc },
+        { partNumber: 1, crc32c: crc },
+      ],
+    }),
+    400,
+    'invalid_request',
+  );
   err(await api('/multipart/sign', { token: c.token, parts: Array.from({ length: 101 }, () => ({ partNumber: 1, crc32c: crc })) }), 400, 'invalid_request');
-  const signed = ok(await api('/multipart/sign', { token: c.token, parts: [{ partNumber: 4, crc32c: crc }, { partNumber: 1, crc32c: crc }] })).parts;
-  assert.deepEqual(signed.map((p) => [p.partNumber, p.method, new URL(p.url).searchParams.get('size')]), [[4, 'PUT', '1'], [1, 'PUT', String(PART)]]);
+  const signed = ok(
+    await api('/multipart/sign', {
+      token: c.token,
+      parts: [
+        { partNumber: 4, crc32c: crc },
+        { partNumber: 1, crc32c: crc },
+      ],
+    }),
+  ).parts;
+  assert.deepEqual(
+    signed.map((p) => [p.partNumber, p.method, new URL(p.url).searchParams.get('size')]),
+    [
+      [4, 'PUT', '1'],
+      [1, 'PUT', String(PART)],
+    ],
+  );
   assert.ok(signed[0].expiresAt > Date.now() + 590_000);
 });
 
@@ -184,10 +219,18 @@ test('create: sizes, part sizes, > 5 GiB allowed here but not on /presign', asyn
   err(await api('/multipart/create', { route: 'files', file: { name: '../x', size: 20 * MiB }, partSize: PART }), 400, 'invalid_file_name');
   err(await api('/multipart/create', { route: 'nope', file: { name: 'x', size: 20 * MiB }, partSize: PART }), 404, 'unknown_route');
   err(await api('/multipart/create', { route: 'files', file: { name: 'x', size: 20 * MiB, sha256: 'xyz' }, partSize: PART }), 400, 'invalid_checksum');
-  const limitless = createHandler({ secret: SECRET, storage: localStorage({ store: memoryStore(), secret: SECRET }), routes: { r: { maxFileSize: '100TiB' } } });
-  const r = await limitless(new Request('http://vs3.test/api/vs3/multipart/create', {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ route: 'r', file: { name: 'x', size: 5 * 1024 ** 3 * 10_000 + 1 }, partSize: 5 * 1024 ** 3 }),
-  }));
+  const limitless = createHandler({
+    secret: SECRET,
+    storage: localStorage({ store: memoryStore(), secret: SECRET }),
+    routes: { r: { maxFileSize: '100TiB' } },
+  });
+  const r = await limitless(
+    new Request('http://vs3.test/api/vs3/multipart/create', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ route: 'r', file: { name: 'x', size: 5 * 1024 ** 3 * 10_000 + 1 }, partSize: 5 * 1024 ** 3 }),
+    }),
+  );
   assert.equal(r.status, 413);
 });
 
@@ -240,7 +283,10 @@ test('dedupe: a completed upload is found by SHA-256, by /dedupe (multipart abor
   const done = ok(await api('/multipart/complete', { token: first.token, sha256: f.sha256 }));
   assert.equal(done.file.deduplicated, undefined);
   // The marker is the handler's own object: not listed, and not what routes write to.
-  assert.deepEqual((await storage.list()).map((o) => o.key), [first.key]);
+  assert.deepEqual(
+    (await storage.list()).map((o) => o.key),
+    [first.key],
+  );
   const marker = JSON.parse(new TextDecoder().decode(await storage.getObject(`.vs3/dedupe/dd/${f.sha256}.json`)));
   // uid: the upload whose object was verified (a lookup takes the key only while it holds that one).
   assert.match(marker.uid, /^[\w-]{22}$/);

@@ -19,7 +19,10 @@ const noRedis = redisUrl ? false : 'no VS3_REDIS_URL (run through scripts/test.s
 
 const presignBody = (route = 'files', name = 'a.txt') => ({ route, file: { name, size: 3, type: 'text/plain' } });
 const call = (handler, path, body, { ip = '10.0.0.1', headers = {} } = {}) =>
-  handler(new Request(`http://vs3.test/api/vs3${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }), { ip });
+  handler(
+    new Request(`http://vs3.test/api/vs3${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }),
+    { ip },
+  );
 
 function handlerWith(extra = {}, storage = localStorage({ store: memoryStore(), secret: SECRET })) {
   return createHandler({
@@ -65,18 +68,34 @@ test("key 'user': one user's bucket follows them across IPs, another user has th
 test('the client waits out Retry-After and finishes every file', { timeout: 60_000 }, async (t) => {
   const handler = handlerWith({ rateLimit: { rules: { presign: { limit: 2, windowSeconds: 2 } } } });
   let limited = 0;
-  const server = http.createServer(getRequestListener(async (req, env) => {
-    const res = await handler(req, { ip: env.incoming.socket.remoteAddress });
-    if (res.status === 429) limited++;
-    return res;
-  }));
+  const server = http.createServer(
+    getRequestListener(async (req, env) => {
+      const res = await handler(req, { ip: env.incoming.socket.remoteAddress });
+      if (res.status === 429) limited++;
+      return res;
+    }),
+  );
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  t.after(() => new Promise((r) => { server.closeAllConnections(); server.close(r); }));
-  const uploader = createUploader({ endpoint: `http://127.0.0.1:${server.address().port}/api/vs3`, core: await loadCoreNode(), transport: fetchTransport(), retry: { seed: 5 } });
+  t.after(
+    () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(r);
+      }),
+  );
+  const uploader = createUploader({
+    endpoint: `http://127.0.0.1:${server.address().port}/api/vs3`,
+    core: await loadCoreNode(),
+    transport: fetchTransport(),
+    retry: { seed: 5 },
+  });
   const files = Array.from({ length: 6 }, (_, i) => randomFile(1000 + i, `f${i}.txt`, 'text/plain'));
   const started = Date.now();
   const results = await Promise.all(files.map((f) => uploader.upload(f.blob, { route: 'other' })));
-  assert.deepEqual(results.map((r) => r.sha256), files.map((f) => f.sha256));
+  assert.deepEqual(
+    results.map((r) => r.sha256),
+    files.map((f) => f.sha256),
+  );
   assert.ok(limited > 0, 'some presigns were refused');
   assert.ok(Date.now() - started >= 1500, 'and the client waited for the bucket to refill');
 });
@@ -100,11 +119,14 @@ test('Redis: two handler instances share one bucket and one completion record', 
       },
     }),
   };
-  const make = (redis) => createHandler({
-    secret: SECRET, storage, routes,
-    rateLimit: { store: redisRateLimits(redis, { prefix: `${prefix}rl:` }), rules: { presign: { limit: 10, windowSeconds: 3600 } } },
-    completions: redisCompletions(redis, { prefix: `${prefix}done:` }),
-  });
+  const make = (redis) =>
+    createHandler({
+      secret: SECRET,
+      storage,
+      routes,
+      rateLimit: { store: redisRateLimits(redis, { prefix: `${prefix}rl:` }), rules: { presign: { limit: 10, windowSeconds: 3600 } } },
+      completions: redisCompletions(redis, { prefix: `${prefix}done:` }),
+    });
   const one = make(a);
   const two = make(b);
   const bytes = randomBytes(100);
@@ -116,11 +138,22 @@ test('Redis: two handler instances share one bucket and one completion record', 
   const p = await answers.find((r) => r.status === 200).json();
   await one(new Request(p.upload.url, { method: 'PUT', headers: { ...p.upload.headers, 'content-length': '100' }, body: bytes }));
   // The same completion on both "machines" at once, then replays: the hook runs once; all get its answer.
-  const done = await Promise.all([call(one, '/complete', { token: p.token }), call(two, '/complete', { token: p.token }), call(two, '/complete', { token: p.token })]);
+  const done = await Promise.all([
+    call(one, '/complete', { token: p.token }),
+    call(two, '/complete', { token: p.token }),
+    call(two, '/complete', { token: p.token }),
+  ]);
   const bodies = await Promise.all(done.map((r) => r.json()));
-  assert.deepEqual(done.map((r) => r.status), [200, 200, 200], JSON.stringify(bodies));
+  assert.deepEqual(
+    done.map((r) => r.status),
+    [200, 200, 200],
+    JSON.stringify(bodies),
+  );
   assert.deepEqual(hooks, [p.key]);
-  assert.deepEqual(bodies.map((x) => x.result), [{ row: 1 }, { row: 1 }, { row: 1 }]);
+  assert.deepEqual(
+    bodies.map((x) => x.result),
+    [{ row: 1 }, { row: 1 }, { row: 1 }],
+  );
   const later = await (await call(one, '/complete', { token: p.token })).json();
   assert.deepEqual(later.result, { row: 1 });
   assert.deepEqual(hooks, [p.key]);

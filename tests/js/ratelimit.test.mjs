@@ -22,8 +22,14 @@ test('memory: a burst of `limit` is taken, the next is refused until one token h
   const rl = memoryRateLimits();
   const rule = { limit: 10, windowSeconds: 10 }; // one token a second
   const burst = await takeN(rl, 'ip:1', rule, T0, 10);
-  assert.deepEqual(burst.map((r) => r.ok), Array(10).fill(true));
-  assert.deepEqual(burst.map((r) => r.remaining), [9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
+  assert.deepEqual(
+    burst.map((r) => r.ok),
+    Array(10).fill(true),
+  );
+  assert.deepEqual(
+    burst.map((r) => r.remaining),
+    [9, 8, 7, 6, 5, 4, 3, 2, 1, 0],
+  );
   assert.ok(burst.every((r) => r.retryAfterMs === 0));
   assert.deepEqual(await rl.take('ip:1', rule, T0, 1), { ok: false, remaining: 0, retryAfterMs: 1000 });
   // A refused take costs nothing: the wait shrinks with time, not with attempts.
@@ -41,7 +47,15 @@ test('memory: refill is continuous at limit/windowSeconds per second and capped 
   await takeN(rl, 'k', rule, T0, 10);
   // 3.5 s later: 3.5 tokens, so 3 takes, then half a second to wait.
   const after = await takeN(rl, 'k', rule, T0 + 3500, 4);
-  assert.deepEqual(after.map((r) => [r.ok, r.remaining, r.retryAfterMs]), [[true, 2, 0], [true, 1, 0], [true, 0, 0], [false, 0, 500]]);
+  assert.deepEqual(
+    after.map((r) => [r.ok, r.remaining, r.retryAfterMs]),
+    [
+      [true, 2, 0],
+      [true, 1, 0],
+      [true, 0, 0],
+      [false, 0, 500],
+    ],
+  );
   // An hour idle refills the bucket, not more: 10 takes, not 3,600.
   const later = await takeN(rl, 'k', rule, T0 + 3_600_000, 11);
   assert.equal(later.filter((r) => r.ok).length, 10);
@@ -83,14 +97,21 @@ test('memory: cost > 1 takes that many tokens; a refused cost says when that man
 test('rules, costs and arguments are checked with a clear Error (memory and Redis stores)', async () => {
   const stores = [memoryRateLimits(), redisRateLimits({ sendCommand: async () => assert.fail('nothing may be sent') })];
   for (const rl of stores) {
-    for (const rule of [{ limit: 0, windowSeconds: 1 }, { limit: -1, windowSeconds: 1 }, { limit: NaN, windowSeconds: 1 }, { limit: Infinity, windowSeconds: 1 }, { limit: '10', windowSeconds: 1 }]) {
+    for (const rule of [
+      { limit: 0, windowSeconds: 1 },
+      { limit: -1, windowSeconds: 1 },
+      { limit: NaN, windowSeconds: 1 },
+      { limit: Infinity, windowSeconds: 1 },
+      { limit: '10', windowSeconds: 1 },
+    ]) {
       await assert.rejects(rl.take('k', rule, T0), /'limit' must be a positive finite number/);
     }
     for (const windowSeconds of [0, -5, NaN, Infinity, undefined]) {
       await assert.rejects(rl.take('k', { limit: 1, windowSeconds }, T0), /'windowSeconds' must be a positive finite number/);
     }
     await assert.rejects(rl.take('k', null, T0), /rule must be an object/);
-    for (const cost of [0, -1, NaN, Infinity]) await assert.rejects(rl.take('k', { limit: 5, windowSeconds: 1 }, T0, cost), /cost must be a positive finite number/);
+    for (const cost of [0, -1, NaN, Infinity])
+      await assert.rejects(rl.take('k', { limit: 5, windowSeconds: 1 }, T0, cost), /cost must be a positive finite number/);
     await assert.rejects(rl.take(42, { limit: 5, windowSeconds: 1 }, T0), /bucket must be a string/);
   }
   await assert.rejects(memoryRateLimits().take('k', { limit: 5, windowSeconds: 1 }, NaN), /nowMs must be a finite number/);
@@ -165,13 +186,19 @@ test('redis: two machines share one bucket exactly (20 concurrent takes, limit 1
   const prefix = `vs3test:${run}:share:`;
   const stores = [redisRateLimits(a, { prefix }), redisRateLimits(b, { prefix })];
   const rule = { limit: 10, windowSeconds: 60 }; // a token every 6 s: nothing refills meanwhile
-  for (const [n, limit] of [[20, 10], [300, 100]]) {
+  for (const [n, limit] of [
+    [20, 10],
+    [300, 100],
+  ]) {
     const r = { limit, windowSeconds: rule.windowSeconds * (limit / 10) };
     const results = await Promise.all(Array.from({ length: n }, (_, i) => stores[i % 2].take(`shared:${limit}`, r, Date.now())));
     const ok = results.filter((x) => x.ok);
     assert.equal(ok.length, limit, `${ok.length} of ${n} taken with limit ${limit}`);
     // Each take saw the one before it: the remaining counts are limit-1 .. 0, each exactly once.
-    assert.deepEqual(ok.map((x) => x.remaining).sort((x, y) => x - y), Array.from({ length: limit }, (_, i) => i));
+    assert.deepEqual(
+      ok.map((x) => x.remaining).sort((x, y) => x - y),
+      Array.from({ length: limit }, (_, i) => i),
+    );
     for (const x of results.filter((y) => !y.ok)) {
       assert.equal(x.remaining, 0);
       assert.ok(x.retryAfterMs > 0 && x.retryAfterMs <= 6000, `retryAfterMs ${x.retryAfterMs}`);
@@ -199,7 +226,13 @@ test('redis: control - the same harness catches a non-atomic read-modify-write (
 test('redis: retryAfterMs is right - refused until then, taken after; refill on Redis time', { skip }, async (t) => {
   const rl = redisRateLimits(await machine(t), { prefix: `vs3test:${run}:retry:` });
   const rule = { limit: 2, windowSeconds: 2 }; // a token a second
-  assert.deepEqual((await takeN(rl, 'k', rule, Date.now(), 2)).map((r) => [r.ok, r.remaining]), [[true, 1], [true, 0]]);
+  assert.deepEqual(
+    (await takeN(rl, 'k', rule, Date.now(), 2)).map((r) => [r.ok, r.remaining]),
+    [
+      [true, 1],
+      [true, 0],
+    ],
+  );
   const refused = await rl.take('k', rule, Date.now());
   assert.equal(refused.ok, false);
   assert.ok(refused.retryAfterMs > 800 && refused.retryAfterMs <= 1000, `retryAfterMs ${refused.retryAfterMs}`);
@@ -228,7 +261,10 @@ test("redis: machines' clocks do not matter (one an hour ahead, one an hour behi
   assert.ok(first.every((r) => r.ok));
   // With the callers' clocks, the machine an hour ahead would find the bucket refilled long ago.
   const second = await takeN(ahead, 'k', rule, Date.now() + 3_600_000, 5);
-  assert.deepEqual(second.map((r) => r.ok), [false, false, false, false, false]);
+  assert.deepEqual(
+    second.map((r) => r.ok),
+    [false, false, false, false, false],
+  );
 });
 
 test('redis: a bucket key expires when the bucket is full again; idle buckets vanish', { skip }, async (t) => {

@@ -47,7 +47,11 @@ async function setup(t, b, { storage = b.storage(), ...extra } = {}) {
   const srv = await serve(handler);
   t.after(() => srv.close());
   const api = async (p, body, headers = {}) => {
-    const res = await fetch(`${srv.url}/api/vs3${p}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    const res = await fetch(`${srv.url}/api/vs3${p}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
     return { status: res.status, body: await res.json() };
   };
   return { storage, clock, api, url: srv.url };
@@ -63,11 +67,14 @@ const claimsOf = (token) => JSON.parse(Buffer.from(token.split('.')[0], 'base64u
 /** A token signed as the handler signs them (tests of tokens it no longer makes, e.g. without iat). */
 const signToken = (claims) => {
   const body = Buffer.from(JSON.stringify(claims)).toString('base64url');
-  return `${body}.${createHmac('sha256', SECRET).update('vs3-token.' + body).digest('base64url')}`;
+  return `${body}.${createHmac('sha256', SECRET)
+    .update('vs3-token.' + body)
+    .digest('base64url')}`;
 };
 
 const crcOf = (bytes) => crc32cToBase64(crc32c(bytes));
-const partsOf = (bytes) => Array.from({ length: Math.ceil(bytes.length / PART) }, (_, i) => ({ partNumber: i + 1, bytes: bytes.subarray(i * PART, (i + 1) * PART) }));
+const partsOf = (bytes) =>
+  Array.from({ length: Math.ceil(bytes.length / PART) }, (_, i) => ({ partNumber: i + 1, bytes: bytes.subarray(i * PART, (i + 1) * PART) }));
 const create = (api, f, { route = 'files', headers } = {}) =>
   api('/multipart/create', { route, file: { name: 'big.bin', size: f.bytes.length, type: 'application/octet-stream' }, partSize: PART }, headers);
 
@@ -107,7 +114,13 @@ for (const b of backends) {
       { ...r, token: undefined, expiresAt: undefined, parts: undefined },
       { key: c.key, uploadId: c.uploadId, partSize: PART, partCount: 3, dedupe: false, token: undefined, expiresAt: undefined, parts: undefined },
     );
-    assert.deepEqual(r.parts.map((p) => [p.partNumber, p.size, p.etag]), [[1, PART, etags[0]], [3, 1000, etags[1]]]);
+    assert.deepEqual(
+      r.parts.map((p) => [p.partNumber, p.size, p.etag]),
+      [
+        [1, PART, etags[0]],
+        [3, 1000, etags[1]],
+      ],
+    );
     for (const p of r.parts) if (p.crc32c !== undefined) assert.equal(p.crc32c, crcOf(ps[p.partNumber - 1].bytes));
     assert.ok(r.expiresAt >= before + DAY && r.expiresAt <= Date.now() + DAY, 'expiresAt = now + multipartExpiresIn');
     assert.notEqual(r.token, c.token);
@@ -138,7 +151,10 @@ for (const b of backends) {
     err(await api('/complete', { token: single.token }), 403, 'token_expired');
 
     const r = ok(await api('/multipart/resume', { token: c.token }));
-    assert.deepEqual(r.parts.map((p) => p.partNumber), [1]);
+    assert.deepEqual(
+      r.parts.map((p) => p.partNumber),
+      [1],
+    );
     assert.ok(r.expiresAt > Date.now() + clock.offset + DAY - 60_000);
     // Past the window: the old token is done for; so is a token signed before iat existed whose
     // exp says it was issued too long ago (issued = exp - multipartExpiresIn).
@@ -232,14 +248,20 @@ for (const b of backends) {
     assert.deepEqual(await open(), [old.uploadId, young.uploadId].sort());
 
     const dry = await cleanup(storage, { olderThan: 0, now: cut, prefix: 'cl/', dryRun: true });
-    assert.deepEqual(dry.aborted.map((u) => u.uploadId), [old.uploadId]);
+    assert.deepEqual(
+      dry.aborted.map((u) => u.uploadId),
+      [old.uploadId],
+    );
     assert.equal(dry.kept, 1);
     assert.deepEqual(await open(), [old.uploadId, young.uploadId].sort(), 'dryRun aborts nothing');
 
     // A cut-off one hour back: both are younger.
     assert.deepEqual(await cleanup(storage, { olderThan: HOUR, prefix: 'cl/' }), { aborted: [], kept: 2, failed: [] });
     const res = await cleanup(storage, { olderThan: 1000, now: cut + 1000, prefix: 'cl/' });
-    assert.deepEqual(res.aborted.map((u) => [u.key, u.uploadId]), [[old.key, old.uploadId]]);
+    assert.deepEqual(
+      res.aborted.map((u) => [u.key, u.uploadId]),
+      [[old.key, old.uploadId]],
+    );
     assert.deepEqual([res.kept, res.failed], [1, []]);
     assert.deepEqual(await open(), [young.uploadId]);
     assert.equal(await storage.listParts(old.key, old.uploadId), null);
@@ -248,7 +270,10 @@ for (const b of backends) {
     ok(await api('/multipart/resume', { token: young.token }));
 
     const rest = await cleanup(storage, { olderThan: 0, now: Date.now() + 1000, prefix: 'cl/' });
-    assert.deepEqual(rest.aborted.map((u) => u.uploadId), [young.uploadId]);
+    assert.deepEqual(
+      rest.aborted.map((u) => u.uploadId),
+      [young.uploadId],
+    );
     assert.deepEqual(await open(), []);
   });
 }
@@ -261,7 +286,9 @@ test('local: cleanup keeps uploads of unknown age and goes on past a failing abo
   const flaky = {
     ...storage,
     listMultipartUploads: async (p) => [
-      { key: 'cl/x', uploadId: 'no-date' }, ...(await storage.listMultipartUploads(p)), { key: 'cl/y', uploadId: 'bad-date', initiated: 'soon' },
+      { key: 'cl/x', uploadId: 'no-date' },
+      ...(await storage.listMultipartUploads(p)),
+      { key: 'cl/y', uploadId: 'bad-date', initiated: 'soon' },
     ],
     abortMultipart: async (key, id) => {
       if (id === a.uploadId) throw new Error('storage hiccup');
@@ -269,10 +296,19 @@ test('local: cleanup keeps uploads of unknown age and goes on past a failing abo
     },
   };
   const res = await cleanup(flaky, { olderThan: 0, now: Date.now() + 1000 });
-  assert.deepEqual(res.aborted.map((u) => u.uploadId), [b.uploadId]);
+  assert.deepEqual(
+    res.aborted.map((u) => u.uploadId),
+    [b.uploadId],
+  );
   assert.equal(res.kept, 2);
-  assert.deepEqual(res.failed.map((x) => [x.upload.uploadId, x.error.message]), [[a.uploadId, 'storage hiccup']]);
-  assert.deepEqual((await storage.listMultipartUploads()).map((u) => u.uploadId), [a.uploadId]);
+  assert.deepEqual(
+    res.failed.map((x) => [x.upload.uploadId, x.error.message]),
+    [[a.uploadId, 'storage hiccup']],
+  );
+  assert.deepEqual(
+    (await storage.listMultipartUploads()).map((u) => u.uploadId),
+    [a.uploadId],
+  );
   await assert.rejects(cleanup(storage, { olderThan: '7d' }), /olderThan/);
   await assert.rejects(cleanup(storage, { olderThan: -1 }), /olderThan/);
 });
@@ -293,7 +329,11 @@ test('S3 driver: ListParts pages past 1,000 parts with part-number-marker, in or
   };
   const storage = s3Storage({ endpoint: 'http://s3.test', bucket: 'b', accessKeyId: 'k', secretAccessKey: 's', fetch: fakeFetch });
   const parts = await storage.listParts('k', 'u');
-  assert.deepEqual(asked, [[0, 1000], [1000, 1000], [2000, 1000]]);
+  assert.deepEqual(asked, [
+    [0, 1000],
+    [1000, 1000],
+    [2000, 1000],
+  ]);
   assert.equal(parts.length, TOTAL);
   assert.ok(parts.every((p, i) => p.partNumber === i + 1 && p.etag === `"e${i + 1}"`));
   assert.throws(() => s3Storage({ endpoint: 'http://s3.test', bucket: 'b', accessKeyId: 'k', secretAccessKey: 's', listPageSize: 1001 }), /listPageSize/);
@@ -313,11 +353,26 @@ test('RGW: listPageSize 2 - ListParts and ListMultipartUploads collect every pag
   const count = (what) => urls.filter((u) => u.includes(what)).length;
   urls.length = 0;
   const listed = await storage.listParts(c.key, c.uploadId);
-  assert.deepEqual(listed.map((p) => [p.partNumber, p.size]), [[1, PART], [2, PART], [3, PART], [4, PART], [5, 4321]]);
+  assert.deepEqual(
+    listed.map((p) => [p.partNumber, p.size]),
+    [
+      [1, PART],
+      [2, PART],
+      [3, PART],
+      [4, PART],
+      [5, 4321],
+    ],
+  );
   assert.equal(count('max-parts=2'), 3, 'three pages of at most 2');
   const r = ok(await api('/multipart/resume', { token: c.token }));
-  assert.deepEqual(r.parts.map((p) => p.partNumber), [1, 2, 3, 4, 5]);
-  assert.deepEqual(r.parts.map((p) => p.etag), listed.map((p) => p.etag));
+  assert.deepEqual(
+    r.parts.map((p) => p.partNumber),
+    [1, 2, 3, 4, 5],
+  );
+  assert.deepEqual(
+    r.parts.map((p) => p.etag),
+    listed.map((p) => p.etag),
+  );
   await completeAndCheck(api, r.token, f);
 
   // Five uploads, three of them of one key, so a page boundary falls between uploads of the same key
@@ -328,7 +383,10 @@ test('RGW: listPageSize 2 - ListParts and ListMultipartUploads collect every pag
   urls.length = 0;
   const ups = await storage.listMultipartUploads('pg/');
   assert.equal(count('max-uploads=2'), 3);
-  assert.deepEqual(ups.map((u) => u.key), ['pg/a', 'pg/a', 'pg/a', 'pg/b', 'pg/c']);
+  assert.deepEqual(
+    ups.map((u) => u.key),
+    ['pg/a', 'pg/a', 'pg/a', 'pg/b', 'pg/c'],
+  );
   assert.deepEqual(ups.map((u) => u.uploadId).sort(), made.map((u) => u.uploadId).sort(), 'every upload once');
   const swept = await cleanup(storage, { olderThan: 0, now: Date.now() + 1000, prefix: 'pg/' });
   assert.equal(swept.aborted.length, 5);

@@ -71,9 +71,10 @@ async function setup(t, driver, { clock = { offset: 0 } } = {}) {
     routes: { files: defineRoute({ maxFileSize: '1GB' }) },
   });
   // failComplete: /multipart/complete answers 503 (storage trouble) until cleared.
-  const handler = (req) => (ctl.failComplete && new URL(req.url).pathname.endsWith('/multipart/complete')
-    ? Promise.resolve(Response.json({ error: { code: 'storage_error', message: 'down' } }, { status: 503 }))
-    : real(req));
+  const handler = (req) =>
+    ctl.failComplete && new URL(req.url).pathname.endsWith('/multipart/complete')
+      ? Promise.resolve(Response.json({ error: { code: 'storage_error', message: 'down' } }, { status: 503 }))
+      : real(req);
   const srv = await serve(handler);
   t.after(() => srv.close());
   const calls = [];
@@ -192,7 +193,10 @@ for (const driver of ['local', 'rgw']) {
       const src = randomFile(4 * PART + 11, 'edited.bin');
       await interrupt(env.queue(store, { slow: true }).q, src.blob, 2);
       const [rec] = await store.list();
-      assert.ok(rec.parts.some((p) => p.n === 2), 'part 2 recorded');
+      assert.ok(
+        rec.parts.some((p) => p.n === 2),
+        'part 2 recorded',
+      );
       const other = randomBytes(PART);
       const signed = await fetch(`${env.url}/api/vs3/multipart/sign`, {
         method: 'POST',
@@ -298,12 +302,14 @@ test('Node: a process killed mid-upload resumes from its JSON state file', async
   const bytes = randomBytes(10 * PART + 99);
   await writeFile(file, bytes);
   const state = path.join(dir, 'state', 'vs3-resume.json');
-  const srvUrl = (await (async () => {
+  const srvUrl = await (async () => {
     const srv = await serve(createHandler({ secret: SECRET, storage: env.storage, routes: { files: defineRoute({ maxFileSize: '1GB' }) } }));
     t.after(() => srv.close());
     return srv.url;
-  })());
-  const child = spawn(process.execPath, [path.join(here, 'fixtures/resume-child.mjs'), `${srvUrl}/api/vs3`, file, state], { stdio: ['ignore', 'pipe', 'inherit'] });
+  })();
+  const child = spawn(process.execPath, [path.join(here, 'fixtures/resume-child.mjs'), `${srvUrl}/api/vs3`, file, state], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   // Killed hard (no exit handlers run) once 5 of 11 parts are stored.
   await new Promise((resolve, reject) => {
     let out = '';

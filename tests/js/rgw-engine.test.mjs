@@ -30,16 +30,35 @@ after(async () => {
   if (!opts) return;
   const s3 = s3Storage(opts);
   for (const u of await s3.listMultipartUploads('').catch(() => [])) await s3.abortMultipart(u.key, u.uploadId).catch(() => {});
-  for (let token = ''; ;) {
-    const res = await s3.signedFetch(`${s3.bucketUrl()}?list-type=2&max-keys=1000${token ? `&continuation-token=${encodeURIComponent(token)}` : ''}`).catch(() => null);
+  for (let token = ''; ; ) {
+    const res = await s3
+      .signedFetch(`${s3.bucketUrl()}?list-type=2&max-keys=1000${token ? `&continuation-token=${encodeURIComponent(token)}` : ''}`)
+      .catch(() => null);
     if (!res?.ok) break;
     const xml = await res.text();
-    const keys = [...xml.matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => m[1].replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&'));
-    await Promise.all(keys.map((k) => s3.signedFetch(s3.objectUrl(k), { method: 'DELETE' }).then((r) => r.body?.cancel(), () => {})));
-    token = /<IsTruncated>true<\/IsTruncated>/.test(xml) ? /<NextContinuationToken>([^<]*)</.exec(xml)?.[1] ?? '' : '';
+    const keys = [...xml.matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) =>
+      m[1]
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>')
+        .replace(/&quot;/g, '"')
+        .replace(/&apos;/g, "'")
+        .replace(/&amp;/g, '&'),
+    );
+    await Promise.all(
+      keys.map((k) =>
+        s3.signedFetch(s3.objectUrl(k), { method: 'DELETE' }).then(
+          (r) => r.body?.cancel(),
+          () => {},
+        ),
+      ),
+    );
+    token = /<IsTruncated>true<\/IsTruncated>/.test(xml) ? (/<NextContinuationToken>([^<]*)</.exec(xml)?.[1] ?? '') : '';
     if (!token) break;
   }
-  await s3.signedFetch(s3.bucketUrl(), { method: 'DELETE' }).then((r) => r.body?.cancel(), () => {});
+  await s3.signedFetch(s3.bucketUrl(), { method: 'DELETE' }).then(
+    (r) => r.body?.cancel(),
+    () => {},
+  );
 });
 
 const routes = {
@@ -68,7 +87,7 @@ async function downloadSha(url) {
   assert.equal(res.status, 200, `GET ${url}`);
   const h = createHash('sha256');
   let n = 0;
-  for await (const chunk of res.body) (h.update(chunk), (n += chunk.length));
+  for await (const chunk of res.body) h.update(chunk), (n += chunk.length);
   return { sha256: h.digest('hex'), size: n };
 }
 
@@ -250,11 +269,12 @@ async function faultProxy(target, { seed = 1, rate = 0, doomed = /(?!)/ } = {}) 
       await new Promise((r) => setTimeout(r, ms));
       await listen();
     },
-    close: () => new Promise((r) => {
-      server.close(() => r());
-      dropAll();
-      agent.destroy();
-    }),
+    close: () =>
+      new Promise((r) => {
+        server.close(() => r());
+        dropAll();
+        agent.destroy();
+      }),
   };
 }
 
@@ -264,7 +284,11 @@ test('RGW engine: 40, 90 and 200 MiB at once through one queue (multipart), down
   const dir = await tempDir(t);
   const { queue, storage } = await setup(t);
   const files = [];
-  for (const [name, size] of [['forty.bin', 40 * MiB], ['ninety.bin', 90 * MiB], ['two-hundred.bin', 200 * MiB]]) {
+  for (const [name, size] of [
+    ['forty.bin', 40 * MiB],
+    ['ninety.bin', 90 * MiB],
+    ['two-hundred.bin', 200 * MiB],
+  ]) {
     files.push(await randomDiskFile(dir, name, size));
   }
   const sources = await Promise.all(files.map((f) => fileSource(f.path, { type: 'application/octet-stream' })));
@@ -295,7 +319,10 @@ test('RGW engine: 40, 90 and 200 MiB at once through one queue (multipart), down
     assert.equal(dl.sha256, files[i].sha256, `${r.name}: downloaded bytes are the source's`);
   }
   const snap = queue.getSnapshot();
-  assert.deepEqual(snap.files.map((f) => f.partCount), [8, 18, 40]);
+  assert.deepEqual(
+    snap.files.map((f) => f.partCount),
+    [8, 18, 40],
+  );
   assert.ok(maxPuts <= 4, `PUTs in flight ${maxPuts} <= 4`);
   assert.ok(maxHeld <= PART * (4 + 1), `bytes held ${maxHeld} <= part size x (in flight + hash ahead)`);
   assert.deepEqual(await storage.listMultipartUploads('big/'), []);
@@ -321,7 +348,13 @@ test('RGW engine: 72 uploads (+2 doomed) through a fault-injecting proxy: nothin
   const sizes = [1, 2, PART - 1, PART, PART + 1, 12 * MiB];
   while (sizes.length < 72) {
     const k = sizes.length % 4;
-    sizes.push(k === 0 ? 1 + Math.floor(rand() * 64 * 1024) : k === 1 ? 64 * 1024 + Math.floor(rand() * (PART - 64 * 1024)) : PART + 1 + Math.floor(rand() * (12 * MiB - PART)));
+    sizes.push(
+      k === 0
+        ? 1 + Math.floor(rand() * 64 * 1024)
+        : k === 1
+          ? 64 * 1024 + Math.floor(rand() * (PART - 64 * 1024))
+          : PART + 1 + Math.floor(rand() * (12 * MiB - PART)),
+    );
   }
   // The last batch: one single-PUT and one multipart upload whose every PUT is reset (they must fail
   // with retry_exhausted once the 15 s budget is spent, and the multipart one must be aborted).
@@ -381,7 +414,10 @@ test('RGW engine: a 20 s outage (connections refused) mid-upload is ridden out b
   const f = randomFile(60 * MiB + 12345, 'outage.bin');
   const h = queue.add(f.blob, { route: 'outage' });
   let doneAt = 0;
-  h.promise.then(() => (doneAt = Date.now()), () => {});
+  h.promise.then(
+    () => (doneAt = Date.now()),
+    () => {},
+  );
   await until(() => (h.snapshot()?.partsStored ?? 0) >= 2, 'two parts stored');
   const storedBefore = h.snapshot().partsStored;
   const t0 = Date.now();
@@ -442,7 +478,9 @@ test('RGW engine: radosgw frozen (SIGSTOP) for 15 s mid-upload: stalls are detec
   const dl = await downloadSha(res.url);
   assert.equal(dl.sha256, f.sha256);
   assert.deepEqual(await storage.listMultipartUploads('frozen/'), []);
-  console.log(`# frozen: ${storedBefore}/${h.snapshot().partCount} parts stored before SIGSTOP; ${retriesFrozen} retries while frozen; done ${((Date.now() - thawedAt) / 1000).toFixed(1)} s after SIGCONT`);
+  console.log(
+    `# frozen: ${storedBefore}/${h.snapshot().partCount} parts stored before SIGSTOP; ${retriesFrozen} retries while frozen; done ${((Date.now() - thawedAt) / 1000).toFixed(1)} s after SIGCONT`,
+  );
 });
 
 test('RGW engine: cancel mid-upload rejects with aborted and aborts the multipart upload on RGW', { skip }, async (t) => {

@@ -33,7 +33,8 @@ async function api(p, body) {
 }
 
 const crcOf = (bytes) => crc32cToBase64(crc32c(bytes));
-const parts = (bytes) => Array.from({ length: Math.ceil(bytes.length / PART) }, (_, i) => ({ partNumber: i + 1, bytes: bytes.subarray(i * PART, (i + 1) * PART) }));
+const parts = (bytes) =>
+  Array.from({ length: Math.ceil(bytes.length / PART) }, (_, i) => ({ partNumber: i + 1, bytes: bytes.subarray(i * PART, (i + 1) * PART) }));
 
 async function createAndPut(f, route = 'files', name = 'big.bin') {
   const c = await api('/multipart/create', { route, file: { name, size: f.bytes.length, type: 'application/octet-stream' }, partSize: PART });
@@ -52,7 +53,15 @@ test('RGW: 3 parts of 5 MiB + tail, complete, bytes verified; complete twice is 
   const c = await createAndPut(f);
   assert.equal(c.partCount, 4);
   const listed = await storage.listParts(c.key, c.uploadId);
-  assert.deepEqual(listed.map((p) => [p.partNumber, p.size]), [[1, PART], [2, PART], [3, PART], [4, 4321]]);
+  assert.deepEqual(
+    listed.map((p) => [p.partNumber, p.size]),
+    [
+      [1, PART],
+      [2, PART],
+      [3, PART],
+      [4, 4321],
+    ],
+  );
 
   const done = await api('/multipart/complete', { token: c.token, sha256: f.sha256 });
   assert.equal(done.file.key, c.key);
@@ -65,7 +74,7 @@ test('RGW: 3 parts of 5 MiB + tail, complete, bytes verified; complete twice is 
 
   const again = await api('/multipart/complete', { token: c.token, sha256: f.sha256 });
   assert.equal(again.file.key, c.key);
-  assert.deepEqual(again.result, { n: 1 }, "the recorded answer: onUploadComplete ran once");
+  assert.deepEqual(again.result, { n: 1 }, 'the recorded answer: onUploadComplete ran once');
   assert.equal((await storage.listMultipartUploads(c.key)).length, 0);
 });
 
@@ -74,7 +83,9 @@ test('RGW: a missing part is 409 upload_incomplete; the part URL is bound to its
   const f = randomFile(PART + 10);
   const c = await api('/multipart/create', { route: 'files', file: { name: 'x.bin', size: f.bytes.length }, partSize: PART });
   const ps = parts(f.bytes);
-  const { parts: [s1] } = await api('/multipart/sign', { token: c.token, parts: [{ partNumber: 1, crc32c: crcOf(ps[0].bytes) }] });
+  const {
+    parts: [s1],
+  } = await api('/multipart/sign', { token: c.token, parts: [{ partNumber: 1, crc32c: crcOf(ps[0].bytes) }] });
   assert.equal((await fetch(s1.url, { method: 'PUT', headers: s1.headers, body: ps[0].bytes.subarray(1) })).status, 403, 'shorter body');
   assert.equal((await fetch(s1.url, { method: 'PUT', headers: s1.headers, body: ps[0].bytes })).status, 200);
   const res = await post(handler, '/api/vs3/multipart/complete', { token: c.token, sha256: f.sha256 });
@@ -89,7 +100,10 @@ test('RGW: abort leaves ListMultipartUploads empty; abort again is fine', { skip
   await ensureBucket(opts);
   const f = randomFile(PART + 1);
   const c = await createAndPut(f);
-  assert.deepEqual((await storage.listMultipartUploads(c.key)).map((u) => u.uploadId), [c.uploadId]);
+  assert.deepEqual(
+    (await storage.listMultipartUploads(c.key)).map((u) => u.uploadId),
+    [c.uploadId],
+  );
   assert.deepEqual(await api('/multipart/abort', { token: c.token }), { aborted: true });
   assert.deepEqual(await storage.listMultipartUploads(c.key), []);
   assert.equal(await storage.listParts(c.key, c.uploadId), null);

@@ -49,7 +49,12 @@ async function upload(call, route, bytes, extra = {}) {
     assert.equal(put.status, 200, await put.text());
     return { key: p.key, done: await call('/complete', { token: p.token }) };
   }
-  const c = await call('/multipart/create', { route, file: { name: 'big.bin', size: bytes.length, type: 'application/octet-stream' }, partSize: PART, ...extra });
+  const c = await call('/multipart/create', {
+    route,
+    file: { name: 'big.bin', size: bytes.length, type: 'application/octet-stream' },
+    partSize: PART,
+    ...extra,
+  });
   assert.equal(c.status, 200, JSON.stringify(c));
   const chunks = [];
   for (let o = 0; o < bytes.length; o += PART) chunks.push(bytes.subarray(o, o + PART));
@@ -88,7 +93,11 @@ test('route object options: SSE-KMS, Cache-Control, Content-Disposition, tags an
   }
   // The headers are signed: a client that drops the encryption header is refused by storage.
   const bytes = randomBytes(1000);
-  const p = await call('/presign', { route: 'vault', metadata: { project: 'x' }, file: { name: 'a.bin', size: 1000, type: 'application/octet-stream', sha256: sha256hex(bytes) } });
+  const p = await call('/presign', {
+    route: 'vault',
+    metadata: { project: 'x' },
+    file: { name: 'a.bin', size: 1000, type: 'application/octet-stream', sha256: sha256hex(bytes) },
+  });
   const { 'x-amz-server-side-encryption': _dropped, ...rest } = p.upload.headers;
   assert.equal((await fetch(p.upload.url, { method: 'PUT', headers: rest, body: bytes })).status, 403);
 });
@@ -113,7 +122,13 @@ test('SSE-C (driver sseCustomerKey): stored encrypted, unreadable without the ke
 
 test('route object options are checked at creation; the local driver ignores them', async () => {
   const storage = localStorage({ store: memoryStore(), secret: SECRET });
-  const bad = [{ sse: 'aws:kms' }, { cacheControl: 'x\ny' }, { tags: Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`k${i}`, 'v'])) }, { metadata: { 'vs3-upload': 'x' } }, { metadata: { 'a b': 'x' } }];
+  const bad = [
+    { sse: 'aws:kms' },
+    { cacheControl: 'x\ny' },
+    { tags: Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`k${i}`, 'v'])) },
+    { metadata: { 'vs3-upload': 'x' } },
+    { metadata: { 'a b': 'x' } },
+  ];
   for (const object of bad) assert.throws(() => createHandler({ secret: SECRET, storage, routes: { r: defineRoute({ maxFileSize: 10, object }) } }), /object/);
   const call = api(createHandler({ secret: SECRET, storage, routes }));
   const p = await call('/presign', { route: 'vault', metadata: { project: 'x' }, file: { name: 'a.bin', size: 3, sha256: sha256hex('abc') } });

@@ -27,7 +27,11 @@ test('bucket setup is idempotent and sets CORS for the browser origin', { skip }
   await ensureBucket(opts, { corsOrigins: ['http://127.0.0.1:5555'] });
   const pre = await fetch(storage.objectUrl('files/x'), {
     method: 'OPTIONS',
-    headers: { origin: 'http://127.0.0.1:5555', 'access-control-request-method': 'PUT', 'access-control-request-headers': 'content-type,x-amz-meta-vs3-sha256' },
+    headers: {
+      origin: 'http://127.0.0.1:5555',
+      'access-control-request-method': 'PUT',
+      'access-control-request-headers': 'content-type,x-amz-meta-vs3-sha256',
+    },
   });
   assert.equal(pre.status, 200);
   assert.equal(pre.headers.get('access-control-allow-origin'), 'http://127.0.0.1:5555');
@@ -86,7 +90,10 @@ test('RGW enforces what was signed: length, type, headers, signature, expiry', {
   assert.equal(done.status, 200);
 
   // A URL signed 11 minutes ago with a 10-minute lifetime.
-  const stale = await presign(handlerAt(() => Date.now() - 660_000), f);
+  const stale = await presign(
+    handlerAt(() => Date.now() - 660_000),
+    f,
+  );
   assert.equal((await put(stale.upload.url, f.bytes, stale.upload.headers)).status, 403, 'expired URL');
   assert.equal(await storage.head(stale.key), null);
 });
@@ -109,7 +116,7 @@ test('client re-presigns when RGW refuses an expired URL (RGW says only AccessDe
   t.after(() => srv.close());
   const fetchImpl = async (url, init) => {
     const res = await fetch(url, init);
-    if (String(url).endsWith('/presign')) (presigns++, (lag = 0));
+    if (String(url).endsWith('/presign')) presigns++, (lag = 0);
     return res;
   };
   const uploader = createUploader({ endpoint: `${srv.url}/api/vs3`, core, transport: fetchTransport(), fetch: fetchImpl, retry: { seed: 1 } });

@@ -63,7 +63,8 @@ async function setup(t, driver, routeExtra = {}) {
       svg: defineRoute({ maxFileSize: '8MB', allowedFileTypes: ['image/png', 'image/svg+xml'], onUploadComplete }),
       text: defineRoute({ maxFileSize: '8MB', allowedFileTypes: ['text/plain', '.txt'], onUploadComplete }),
       scanned: defineRoute({
-        maxFileSize: '8MB', onUploadComplete,
+        maxFileSize: '8MB',
+        onUploadComplete,
         scan: async ({ key, read }) => {
           const bytes = Buffer.from(await new Response(await read()).arrayBuffer());
           scans.push(key);
@@ -73,7 +74,12 @@ async function setup(t, driver, routeExtra = {}) {
       }),
       small: defineRoute({ maxFileSize: '8MB', readBack: 1000, dedupe: true, onUploadComplete }),
       // An app whose key() can give two uploads the same key.
-      keyed: defineRoute({ maxFileSize: '64MB', metadata: v.object({ folder: v.string() }), key: ({ metadata, safeName }) => `${metadata.folder}/${safeName}`, onUploadComplete }),
+      keyed: defineRoute({
+        maxFileSize: '64MB',
+        metadata: v.object({ folder: v.string() }),
+        key: ({ metadata, safeName }) => `${metadata.folder}/${safeName}`,
+        onUploadComplete,
+      }),
     },
   });
   const put = (upload, body) => {
@@ -88,7 +94,10 @@ async function setup(t, driver, routeExtra = {}) {
   return { handler, storage, hooks, scans, put, api, presign };
 }
 
-const drivers = [['local', false], ['rgw', s3opts ? false : 'no S3 endpoint (run through scripts/test.sh)']];
+const drivers = [
+  ['local', false],
+  ['rgw', s3opts ? false : 'no S3 endpoint (run through scripts/test.sh)'],
+];
 
 for (const [driver, skip] of drivers) {
   test(`${driver}: one bit flipped in transit is never confirmed - 409 upload_mismatch, object deleted, hook not run`, { skip }, async (t) => {
@@ -155,7 +164,12 @@ for (const [driver, skip] of drivers) {
 
   test(`${driver}: spoofed content (ELF, HTML, SVG as image/png) refused by magic bytes, 415, deleted`, { skip }, async (t) => {
     const s = await setup(t, driver);
-    for (const [what, bytes] of [['ELF', ELF], ['HTML', HTML], ['SVG', SVG], ['random', randomBytes(300)]]) {
+    for (const [what, bytes] of [
+      ['ELF', ELF],
+      ['HTML', HTML],
+      ['SVG', SVG],
+      ['random', randomBytes(300)],
+    ]) {
       for (const route of ['images', 'mimeOnly']) {
         const p = await s.presign(route, 'photo.png', 'image/png', bytes);
         assert.equal(p.status, 200, JSON.stringify(p));
@@ -196,7 +210,10 @@ for (const [driver, skip] of drivers) {
     assert.equal((await s.put(q.upload, clean)).status, 200);
     assert.equal((await s.api('/complete', { token: q.token })).status, 200);
     assert.deepEqual(s.scans, [p.key, q.key]);
-    assert.deepEqual(s.hooks.map((h) => h.key), [q.key]);
+    assert.deepEqual(
+      s.hooks.map((h) => h.key),
+      [q.key],
+    );
   });
 
   test(`${driver}: the client retries a PUT whose answer was lost: 412 (create-only URL) counts as stored, completion verifies`, { skip }, async (t) => {
@@ -224,17 +241,27 @@ for (const [driver, skip] of drivers) {
 }
 
 for (const [driver, skip] of drivers) {
-  test(`${driver}: completion never deletes an object it did not store - another upload's under the same key, or a completed multipart replayed with another SHA-256`, { skip }, async (t) => {
+  test(`${driver}: completion never deletes an object it did not store - another upload's under the same key, or a completed multipart replayed with another SHA-256`, {
+    skip,
+  }, async (t) => {
     const s = await setup(t, driver);
     const folder = `shared-${Date.now()}`;
     const alice = randomBytes(4000);
-    const pa = await s.api('/presign', { route: 'keyed', metadata: { folder }, file: { name: 'n.bin', size: alice.length, type: 'application/octet-stream', sha256: sha256hex(alice) } });
+    const pa = await s.api('/presign', {
+      route: 'keyed',
+      metadata: { folder },
+      file: { name: 'n.bin', size: alice.length, type: 'application/octet-stream', sha256: sha256hex(alice) },
+    });
     assert.equal((await s.put(pa.upload, alice)).status, 200);
     assert.equal((await s.api('/complete', { token: pa.token })).status, 200);
     // Bob gets the same key (same size and type, other content). His PUT cannot replace Alice's
     // object, and his completion is refused without touching it.
     const bob = randomBytes(4000);
-    const pb = await s.api('/presign', { route: 'keyed', metadata: { folder }, file: { name: 'n.bin', size: bob.length, type: 'application/octet-stream', sha256: sha256hex(bob) } });
+    const pb = await s.api('/presign', {
+      route: 'keyed',
+      metadata: { folder },
+      file: { name: 'n.bin', size: bob.length, type: 'application/octet-stream', sha256: sha256hex(bob) },
+    });
     assert.equal(pb.key, pa.key);
     assert.equal((await s.put(pb.upload, bob)).status, 412);
     const done = await s.api('/complete', { token: pb.token });
@@ -260,8 +287,17 @@ for (const [driver, skip] of drivers) {
 
 test('local: download URLs are attachments named after the file; raster images inline only where the route says', async (t) => {
   const s = await setup(t, 'local');
-  const cases = [['files', 'report "final".bin', 'application/octet-stream', randomBytes(100), /^attachment; filename="report _final_\.bin"; filename\*=UTF-8''report%20%22final%22\.bin$/],
-    ['images', 'photo.png', 'image/png', PNG, /^inline$/], ['mimeOnly', 'photo.png', 'image/png', PNG, /^attachment; filename="photo\.png"/]];
+  const cases = [
+    [
+      'files',
+      'report "final".bin',
+      'application/octet-stream',
+      randomBytes(100),
+      /^attachment; filename="report _final_\.bin"; filename\*=UTF-8''report%20%22final%22\.bin$/,
+    ],
+    ['images', 'photo.png', 'image/png', PNG, /^inline$/],
+    ['mimeOnly', 'photo.png', 'image/png', PNG, /^attachment; filename="photo\.png"/],
+  ];
   for (const [route, name, type, bytes, want] of cases) {
     const p = await s.presign(route, name, type, bytes);
     assert.equal((await s.put(p.upload, bytes)).status, 200);
@@ -319,8 +355,17 @@ test('scan hook errors other than a Vs3Error are 500s reported to onError, and t
   const storage = localStorage({ store: fsStore(await tempDir(t)), secret: SECRET });
   let fail = true;
   const handler = createHandler({
-    secret: SECRET, storage, onError: (e) => reports.push(e),
-    routes: { f: defineRoute({ maxFileSize: 1000, scan: () => { if (fail) throw new Error('clamd: connection refused'); } }) },
+    secret: SECRET,
+    storage,
+    onError: (e) => reports.push(e),
+    routes: {
+      f: defineRoute({
+        maxFileSize: 1000,
+        scan: () => {
+          if (fail) throw new Error('clamd: connection refused');
+        },
+      }),
+    },
   });
   const bytes = randomBytes(100);
   const p = await (await post(handler, '/api/vs3/presign', { route: 'f', file: { name: 'a.bin', size: 100, sha256: sha256hex(bytes) } })).json();
@@ -333,7 +378,18 @@ test('scan hook errors other than a Vs3Error are 500s reported to onError, and t
   fail = false;
   assert.equal((await post(handler, '/api/vs3/complete', { token: p.token })).status, 200);
   // A Vs3Error thrown by scan is a refusal with the scanner's message.
-  const h2 = createHandler({ secret: SECRET, storage, routes: { f: defineRoute({ maxFileSize: 1000, scan: () => { throw new Vs3Error('forbidden', 'infected: Eicar-Test-Signature'); } }) } });
+  const h2 = createHandler({
+    secret: SECRET,
+    storage,
+    routes: {
+      f: defineRoute({
+        maxFileSize: 1000,
+        scan: () => {
+          throw new Vs3Error('forbidden', 'infected: Eicar-Test-Signature');
+        },
+      }),
+    },
+  });
   const q = await (await post(h2, '/api/vs3/presign', { route: 'f', file: { name: 'b.bin', size: 100, sha256: sha256hex(bytes) } })).json();
   await h2(new Request(q.upload.url, { method: 'PUT', headers: { ...q.upload.headers, 'content-length': '100' }, body: bytes }));
   const r = await (await post(h2, '/api/vs3/complete', { token: q.token })).json();
@@ -347,7 +403,11 @@ for (const [driver, skip] of drivers) {
     const s = await setup(t, driver);
     const folder = `mp-shared-${Date.now()}`;
     const alice = randomBytes(3000);
-    const pa = await s.api('/presign', { route: 'keyed', metadata: { folder }, file: { name: 'n.bin', size: alice.length, type: 'application/octet-stream', sha256: sha256hex(alice) } });
+    const pa = await s.api('/presign', {
+      route: 'keyed',
+      metadata: { folder },
+      file: { name: 'n.bin', size: alice.length, type: 'application/octet-stream', sha256: sha256hex(alice) },
+    });
     assert.equal((await s.put(pa.upload, alice)).status, 200);
     assert.equal((await s.api('/complete', { token: pa.token })).status, 200);
     const bob = randomBytes(PART + 10);
@@ -376,17 +436,33 @@ test('local: concurrent multipart completes with the right and a wrong SHA-256 -
   assert.equal(right.status, 200, JSON.stringify(right));
   assert.equal(wrong.status, 409, JSON.stringify(wrong));
   assert.ok(await s.storage.head(c.key), 'the confirmed object was not deleted by the wrong call');
-  assert.deepEqual(s.hooks.map((h) => h.key), [c.key]);
+  assert.deepEqual(
+    s.hooks.map((h) => h.key),
+    [c.key],
+  );
 });
 
 test('local: a multipart completion that failed (scanner down) and is retried can still refuse and delete the object', async (t) => {
   const storage = localStorage({ store: fsStore(await tempDir(t)), secret: SECRET });
   let mode = 'down';
   const handler = createHandler({
-    secret: SECRET, storage, onError: () => {},
-    routes: { f: defineRoute({ maxFileSize: '64MB', scan: () => { if (mode === 'down') throw new Error('clamd down'); return false; } }) },
+    secret: SECRET,
+    storage,
+    onError: () => {},
+    routes: {
+      f: defineRoute({
+        maxFileSize: '64MB',
+        scan: () => {
+          if (mode === 'down') throw new Error('clamd down');
+          return false;
+        },
+      }),
+    },
   });
-  const api = async (p, body) => { const r = await post(handler, `/api/vs3${p}`, body); return { status: r.status, ...(await r.json()) }; };
+  const api = async (p, body) => {
+    const r = await post(handler, `/api/vs3${p}`, body);
+    return { status: r.status, ...(await r.json()) };
+  };
   const big = randomBytes(PART + 5);
   const put = (part, body) => handler(new Request(part.url, { method: 'PUT', headers: { ...part.headers, 'content-length': String(body.length) }, body }));
   const { c } = await multipart(api, put, { route: 'f', name: 'x.bin' }, big);
@@ -401,10 +477,22 @@ test('local: a multipart completion that failed (scanner down) and is retried ca
 test('local: one signed URL PUT by two connections at once - the second is refused (503) while the first is read', async (t) => {
   const s = await setup(t, 'local');
   const bytes = randomBytes(200_000);
-  const p = await s.api('/presign', { route: 'files', file: { name: 'a.bin', size: bytes.length, type: 'application/octet-stream', sha256: sha256hex(bytes) } });
+  const p = await s.api('/presign', {
+    route: 'files',
+    file: { name: 'a.bin', size: bytes.length, type: 'application/octet-stream', sha256: sha256hex(bytes) },
+  });
   let release;
-  const slow = new ReadableStream({ async pull(c) { c.enqueue(bytes.subarray(0, 1000)); await new Promise((r) => (release = r)); c.enqueue(bytes.subarray(1000)); c.close(); } });
-  const first = s.handler(new Request(p.upload.url, { method: 'PUT', headers: { ...p.upload.headers, 'content-length': String(bytes.length) }, body: slow, duplex: 'half' }));
+  const slow = new ReadableStream({
+    async pull(c) {
+      c.enqueue(bytes.subarray(0, 1000));
+      await new Promise((r) => (release = r));
+      c.enqueue(bytes.subarray(1000));
+      c.close();
+    },
+  });
+  const first = s.handler(
+    new Request(p.upload.url, { method: 'PUT', headers: { ...p.upload.headers, 'content-length': String(bytes.length) }, body: slow, duplex: 'half' }),
+  );
   await new Promise((r) => setTimeout(r, 50));
   const second = await s.put(p.upload, bytes);
   assert.equal(second.status, 503);
@@ -420,7 +508,12 @@ test('markup: XML types are never under a wildcard; routes without type rules st
   const html = await s.presign('files', 'page.html', 'text/html', HTML);
   assert.equal(html.status, 200);
   assert.equal(html.upload.headers['content-type'], 'application/octet-stream', 'an unrestricted route stores HTML as bytes');
-  for (const body of ['<h:html xmlns:h="http://www.w3.org/1999/xhtml"><h:script>alert(1)</h:script></h:html>', '<!-- hi --><svg onload="alert(1)"/>', '<!DOCTYPE svg><svg/>', '<feed><entry/></feed>']) {
+  for (const body of [
+    '<h:html xmlns:h="http://www.w3.org/1999/xhtml"><h:script>alert(1)</h:script></h:html>',
+    '<!-- hi --><svg onload="alert(1)"/>',
+    '<!DOCTYPE svg><svg/>',
+    '<feed><entry/></feed>',
+  ]) {
     const bytes = Buffer.from(body);
     const p = await s.presign('text', 'notes.txt', 'text/plain', bytes);
     assert.equal((await s.put(p.upload, bytes)).status, 200);
@@ -435,10 +528,22 @@ test('markup: XML types are never under a wildcard; routes without type rules st
 test('route object options computed from the request: a function that throws, or a tag storage cannot take, is a 400', async (t) => {
   const storage = localStorage({ store: fsStore(await tempDir(t)), secret: SECRET });
   const handler = createHandler({
-    secret: SECRET, storage,
-    routes: { r: defineRoute({ maxFileSize: 100, requireChecksum: false, metadata: v.object({ p: v.optional(v.string()) }), object: { tags: ({ metadata }) => ({ project: metadata.p.toUpperCase() }) } }) },
+    secret: SECRET,
+    storage,
+    routes: {
+      r: defineRoute({
+        maxFileSize: 100,
+        requireChecksum: false,
+        metadata: v.object({ p: v.optional(v.string()) }),
+        object: { tags: ({ metadata }) => ({ project: metadata.p.toUpperCase() }) },
+      }),
+    },
   });
-  const presign = (metadata) => post(handler, '/api/vs3/presign', { route: 'r', metadata, file: { name: 'a.bin', size: 3 } }).then(async (r) => ({ status: r.status, ...(await r.json()) }));
+  const presign = (metadata) =>
+    post(handler, '/api/vs3/presign', { route: 'r', metadata, file: { name: 'a.bin', size: 3 } }).then(async (r) => ({
+      status: r.status,
+      ...(await r.json()),
+    }));
   assert.equal((await presign({})).error.code, 'invalid_metadata');
   assert.equal((await presign({ p: 'a<b' })).error.code, 'invalid_metadata');
   assert.equal((await presign({ p: 'apollo' })).status, 200);

@@ -1,7 +1,17 @@
 export { createUploader, type Uploader, type UploaderOptions, type UploadOptions, type UploadProgress, type UploadPhase } from './uploader.js';
 export {
-  createUploadQueue, crc32cBase64, type UploadQueue, type QueueOptions, type AddOptions, type UploadHandle, type UploadSnapshot,
-  type QueueSnapshot, type QueueEvents, type UploadState, type UploadResult, type RetryOptions,
+  createUploadQueue,
+  crc32cBase64,
+  type UploadQueue,
+  type QueueOptions,
+  type AddOptions,
+  type UploadHandle,
+  type UploadSnapshot,
+  type QueueSnapshot,
+  type QueueEvents,
+  type UploadState,
+  type UploadResult,
+  type RetryOptions,
 } from './queue.js';
 export { coreReader, workerReader, type PartReader, type PartRead, type FileSource, type WorkerReaderOptions } from './reader.js';
 export { xhrTransport, fetchTransport, defaultTransport, type Transport, type PutRequest, type PutResponse } from './transport.js';

@@ -6,10 +6,28 @@ import { Vs3Error } from '../errors.js';
 import type { RawPartHasher } from '../wasm/vs3core.mjs';
 import { endPart, feedPart, hashPart, readBytes } from './reader.js';
 
-interface ReadMsg { type: 'read'; id: number; file: number; source: Blob; offset: number; size: number; verifyOnly: boolean; last: boolean; first: boolean; keep: boolean; wasmUrl?: string }
-interface ForgetMsg { type: 'forget'; file: number }
+interface ReadMsg {
+  type: 'read';
+  id: number;
+  file: number;
+  source: Blob;
+  offset: number;
+  size: number;
+  verifyOnly: boolean;
+  last: boolean;
+  first: boolean;
+  keep: boolean;
+  wasmUrl?: string;
+}
+interface ForgetMsg {
+  type: 'forget';
+  file: number;
+}
 
-const scope = self as unknown as { onmessage: ((ev: MessageEvent<ReadMsg | ForgetMsg>) => void) | null; postMessage(m: unknown, transfer?: Transferable[]): void };
+const scope = self as unknown as {
+  onmessage: ((ev: MessageEvent<ReadMsg | ForgetMsg>) => void) | null;
+  postMessage(m: unknown, transfer?: Transferable[]): void;
+};
 const hashers = new Map<number, RawPartHasher>();
 // Parts of one file must be hashed in order even if their reads finish out of order.
 const chains = new Map<number, Promise<unknown>>();

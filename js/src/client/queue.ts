@@ -257,7 +257,10 @@ function retryAfterMs(v: string | null, now: number): number {
   return Number.isNaN(d) ? -1 : Math.max(0, d - now);
 }
 
-type Locks = { request(name: string, opts: { ifAvailable: boolean }, cb: (lock: unknown) => unknown): Promise<unknown>; query?(): Promise<{ held?: { name?: string }[] }> };
+type Locks = {
+  request(name: string, opts: { ifAvailable: boolean }, cb: (lock: unknown) => unknown): Promise<unknown>;
+  query?(): Promise<{ held?: { name?: string }[] }>;
+};
 const locks = (): Locks | undefined => (globalThis as { navigator?: { locks?: Locks } }).navigator?.locks;
 const lockName = (id: string) => `vs3-upload:${id}`;
 
@@ -279,8 +282,18 @@ function acquireLock(id: string): Promise<(() => void) | null> {
 
 /** Uploads other tabs (or this one) hold a lock on. */
 async function lockedElsewhere(): Promise<Set<string>> {
-  const held = (await locks()?.query?.().catch(() => undefined))?.held ?? [];
-  return new Set(held.map((h) => h.name ?? '').filter((n) => n.startsWith('vs3-upload:')).map((n) => n.slice('vs3-upload:'.length)));
+  const held =
+    (
+      await locks()
+        ?.query?.()
+        .catch(() => undefined)
+    )?.held ?? [];
+  return new Set(
+    held
+      .map((h) => h.name ?? '')
+      .filter((n) => n.startsWith('vs3-upload:'))
+      .map((n) => n.slice('vs3-upload:'.length)),
+  );
 }
 
 /** Base64 of the CRC32C's 4 big-endian bytes: the form S3's x-amz-checksum-crc32c takes. */
@@ -310,10 +323,7 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
   // Server clock minus ours, from the Date header of handler answers: expiresAt is the server's.
   let skew = 0;
   const store: ResumeStore | null =
-    options.persist === false ? null
-    : typeof options.persist === 'object' ? options.persist
-    : typeof indexedDB !== 'undefined' ? indexedDbStore()
-    : null;
+    options.persist === false ? null : typeof options.persist === 'object' ? options.persist : typeof indexedDB !== 'undefined' ? indexedDbStore() : null;
   const maxAge = options.resumeMaxAgeMs ?? 7 * 86_400_000;
 
   const ready = coreP.then((core) => {
@@ -379,112 +389,187 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
       case 'read':
         return e && doRead(e, a);
       case 'create':
-        return e && control(a.req!, e, '/multipart/create', () => ({
-          route: e.route,
-          file: { name: e.name, size: e.source.size, type: e.type },
-          metadata: e.metadata,
-          partSize: engine!.stats(e.id).partSize,
-        }), (v: { key: string; token: string; uploadId: string; dedupe?: boolean }) => {
-          e.token = v.token;
-          e.key = v.key;
-          recordCreated(e, v.uploadId);
-          step((en, t) => en.created(a.req!, Boolean(v.dedupe), t));
-        });
+        return (
+          e &&
+          control(
+            a.req!,
+            e,
+            '/multipart/create',
+            () => ({
+              route: e.route,
+              file: { name: e.name, size: e.source.size, type: e.type },
+              metadata: e.metadata,
+              partSize: engine!.stats(e.id).partSize,
+            }),
+            (v: { key: string; token: string; uploadId: string; dedupe?: boolean }) => {
+              e.token = v.token;
+              e.key = v.key;
+              recordCreated(e, v.uploadId);
+              step((en, t) => en.created(a.req!, Boolean(v.dedupe), t));
+            },
+          )
+        );
       case 'presign':
-        return e && control(a.req!, e, '/presign', () => ({
-          route: e.route,
-          file: { name: e.name, size: e.source.size, type: e.type, sha256: e.sha256 },
-          metadata: e.metadata,
-        }), (v: { existing?: { file: Omit<UploadResult, 'result'>; result: unknown }; key: string; token: string; dedupe?: boolean; upload: { url: string; headers: Record<string, string>; expiresAt: number } }) => {
-          if (v.existing) {
-            e.result = { ...v.existing.file, deduplicated: true, result: v.existing.result };
-            return step((en, t) => en.dedupeAnswer(a.req!, true, t));
-          }
-          e.token = v.token;
-          e.key = v.key;
-          e.single = { url: v.upload.url, headers: v.upload.headers };
-          step((en, t) => en.presigned(a.req!, v.upload.expiresAt - skew, Boolean(v.dedupe), t));
-        });
+        return (
+          e &&
+          control(
+            a.req!,
+            e,
+            '/presign',
+            () => ({
+              route: e.route,
+              file: { name: e.name, size: e.source.size, type: e.type, sha256: e.sha256 },
+              metadata: e.metadata,
+            }),
+            (v: {
+              existing?: { file: Omit<UploadResult, 'result'>; result: unknown };
+              key: string;
+              token: string;
+              dedupe?: boolean;
+              upload: { url: string; headers: Record<string, string>; expiresAt: number };
+            }) => {
+              if (v.existing) {
+                e.result = { ...v.existing.file, deduplicated: true, result: v.existing.result };
+                return step((en, t) => en.dedupeAnswer(a.req!, true, t));
+              }
+              e.token = v.token;
+              e.key = v.key;
+              e.single = { url: v.upload.url, headers: v.upload.headers };
+              step((en, t) => en.presigned(a.req!, v.upload.expiresAt - skew, Boolean(v.dedupe), t));
+            },
+          )
+        );
       case 'sign': {
         if (!e) return;
         const parts: { partNumber: number; crc32c: string }[] = [];
         for (let i = a.part; i < a.part + (a.count ?? 0); i++) parts.push({ partNumber: i + 1, crc32c: crc32cBase64(e.crcs.get(i)!) });
-        return control(a.req!, e, '/multipart/sign', () => ({ token: e.token, parts }), (v: { parts: { partNumber: number; url: string; headers: Record<string, string>; expiresAt: number }[] }) => {
-          let exp = Infinity;
-          for (const p of v.parts) {
-            e.parts.set(p.partNumber - 1, { url: p.url, headers: p.headers });
-            exp = Math.min(exp, p.expiresAt);
-          }
-          if (v.parts.length !== parts.length) {
-            return step((en, t) => en.failed(a.req!, 0, '', -1, false, t));
-          }
-          step((en, t) => en.signedParts(a.req!, exp - skew, t));
-        });
+        return control(
+          a.req!,
+          e,
+          '/multipart/sign',
+          () => ({ token: e.token, parts }),
+          (v: { parts: { partNumber: number; url: string; headers: Record<string, string>; expiresAt: number }[] }) => {
+            let exp = Infinity;
+            for (const p of v.parts) {
+              e.parts.set(p.partNumber - 1, { url: p.url, headers: p.headers });
+              exp = Math.min(exp, p.expiresAt);
+            }
+            if (v.parts.length !== parts.length) {
+              return step((en, t) => en.failed(a.req!, 0, '', -1, false, t));
+            }
+            step((en, t) => en.signedParts(a.req!, exp - skew, t));
+          },
+        );
       }
       case 'send':
         return e && doSend(e, a);
       case 'complete':
-        return e && control(a.req!, e, e.single ? '/complete' : '/multipart/complete', () => ({
-          token: e.token,
-          sha256: e.sha256,
-          // Size + first part's CRC: the fingerprint later uploads probe with on dedupe routes.
-          ...(e.single ? {} : { firstPartCrc32c: crc32cBase64(e.crcs.get(0)!) }),
-        }), (v: { file: Omit<UploadResult, 'result'>; result: unknown }) => {
-          e.result = { ...v.file, result: v.result };
-          step((en, t) => en.completed(a.req!, t));
-        });
+        return (
+          e &&
+          control(
+            a.req!,
+            e,
+            e.single ? '/complete' : '/multipart/complete',
+            () => ({
+              token: e.token,
+              sha256: e.sha256,
+              // Size + first part's CRC: the fingerprint later uploads probe with on dedupe routes.
+              ...(e.single ? {} : { firstPartCrc32c: crc32cBase64(e.crcs.get(0)!) }),
+            }),
+            (v: { file: Omit<UploadResult, 'result'>; result: unknown }) => {
+              e.result = { ...v.file, result: v.result };
+              step((en, t) => en.completed(a.req!, t));
+            },
+          )
+        );
       case 'dedupe':
-        return e && control(a.req!, e, '/dedupe', () => ({ token: e.token, sha256: e.sha256 }), (v: { existing: { file: Omit<UploadResult, 'result'>; result: unknown } | null }) => {
-          if (v.existing) e.result = { ...v.existing.file, deduplicated: true, result: v.existing.result };
-          step((en, t) => en.dedupeAnswer(a.req!, Boolean(v.existing), t));
-        });
+        return (
+          e &&
+          control(
+            a.req!,
+            e,
+            '/dedupe',
+            () => ({ token: e.token, sha256: e.sha256 }),
+            (v: { existing: { file: Omit<UploadResult, 'result'>; result: unknown } | null }) => {
+              if (v.existing) e.result = { ...v.existing.file, deduplicated: true, result: v.existing.result };
+              step((en, t) => en.dedupeAnswer(a.req!, Boolean(v.existing), t));
+            },
+          )
+        );
       case 'probe':
-        return e && control(a.req!, e, '/dedupe', () => ({ token: e.token, probe: { crc32c: crc32cBase64(e.crcs.get(0)!) } }), (v: { candidate: boolean }) =>
-          step((en, t) => en.probeAnswer(a.req!, Boolean(v.candidate), t)),
+        return (
+          e &&
+          control(
+            a.req!,
+            e,
+            '/dedupe',
+            () => ({ token: e.token, probe: { crc32c: crc32cBase64(e.crcs.get(0)!) } }),
+            (v: { candidate: boolean }) => step((en, t) => en.probeAnswer(a.req!, Boolean(v.candidate), t)),
+          )
         );
       case 'list':
         // A resumed upload: which parts does storage hold? (The answer also renews the token, even
         // an expired one: the handler checks the route and authorization again.)
-        return e && control(a.req!, e, '/multipart/resume', () => ({ token: e.token }), (v: { token: string; dedupe?: boolean; parts: { partNumber: number; size: number; etag?: string; crc32c?: string }[] }) => {
-          e.token = v.token;
-          const stats = engine!.stats(e.id);
-          const recorded = new Map((e.resumeFrom?.parts ?? []).map((p) => [p.n, p]));
-          const bare = (t?: string) => t?.replace(/^(W\/)?"|"$/g, '').toLowerCase();
-          for (const p of v.parts) {
-            const planned = p.partNumber < stats.partCount ? stats.partSize : stats.size - (stats.partCount - 1) * stats.partSize;
-            if (p.size !== planned) continue; // sent again
-            // Storage's own checksum where it reports one (AWS, R2, the local driver): it checked
-            // those bytes. Else (Ceph RGW) the CRC recorded when the part was sent, if storage holds
-            // the very PUT that was recorded (same ETag): a part sent again later, whose record a
-            // crash lost, must not pass for the recorded bytes.
-            const own = crc32cFromBase64(p.crc32c);
-            const rec = recorded.get(p.partNumber);
-            const crc = own ?? (rec && (!rec.etag || !p.etag || bare(rec.etag) === bare(p.etag)) ? rec.crc32c : undefined);
-            if (crc === undefined) continue;
-            engine!.claimPart(e.id, p.partNumber - 1, crc);
-            // Storage vouches for it: record it, so a second interruption does not send it again.
-            if (own !== null && !rec) e.pending.push({ n: p.partNumber, crc32c: own, ...(p.etag ? { etag: p.etag } : {}) });
-          }
-          if (e.record) {
-            e.record = { ...e.record, token: v.token, updatedAt: now() };
-            void writeRecord(e);
-          }
-          step((en, t) => en.listed(a.req!, true, Boolean(v.dedupe), t));
-        }, (r) => {
-          if (r.status !== 404 || r.code !== 'upload_not_found') return false;
-          // Gone (completed, aborted, expired on storage): forget it and start over.
-          dropRecord(e);
-          e.resumeFrom = undefined;
-          step((en, t) => en.listed(a.req!, false, false, t));
-          return true;
-        });
+        return (
+          e &&
+          control(
+            a.req!,
+            e,
+            '/multipart/resume',
+            () => ({ token: e.token }),
+            (v: { token: string; dedupe?: boolean; parts: { partNumber: number; size: number; etag?: string; crc32c?: string }[] }) => {
+              e.token = v.token;
+              const stats = engine!.stats(e.id);
+              const recorded = new Map((e.resumeFrom?.parts ?? []).map((p) => [p.n, p]));
+              const bare = (t?: string) => t?.replace(/^(W\/)?"|"$/g, '').toLowerCase();
+              for (const p of v.parts) {
+                const planned = p.partNumber < stats.partCount ? stats.partSize : stats.size - (stats.partCount - 1) * stats.partSize;
+                if (p.size !== planned) continue; // sent again
+                // Storage's own checksum where it reports one (AWS, R2, the local driver): it checked
+                // those bytes. Else (Ceph RGW) the CRC recorded when the part was sent, if storage holds
+                // the very PUT that was recorded (same ETag): a part sent again later, whose record a
+                // crash lost, must not pass for the recorded bytes.
+                const own = crc32cFromBase64(p.crc32c);
+                const rec = recorded.get(p.partNumber);
+                const crc = own ?? (rec && (!rec.etag || !p.etag || bare(rec.etag) === bare(p.etag)) ? rec.crc32c : undefined);
+                if (crc === undefined) continue;
+                engine!.claimPart(e.id, p.partNumber - 1, crc);
+                // Storage vouches for it: record it, so a second interruption does not send it again.
+                if (own !== null && !rec) e.pending.push({ n: p.partNumber, crc32c: own, ...(p.etag ? { etag: p.etag } : {}) });
+              }
+              if (e.record) {
+                e.record = { ...e.record, token: v.token, updatedAt: now() };
+                void writeRecord(e);
+              }
+              step((en, t) => en.listed(a.req!, true, Boolean(v.dedupe), t));
+            },
+            (r) => {
+              if (r.status !== 404 || r.code !== 'upload_not_found') return false;
+              // Gone (completed, aborted, expired on storage): forget it and start over.
+              dropRecord(e);
+              e.resumeFrom = undefined;
+              step((en, t) => en.listed(a.req!, false, false, t));
+              return true;
+            },
+          )
+        );
       case 'abort':
-        return e && control(a.req!, e, '/multipart/abort', () => ({ token: e.token }), () => step((en, t) => en.aborted(a.req!, t)), (r) => {
-          // Cancelling a resumed upload whose old token expired: renew it, then abort.
-          if (r.code !== 'token_expired') return false;
-          void abortByToken(e.token).then((ok) => step((en, t) => (ok ? en.aborted(a.req!, t) : en.failed(a.req!, 403, 'token_expired', -1, false, t))));
-          return true;
-        });
+        return (
+          e &&
+          control(
+            a.req!,
+            e,
+            '/multipart/abort',
+            () => ({ token: e.token }),
+            () => step((en, t) => en.aborted(a.req!, t)),
+            (r) => {
+              // Cancelling a resumed upload whose old token expired: renew it, then abort.
+              if (r.code !== 'token_expired') return false;
+              void abortByToken(e.token).then((ok) => step((en, t) => (ok ? en.aborted(a.req!, t) : en.failed(a.req!, 403, 'token_expired', -1, false, t))));
+              return true;
+            },
+          )
+        );
       case 'cancel':
         requests.get(a.req!)?.abort();
         requests.delete(a.req!);
@@ -512,11 +597,14 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
     if (at >= wakeAt && wakeTimer) return;
     if (wakeTimer) clearTimeout(wakeTimer);
     wakeAt = at;
-    wakeTimer = setTimeout(() => {
-      wakeTimer = null;
-      wakeAt = Infinity;
-      step((en, t) => en.timer(t));
-    }, Math.max(0, Math.ceil(at - now())));
+    wakeTimer = setTimeout(
+      () => {
+        wakeTimer = null;
+        wakeAt = Infinity;
+        step((en, t) => en.timer(t));
+      },
+      Math.max(0, Math.ceil(at - now())),
+    );
   }
 
   function doRead(e: Entry, a: RawAction) {
@@ -532,7 +620,11 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
         if (first && !a.reread && expected && r.firstSha256 !== expected) {
           // Another file (same name and size, other bytes): refuse before a byte is sent.
           if (r.bytes) reader.recycle?.(r.bytes);
-          e.lastError = new Vs3Error('file_mismatch', `${e.name} is not the file this upload began with (its first ${a.size} bytes differ); nothing was sent. Pick the original file, or discard the interrupted upload.`, 409);
+          e.lastError = new Vs3Error(
+            'file_mismatch',
+            `${e.name} is not the file this upload began with (its first ${a.size} bytes differ); nothing was sent. Pick the original file, or discard the interrupted upload.`,
+            409,
+          );
           return step((en, t) => en.mismatch(e.id, a.part, t));
         }
         if (r.firstSha256) e.firstSha256 = r.firstSha256;
@@ -543,13 +635,17 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
         if (r.bytes) e.bytes.set(a.part, r.bytes);
         if (!a.reread) e.crcs.set(a.part, r.crc32c);
         if (r.sha256) e.sha256 = r.sha256;
-        const crc = r.crc32c, sha = r.sha256 ?? '';
+        const crc = r.crc32c,
+          sha = r.sha256 ?? '';
         step((en, t) => en.partRead(e.id, a.part, crc, sha, t));
         // Part 0 accepted (a resumed file's claimed part 0 may still have been refused by the engine):
         // now its fingerprint and handle may go into the record, at once - a record without the
         // fingerprint could not refuse another file after a crash.
         if (first && !a.reread && e.record && e.firstSha256 && engine?.stats(e.id).error !== 'file_mismatch') {
-          const add = { ...(!e.record.firstPartSha256 ? { firstPartSha256: e.firstSha256 } : {}), ...(e.handle && !e.record.handle ? { handle: e.handle } : {}) };
+          const add = {
+            ...(!e.record.firstPartSha256 ? { firstPartSha256: e.firstSha256 } : {}),
+            ...(e.handle && !e.record.handle ? { handle: e.handle } : {}),
+          };
           if (Object.keys(add).length) {
             e.record = { ...e.record, ...add };
             void writeRecord(e);
@@ -643,13 +739,21 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
    * like a network error does: tell them apart, so the file fails now rather than after every retry.
    */
   function unreadable(body: Blob | Uint8Array | RangeBody): Promise<boolean> {
-    return body instanceof Blob ? body.slice(0, 1).arrayBuffer().then(() => false, () => true) : Promise.resolve(false);
+    return body instanceof Blob
+      ? body
+          .slice(0, 1)
+          .arrayBuffer()
+          .then(
+            () => false,
+            () => true,
+          )
+      : Promise.resolve(false);
   }
 
   async function postJson<T>(path: string, body: unknown, signal: AbortSignal): Promise<Answer<T>> {
     let res: Response;
     try {
-      const extra = typeof options.headers === 'function' ? await options.headers() : options.headers ?? {};
+      const extra = typeof options.headers === 'function' ? await options.headers() : (options.headers ?? {});
       res = await fetchImpl(`${endpoint}${path}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...extra },
@@ -682,7 +786,12 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
       status: res.status,
       code,
       retryAfter: retryAfterMs(res.headers.get('retry-after'), now()),
-      error: new Vs3Error((code || 'upload_failed') as Vs3ErrorCode, typeof err?.message === 'string' ? err.message : `${path} answered ${res.status}`, res.status, err?.details),
+      error: new Vs3Error(
+        (code || 'upload_failed') as Vs3ErrorCode,
+        typeof err?.message === 'string' ? err.message : `${path} answered ${res.status}`,
+        res.status,
+        err?.details,
+      ),
     };
   }
 
@@ -690,7 +799,14 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
    * One control request (JSON to the handler). The engine decides about retries. onFail may take a
    * refusal itself (returns true) instead of reporting it to the engine as a failure.
    */
-  function control<T>(req: number, e: Entry, path: string, body: () => unknown, onOk: (v: T) => void, onFail?: (r: { status: number; code: string }) => boolean) {
+  function control<T>(
+    req: number,
+    e: Entry,
+    path: string,
+    body: () => unknown,
+    onOk: (v: T) => void,
+    onFail?: (r: { status: number; code: string }) => boolean,
+  ) {
     const ac = new AbortController();
     requests.set(req, ac);
     postJson<T>(path, body(), ac.signal).then((r) => {
@@ -731,8 +847,18 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
     }
     const src = e.source as FileSource & { lastModified?: number; path?: string };
     e.record = {
-      id: uploadId, route: e.route, key: e.key!, uploadId, token: e.token!, partSize: engine!.stats(e.id).partSize,
-      size: e.source.size, name: e.name, type: e.type, parts: [], createdAt: t, updatedAt: t,
+      id: uploadId,
+      route: e.route,
+      key: e.key!,
+      uploadId,
+      token: e.token!,
+      partSize: engine!.stats(e.id).partSize,
+      size: e.source.size,
+      name: e.name,
+      type: e.type,
+      parts: [],
+      createdAt: t,
+      updatedAt: t,
       ...(metadata !== undefined ? { metadata } : {}),
       ...(typeof src.lastModified === 'number' ? { lastModified: src.lastModified } : {}),
       ...(e.firstSha256 ? { firstPartSha256: e.firstSha256 } : {}),
@@ -794,7 +920,9 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
       case 'file_changed':
         return new Vs3Error('file_changed', 'the file changed while it was being uploaded', 0);
       case 'file_mismatch':
-        return last?.code === 'file_mismatch' ? last : new Vs3Error('file_mismatch', `${e.name} is not the file this upload began with (a stored part differs); nothing was sent`, 409);
+        return last?.code === 'file_mismatch'
+          ? last
+          : new Vs3Error('file_mismatch', `${e.name} is not the file this upload began with (a stored part differs); nothing was sent`, 409);
       default:
         return new Vs3Error('upload_failed', `upload failed (${code})`, last?.status ?? 0);
     }
@@ -832,7 +960,7 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
     e.speed.push({ t, b: uploaded });
     while (e.speed.length > 2 && t - e.speed[0]!.t > 5000) e.speed.shift();
     const first = e.speed[0]!;
-    const speed = t - first.t > 200 ? Math.max(0, ((uploaded - first.b) * 1000) / (t - first.t)) : e.snap?.speed ?? 0;
+    const speed = t - first.t > 200 ? Math.max(0, ((uploaded - first.b) * 1000) / (t - first.t)) : (e.snap?.speed ?? 0);
     const finished = s.state === 'done' || s.state === 'failed' || s.state === 'cancelled';
     const err = s.state === 'failed' || s.state === 'cancelled' ? errorFor(e, s.error) : undefined;
     return Object.freeze({
@@ -881,7 +1009,10 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
     }
     dirty.clear();
     const files = [...entries.values()].map((e) => e.snap!).filter(Boolean);
-    let total = 0, up = 0, speed = 0, pending = 0;
+    let total = 0,
+      up = 0,
+      speed = 0,
+      pending = 0;
     for (const f of files) {
       total += f.size;
       up += f.bytesUploaded;
@@ -951,7 +1082,9 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
     const name = opts.name ?? file.name ?? 'blob';
     const path = (file as { path?: string }).path;
     const busy = busyRecords();
-    const found = (await listRecords()).filter((r) => r.route === opts.route && r.size === file.size && r.name === name && (!path || !r.path || r.path === path) && !busy.has(r.id));
+    const found = (await listRecords()).filter(
+      (r) => r.route === opts.route && r.size === file.size && r.name === name && (!path || !r.path || r.path === path) && !busy.has(r.id),
+    );
     for (const r of found.sort((a, b) => b.updatedAt - a.updatedAt)) {
       const release = await acquireLock(r.id); // null: another tab is uploading it right now
       if (release) return { rec: r, release };
@@ -1042,17 +1175,16 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
         entry.release = release;
       } else {
         const found = await findRecord(src, opts);
-        if (found) ((rec = found.rec), (entry.release = found.release));
+        if (found) (rec = found.rec), (entry.release = found.release);
       }
       const fail = (err: Vs3Error) => (entry.release?.(), err);
       if (disposed || !engine) throw fail(abortedError('queue disposed'));
       if (opts.signal?.aborted) throw fail(abortedError());
-      if (rec && src.size !== rec.size) throw fail(new Vs3Error('file_mismatch', `${entry.name} is ${src.size} bytes; the interrupted upload was of ${rec.size}`, 409));
+      if (rec && src.size !== rec.size)
+        throw fail(new Vs3Error('file_mismatch', `${entry.name} is ${src.size} bytes; the interrupted upload was of ${rec.size}`, 409));
       let group = groups.get(entry.route);
       if (group === undefined) groups.set(entry.route, (group = groups.size + 1));
-      const r = rec
-        ? engine.addResumed(src.size, rec.partSize, opts.priority ?? 0, group, now())
-        : engine.addFile(src.size, opts.priority ?? 0, group, now());
+      const r = rec ? engine.addResumed(src.size, rec.partSize, opts.priority ?? 0, group, now()) : engine.addFile(src.size, opts.priority ?? 0, group, now());
       if (!r.ok) {
         if (rec && r.errorCode === 'resume_mismatch') throw fail(new Vs3Error('file_mismatch', r.errorMessage, 409));
         if (rec) throw fail(new Vs3Error('invalid_request', `the interrupted upload's record is damaged (${r.errorMessage}): discard it`, 400));
@@ -1093,7 +1225,10 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
       await ready;
       const busy = busyRecords();
       const elsewhere = await lockedElsewhere(); // in progress in another tab
-      return (await listRecords()).filter((r) => !busy.has(r.id) && !elsewhere.has(r.id)).sort((a, b) => b.updatedAt - a.updatedAt).map(describeRecord);
+      return (await listRecords())
+        .filter((r) => !busy.has(r.id) && !elsewhere.has(r.id))
+        .sort((a, b) => b.updatedAt - a.updatedAt)
+        .map(describeRecord);
     },
     resume(id, file, opts = {}) {
       const rec = (async () => {

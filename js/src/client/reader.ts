@@ -176,7 +176,9 @@ export interface WorkerReaderOptions {
   keepBytes?: boolean;
 }
 
-type Reply = { id: number; ok: true; bytes?: ArrayBuffer; crc32c: number; sha256?: string; firstSha256?: string } | { id: number; ok: false; code: string; message: string };
+type Reply =
+  | { id: number; ok: true; bytes?: ArrayBuffer; crc32c: number; sha256?: string; firstSha256?: string }
+  | { id: number; ok: false; code: string; message: string };
 
 export function workerReader(opts: WorkerReaderOptions = {}): PartReader {
   const hc = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 2 : 2;
@@ -197,13 +199,19 @@ export function workerReader(opts: WorkerReaderOptions = {}): PartReader {
       const job = jobs.get(m.id);
       if (!job) return;
       jobs.delete(m.id);
-      if (m.ok) job.resolve({ ...(m.bytes ? { bytes: new Uint8Array(m.bytes) } : {}), crc32c: m.crc32c, ...(m.sha256 ? { sha256: m.sha256 } : {}), ...(m.firstSha256 ? { firstSha256: m.firstSha256 } : {}) });
+      if (m.ok)
+        job.resolve({
+          ...(m.bytes ? { bytes: new Uint8Array(m.bytes) } : {}),
+          crc32c: m.crc32c,
+          ...(m.sha256 ? { sha256: m.sha256 } : {}),
+          ...(m.firstSha256 ? { firstSha256: m.firstSha256 } : {}),
+        });
       else job.reject(new Vs3Error(m.code as Vs3Error['code'], m.message, 0));
     };
     w.onerror = (ev) => {
       ev.preventDefault?.();
       const err = new Vs3Error('hash_failed', `read worker failed: ${ev.message || 'could not start'}`, 0);
-      for (const [id, j] of jobs) if (j.w === i) (jobs.delete(id), j.reject(err));
+      for (const [id, j] of jobs) if (j.w === i) jobs.delete(id), j.reject(err);
       w.terminate();
       workers[i] = null;
     };
@@ -222,7 +230,19 @@ export function workerReader(opts: WorkerReaderOptions = {}): PartReader {
         const id = nextId++;
         jobs.set(id, { resolve, reject, w });
         // The Blob crosses by reference; the worker slices and reads it.
-        worker(w).postMessage({ type: 'read', id, file, source, offset, size: len, verifyOnly: o.verifyOnly, last: o.last, first: Boolean(o.first), keep: Boolean(opts.keepBytes), wasmUrl });
+        worker(w).postMessage({
+          type: 'read',
+          id,
+          file,
+          source,
+          offset,
+          size: len,
+          verifyOnly: o.verifyOnly,
+          last: o.last,
+          first: Boolean(o.first),
+          keep: Boolean(opts.keepBytes),
+          wasmUrl,
+        });
       });
     },
     forget(file) {

@@ -151,8 +151,17 @@ export function describeRecord(r: ResumeRecord): InterruptedUpload {
   let bytes = 0;
   for (const p of r.parts) bytes += p.n < partCount ? r.partSize : r.size - (partCount - 1) * r.partSize;
   return Object.freeze({
-    id: r.id, route: r.route, key: r.key, name: r.name, size: r.size, type: r.type,
-    partsStored: r.parts.length, partCount, bytesStored: bytes, createdAt: r.createdAt, updatedAt: r.updatedAt,
+    id: r.id,
+    route: r.route,
+    key: r.key,
+    name: r.name,
+    size: r.size,
+    type: r.type,
+    partsStored: r.parts.length,
+    partCount,
+    bytesStored: bytes,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
     ...(r.lastModified !== undefined ? { lastModified: r.lastModified } : {}),
     ...(r.handle ? { handle: r.handle } : {}),
     ...(r.path ? { path: r.path } : {}),

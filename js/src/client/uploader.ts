@@ -39,11 +39,16 @@ export interface Uploader {
 
 function phaseOf(s: UploadSnapshot): UploadPhase {
   switch (s.state) {
-    case 'queued': return 'queued';
-    case 'paused': return 'paused';
-    case 'completing': return 'confirming';
-    case 'done': return 'done';
-    default: return s.bytesUploaded === 0 && s.bytesHashed < s.size ? 'hashing' : 'uploading';
+    case 'queued':
+      return 'queued';
+    case 'paused':
+      return 'paused';
+    case 'completing':
+      return 'confirming';
+    case 'done':
+      return 'done';
+    default:
+      return s.bytesUploaded === 0 && s.bytesHashed < s.size ? 'hashing' : 'uploading';
   }
 }
 
@@ -57,7 +62,15 @@ export function createUploader(options: UploaderOptions): Uploader {
       if (!opts.onProgress) return handle.promise;
       const report = (s: UploadSnapshot) => {
         if (s.id !== handle.id) return;
-        opts.onProgress!({ phase: phaseOf(s), total: s.size, hashed: s.bytesHashed, uploaded: s.bytesUploaded, attempt: s.retries + 1, speed: s.speed, eta: s.eta });
+        opts.onProgress!({
+          phase: phaseOf(s),
+          total: s.size,
+          hashed: s.bytesHashed,
+          uploaded: s.bytesUploaded,
+          attempt: s.retries + 1,
+          speed: s.speed,
+          eta: s.eta,
+        });
       };
       const offs = [queue.on('progress', report), queue.on('state', report), queue.on('added', report)];
       const off = () => {

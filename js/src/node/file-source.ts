@@ -26,7 +26,8 @@ export async function fileSource(file: string, opts: { name?: string; type?: str
     let done = 0;
     while (done < target.length) {
       const { bytesRead } = await fh.read(target, done, target.length - done, offset + done);
-      if (bytesRead === 0) throw new Vs3Error('read_failed', `${file}: ended at ${offset + done}, expected ${offset + target.length} bytes (did it change?)`, 0);
+      if (bytesRead === 0)
+        throw new Vs3Error('read_failed', `${file}: ended at ${offset + done}, expected ${offset + target.length} bytes (did it change?)`, 0);
       done += bytesRead;
     }
   };

@@ -184,7 +184,14 @@ export function fsStore(dir: string): BlobStore {
         if (m.sha256 && m.sha256 !== sha256) throw new Vs3Error('checksum_mismatch', 'body SHA-256 differs from the signed one', 400);
         await fh.sync();
         await fh.close();
-        const info: StoredObject = { key, size: m.size, contentType: m.contentType, sha256, lastModified: new Date().toUTCString(), ...(m.upload ? { upload: m.upload } : {}) };
+        const info: StoredObject = {
+          key,
+          size: m.size,
+          contentType: m.contentType,
+          sha256,
+          lastModified: new Date().toUTCString(),
+          ...(m.upload ? { upload: m.upload } : {}),
+        };
         await fs.mkdir(path.dirname(dest), { recursive: true });
         await fs.mkdir(path.dirname(metaPath), { recursive: true });
         if (m.ifNoneMatch) {

@@ -17,9 +17,25 @@
 import { Vs3Error } from '../errors.js';
 import { crc32cFromBase64 } from '../crc32c.js';
 import {
-  MAX_PARTS, MAX_PART_SIZE, MIN_PART_SIZE, MULTIPART_LIMIT, SINGLE_PUT_LIMIT, objectMetadata, objectTags,
-  checkMetadata, checkSha256, checkSize, checkType, compileRoute, sanitizeFileName, validateFileName, validateKey,
-  type AnyRouteConfig, type CompiledRoute, type FileInfo, type RouteConfig,
+  MAX_PARTS,
+  MAX_PART_SIZE,
+  MIN_PART_SIZE,
+  MULTIPART_LIMIT,
+  SINGLE_PUT_LIMIT,
+  objectMetadata,
+  objectTags,
+  checkMetadata,
+  checkSha256,
+  checkSize,
+  checkType,
+  compileRoute,
+  sanitizeFileName,
+  validateFileName,
+  validateKey,
+  type AnyRouteConfig,
+  type CompiledRoute,
+  type FileInfo,
+  type RouteConfig,
 } from './routes.js';
 import type { DownloadOptions, DriverContext, StorageDriver, StoredObject, StoredPart } from './storage.js';
 import { signToken, verifyToken, type UploadClaims } from './token.js';
@@ -83,7 +99,15 @@ export interface HandlerOptions {
 }
 
 /** The endpoints a rate limit can name. */
-export type RateLimitedEndpoint = 'presign' | 'complete' | 'dedupe' | 'multipart/create' | 'multipart/sign' | 'multipart/complete' | 'multipart/abort' | 'multipart/resume';
+export type RateLimitedEndpoint =
+  | 'presign'
+  | 'complete'
+  | 'dedupe'
+  | 'multipart/create'
+  | 'multipart/sign'
+  | 'multipart/complete'
+  | 'multipart/abort'
+  | 'multipart/resume';
 
 export interface RateLimitOptions {
   /** Where buckets live. Default memoryRateLimits() (this process); redisRateLimits(redis) for many machines. */
@@ -99,7 +123,13 @@ export interface RateLimitOptions {
    * userId / sub; IP when unknown, e.g. before authorize ran), or a function (undefined: IP).
    * Default 'ip'.
    */
-  key?: 'ip' | 'user' | ((request: Request, ctx: { route: string; endpoint: RateLimitedEndpoint; auth: unknown; ip: string }) => string | undefined | Promise<string | undefined>);
+  key?:
+    | 'ip'
+    | 'user'
+    | ((
+        request: Request,
+        ctx: { route: string; endpoint: RateLimitedEndpoint; auth: unknown; ip: string },
+      ) => string | undefined | Promise<string | undefined>);
 }
 
 export interface CorsOptions {
@@ -172,7 +202,10 @@ interface CompletionAnswer {
 /** A random upload tag (128 bits, base64url). */
 function newTag(): string {
   const b = crypto.getRandomValues(new Uint8Array(16));
-  return btoa(String.fromCharCode(...b)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return btoa(String.fromCharCode(...b))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 }
 
 /** Keys the handler keeps for itself; no upload may use them. */
@@ -254,7 +287,7 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
   // ---- rate limits --------------------------------------------------------------------------------
 
   const rl = options.rateLimit;
-  const rlStore = rl ? rl.store ?? memoryRateLimits() : undefined;
+  const rlStore = rl ? (rl.store ?? memoryRateLimits()) : undefined;
   const ips = new WeakMap<Request, string>();
   let warnedIp = false;
   function ipOf(req: Request): string {
@@ -267,7 +300,7 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     return 'unknown';
   }
   function ruleFor(route: CompiledRoute, endpoint: RateLimitedEndpoint): RateLimitRule | undefined {
-    const rules = route.config.rateLimit === false ? undefined : route.config.rateLimit ?? rl?.rules;
+    const rules = route.config.rateLimit === false ? undefined : (route.config.rateLimit ?? rl?.rules);
     if (!rules) return undefined;
     return 'limit' in rules ? (rules as RateLimitRule) : (rules as Partial<Record<RateLimitedEndpoint, RateLimitRule>>)[endpoint];
   }
@@ -309,7 +342,11 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
   const limitAfter = (req: Request, route: CompiledRoute, ep: RateLimitedEndpoint, auth: unknown) => (byUser ? limit(req, route, ep, auth) : undefined);
 
   /** What /presign and /multipart/create share: route, authorization, file checks, metadata, key. */
-  async function checkUpload(req: Request, body: Record<string, unknown>, opts: { sha256: 'route' | 'optional'; maxSize: number; what: string; endpoint: RateLimitedEndpoint }) {
+  async function checkUpload(
+    req: Request,
+    body: Record<string, unknown>,
+    opts: { sha256: 'route' | 'optional'; maxSize: number; what: string; endpoint: RateLimitedEndpoint },
+  ) {
     const route = routeOf(body.route);
     await limitBefore(req, route, opts.endpoint);
     const file = body.file;
@@ -347,7 +384,7 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     // throws on this request's metadata, is this request's problem as far as the client can tell.
     const MAX_MESSAGE = 300;
     const fail = (m: string) => new Vs3Error('invalid_metadata', `object ${m.slice(0, MAX_MESSAGE)}`, 400);
-    const run = async <T,>(f: T | ((c: typeof ctx) => T | Promise<T>)): Promise<T> => {
+    const run = async <T>(f: T | ((c: typeof ctx) => T | Promise<T>)): Promise<T> => {
       try {
         return typeof f === 'function' ? await (f as (c: typeof ctx) => T | Promise<T>)(ctx) : f;
       } catch (e) {
@@ -370,16 +407,36 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
 
   async function presign(req: Request): Promise<Response> {
     const body = await readJsonObject(req, maxBytes);
-    const { route, name, size, type, sha256, metadata, key, objectHeaders } = await checkUpload(req, body, { sha256: 'route', maxSize: SINGLE_PUT_LIMIT, what: 'single uploads', endpoint: 'presign' });
+    const { route, name, size, type, sha256, metadata, key, objectHeaders } = await checkUpload(req, body, {
+      sha256: 'route',
+      maxSize: SINGLE_PUT_LIMIT,
+      what: 'single uploads',
+      endpoint: 'presign',
+    });
     if (sha256 && route.config.dedupe) {
       const existing = await deduplicate(req, route, { name, size, type, sha256, metadata });
       if (existing) return json({ existing });
     }
     const ctx = ctxFor(req);
     const uid = newTag();
-    const upload = await storage.presignPut({ key, size, contentType: type, sha256, expiresIn: route.expiresIn, uploadTag: uid, ...(objectHeaders ? { objectHeaders } : {}) }, ctx);
+    const upload = await storage.presignPut(
+      { key, size, contentType: type, sha256, expiresIn: route.expiresIn, uploadTag: uid, ...(objectHeaders ? { objectHeaders } : {}) },
+      ctx,
+    );
     // The token outlives the URL by an hour so a slow upload that started in time can still complete.
-    const token = await signToken(hmac, { v: 1, route: route.name, key, name, size, type, sha256, metadata, exp: upload.expiresAt + 3600_000, iat: ctx.now, uid });
+    const token = await signToken(hmac, {
+      v: 1,
+      route: route.name,
+      key,
+      name,
+      size,
+      type,
+      sha256,
+      metadata,
+      exp: upload.expiresAt + 3600_000,
+      iat: ctx.now,
+      uid,
+    });
     // dedupe: this route deduplicates (so this answer was the lookup, and found nothing).
     return json({ key, token, upload, dedupe: Boolean(route.config.dedupe) });
   }
@@ -397,7 +454,11 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
       // Tokens from before `iat` existed: multipart tokens were issued multipartExpiresIn before exp.
       const issued = typeof claims.iat === 'number' ? claims.iat : claims.exp - mpExpiresIn * 1000;
       if (!(t - issued <= resumeWindow * 1000)) {
-        throw new Vs3Error('token_expired', `this upload token was issued more than ${resumeWindow} s ago, past the resume window: start the upload again`, 403);
+        throw new Vs3Error(
+          'token_expired',
+          `this upload token was issued more than ${resumeWindow} s ago, past the resume window: start the upload again`,
+          403,
+        );
       }
     }
     const route = routes.get(claims.route);
@@ -407,12 +468,21 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
 
   /** Runs onUploadComplete and shapes the answer every successful upload (or dedupe hit) gets. */
   async function finish(
-    req: Request, route: CompiledRoute, claims: Pick<UploadClaims, 'key' | 'name' | 'size' | 'type' | 'sha256' | 'metadata'>,
-    verified: boolean, deduplicated = false,
+    req: Request,
+    route: CompiledRoute,
+    claims: Pick<UploadClaims, 'key' | 'name' | 'size' | 'type' | 'sha256' | 'metadata'>,
+    verified: boolean,
+    deduplicated = false,
   ) {
     const file = { key: claims.key, name: claims.name, size: claims.size, type: claims.type, sha256: claims.sha256 };
     const result = await route.config.onUploadComplete?.({
-      route: route.name, key: claims.key, file, metadata: claims.metadata, request: req, verified, ...(deduplicated ? { deduplicated } : {}),
+      route: route.name,
+      key: claims.key,
+      file,
+      metadata: claims.metadata,
+      request: req,
+      verified,
+      ...(deduplicated ? { deduplicated } : {}),
     });
     const url = storage.downloadUrl
       ? await storage.downloadUrl(claims.key, options.downloadUrlExpiresIn ?? 3600, ctxFor(req), downloadOptions(route, claims))
@@ -439,8 +509,12 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
    * deletes the object: nothing unverified-and-wrong stays under a key the app will hand out.
    */
   async function inspect(
-    req: Request, route: CompiledRoute, claims: Pick<UploadClaims, 'key' | 'name' | 'size' | 'type' | 'metadata' | 'uid'>, stored: StoredObject,
-    claimed: string | undefined, opts: { mine: boolean },
+    req: Request,
+    route: CompiledRoute,
+    claims: Pick<UploadClaims, 'key' | 'name' | 'size' | 'type' | 'metadata' | 'uid'>,
+    stored: StoredObject,
+    claimed: string | undefined,
+    opts: { mine: boolean },
   ) {
     const key = claims.key;
     // Only this upload's own object is ever deleted: the key may hold another upload's (a route
@@ -476,11 +550,15 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
       if (!c.ok) await refuse(new Vs3Error('content_mismatch', `the file's content does not match its type: ${c.reason}`, 415, { detected: c.detected }));
     }
     if (route.config.scan) {
-      const file = { key, name: claims.name, size: claims.size, type: claims.type, ...(sha256 ?? claimed ? { sha256: sha256 ?? claimed } : {}) };
+      const file = { key, name: claims.name, size: claims.size, type: claims.type, ...((sha256 ?? claimed) ? { sha256: sha256 ?? claimed } : {}) };
       let verdict: unknown;
       try {
         verdict = await route.config.scan({
-          route: route.name, key, file, metadata: claims.metadata, request: req,
+          route: route.name,
+          key,
+          file,
+          metadata: claims.metadata,
+          request: req,
           read: async () => (await storage.read(key)) ?? new Blob([]).stream(),
         });
       } catch (e) {
@@ -491,7 +569,6 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     }
     return { sha256: sha256 ?? claimed, verified: sha256 !== undefined };
   }
-
 
   // ---- completion, once ---------------------------------------------------------------------------
 
@@ -509,7 +586,11 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
    * presented.
    */
   async function once(
-    claims: UploadClaims, route: CompiledRoute, req: Request, work: (confirmedBefore: boolean) => Promise<CompletionAnswer>, also = '',
+    claims: UploadClaims,
+    route: CompiledRoute,
+    req: Request,
+    work: (confirmedBefore: boolean) => Promise<CompletionAnswer>,
+    also = '',
   ): Promise<Response> {
     const upload = uploadIdOf(claims);
     const id = upload + also;
@@ -597,7 +678,12 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
 
   async function mpCreate(req: Request): Promise<Response> {
     const body = await readJsonObject(req, maxBytes);
-    const { route, name, size, type, sha256, metadata, key, auth, objectHeaders } = await checkUpload(req, body, { sha256: 'optional', maxSize: MULTIPART_LIMIT, what: 'multipart uploads', endpoint: 'multipart/create' });
+    const { route, name, size, type, sha256, metadata, key, auth, objectHeaders } = await checkUpload(req, body, {
+      sha256: 'optional',
+      maxSize: MULTIPART_LIMIT,
+      what: 'multipart uploads',
+      endpoint: 'multipart/create',
+    });
     const partSize = body.partSize;
     if (typeof partSize !== 'number' || !Number.isSafeInteger(partSize) || partSize < MIN_PART_SIZE || partSize > MAX_PART_SIZE) {
       throw new Vs3Error('invalid_request', `partSize must be an integer from ${MIN_PART_SIZE} to ${MAX_PART_SIZE}`);
@@ -610,7 +696,21 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     const iat = now();
     const exp = iat + mpExpiresIn * 1000;
     const own = await ownerOf(route, auth);
-    const token = await signToken(hmac, { v: 1, route: route.name, key, name, size, type, sha256, metadata, exp, iat, mp: { uploadId, partSize }, uid, ...(own ? { own } : {}) });
+    const token = await signToken(hmac, {
+      v: 1,
+      route: route.name,
+      key,
+      name,
+      size,
+      type,
+      sha256,
+      metadata,
+      exp,
+      iat,
+      mp: { uploadId, partSize },
+      uid,
+      ...(own ? { own } : {}),
+    });
     return json({ key, token, uploadId, partSize, partCount, dedupe: Boolean(route.config.dedupe) });
   }
 
@@ -621,7 +721,8 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     const { uploadId, partSize } = claims.mp!;
     const partCount = partCountOf(claims.size, partSize);
     const parts = body.parts;
-    if (!Array.isArray(parts) || parts.length < 1 || parts.length > 100) throw new Vs3Error('invalid_request', 'parts must be an array of 1..100 {partNumber, crc32c}');
+    if (!Array.isArray(parts) || parts.length < 1 || parts.length > 100)
+      throw new Vs3Error('invalid_request', 'parts must be an array of 1..100 {partNumber, crc32c}');
     const seen = new Set<number>();
     for (const p of parts as unknown[]) {
       const o = (p ?? {}) as Record<string, unknown>;
@@ -637,7 +738,10 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     const signed = await Promise.all(
       (parts as { partNumber: number; crc32c: string }[]).map(async ({ partNumber, crc32c }) => ({
         partNumber,
-        ...(await storage.presignPart({ key: claims.key, uploadId, partNumber, size: partSizeOf(claims.size, partSize, partNumber), crc32c, expiresIn: route.expiresIn }, ctx)),
+        ...(await storage.presignPart(
+          { key: claims.key, uploadId, partNumber, size: partSizeOf(claims.size, partSize, partNumber), crc32c, expiresIn: route.expiresIn },
+          ctx,
+        )),
       })),
     );
     return json({ parts: signed });
@@ -649,7 +753,13 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     await limitBefore(req, route, 'multipart/complete');
     await limitAfter(req, route, 'multipart/complete', await authorize(route, req));
     // The claimed SHA-256 is part of what is remembered: a replay with another hash is checked again.
-    return once(claims, route, req, (confirmedBefore) => completeMultipart(req, route, claims, body, confirmedBefore), `\u0000${typeof body.sha256 === 'string' ? body.sha256.toLowerCase() : ''}`);
+    return once(
+      claims,
+      route,
+      req,
+      (confirmedBefore) => completeMultipart(req, route, claims, body, confirmedBefore),
+      `\u0000${typeof body.sha256 === 'string' ? body.sha256.toLowerCase() : ''}`,
+    );
   }
 
   async function completeMultipart(req: Request, route: CompiledRoute, claims: UploadClaims, body: Record<string, unknown>, confirmedBefore: boolean) {
@@ -673,7 +783,8 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
       }
       if (missing.length || wrongSize.length || parts.length !== n) {
         throw new Vs3Error('upload_incomplete', `parts missing: ${missing.length}, of the wrong size: ${wrongSize.length}`, 409, {
-          missing: missing.slice(0, 1000), wrongSize: wrongSize.slice(0, 1000),
+          missing: missing.slice(0, 1000),
+          wrongSize: wrongSize.slice(0, 1000),
         });
       }
       // Never over another upload's object (a route key() that gives two uploads one key): storage
@@ -682,7 +793,14 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
       if (there && there.upload !== claims.uid) {
         throw new Vs3Error('upload_mismatch', 'an object stored by another upload is under this key: abort this upload', 409);
       }
-      assembled = await storage.completeMultipart({ key: claims.key, uploadId, size: claims.size, parts, sha256, ...(claims.uid ? { uploadTag: claims.uid } : {}) });
+      assembled = await storage.completeMultipart({
+        key: claims.key,
+        uploadId,
+        size: claims.size,
+        parts,
+        sha256,
+        ...(claims.uid ? { uploadTag: claims.uid } : {}),
+      });
     }
     // No upload (any more): either a retry after a lost answer - the object is there - or never completed.
     const stored = await storage.head(claims.key);

@@ -4,8 +4,17 @@
 import { Vs3Error } from '../errors.js';
 import { crc32c, crc32cToBase64 } from '../crc32c.js';
 import type {
-  CompleteMultipartInput, CreateMultipartInput, DownloadOptions, DriverContext, MultipartUpload, PresignPartInput, PresignPutInput, PresignedRequest,
-  StorageDriver, StoredObject, StoredPart,
+  CompleteMultipartInput,
+  CreateMultipartInput,
+  DownloadOptions,
+  DriverContext,
+  MultipartUpload,
+  PresignPartInput,
+  PresignPutInput,
+  PresignedRequest,
+  StorageDriver,
+  StoredObject,
+  StoredPart,
 } from './storage.js';
 import { Hmac, encodeKey, errorResponse, json, readCapped } from './util.js';
 import { validateKey } from './routes.js';
@@ -22,8 +31,7 @@ export interface PutMeta {
 }
 
 /** What a store throws for a create-only put on a key that holds an object. */
-export const alreadyStored = () =>
-  new Vs3Error('already_stored', 'an object is stored under this key already; upload URLs cannot replace it', 412);
+export const alreadyStored = () => new Vs3Error('already_stored', 'an object is stored under this key already; upload URLs cannot replace it', 412);
 
 export interface BlobStore {
   /**
@@ -159,7 +167,8 @@ export function localStorage(opts: LocalOptions): StorageDriver {
   /** Bodies being read, by target (key, or upload id + part): one at a time each. */
   const receiving = new Set<string>();
 
-  const putClaims = (key: string, size: number, type: string, sha: string | undefined, tag: string | undefined, exp: number) => enc(['PUT', key, size, type, sha, tag, exp]);
+  const putClaims = (key: string, size: number, type: string, sha: string | undefined, tag: string | undefined, exp: number) =>
+    enc(['PUT', key, size, type, sha, tag, exp]);
   const partClaims = (key: string, uploadId: string, n: number, size: number, crc: string, exp: number) => enc(['PART', key, uploadId, n, size, crc, exp]);
   const getClaims = (key: string, exp: number, disposition: string | null) => enc(['GET', key, exp, disposition ?? undefined]);
 
@@ -187,7 +196,11 @@ export function localStorage(opts: LocalOptions): StorageDriver {
       // put() hashes while it writes and refuses a SHA-256 other than the client's: nothing is kept then.
       // Create only: never over another upload's object under the same key.
       await store.put(input.key, concatParts(store, input.uploadId, input.parts), {
-        size: input.size, contentType: u.contentType, sha256: input.sha256, ifNoneMatch: true, ...(input.uploadTag ? { upload: input.uploadTag } : {}),
+        size: input.size,
+        contentType: u.contentType,
+        sha256: input.sha256,
+        ifNoneMatch: true,
+        ...(input.uploadTag ? { upload: input.uploadTag } : {}),
       });
     } catch (e) {
       if (e instanceof Vs3Error && e.code === 'checksum_mismatch') {
@@ -216,7 +229,11 @@ export function localStorage(opts: LocalOptions): StorageDriver {
     async presignPart(input: PresignPartInput, ctx: DriverContext): Promise<PresignedRequest> {
       const exp = ctx.now + input.expiresIn * 1000;
       const q = new URLSearchParams({
-        uploadId: input.uploadId, partNumber: String(input.partNumber), size: String(input.size), crc32c: input.crc32c, exp: String(exp),
+        uploadId: input.uploadId,
+        partNumber: String(input.partNumber),
+        size: String(input.size),
+        crc32c: input.crc32c,
+        exp: String(exp),
       });
       q.set('sig', await hmac.sign(partClaims(input.key, input.uploadId, input.partNumber, input.size, input.crc32c, exp)));
       return { method: 'PUT', url: `${ctx.baseUrl}/local/${encodeKey(input.key)}?${q}`, headers: {}, expiresAt: exp };
@@ -399,11 +416,7 @@ function sliceStream(body: ReadableStream<Uint8Array>, start: number, end: numbe
  * Reads a request body of exactly `size` bytes, handing each chunk to `onChunk`. Refuses
  * (content_length_mismatch) as soon as it runs long, or at the end if it ran short. For BlobStores.
  */
-export async function readExactly(
-  body: ReadableStream<Uint8Array>,
-  size: number,
-  onChunk: (chunk: Uint8Array) => unknown,
-): Promise<void> {
+export async function readExactly(body: ReadableStream<Uint8Array>, size: number, onChunk: (chunk: Uint8Array) => unknown): Promise<void> {
   const total = await readCapped(body, size, () => new Vs3Error('content_length_mismatch', 'body is longer than signed', 400), onChunk);
   if (total !== size) throw new Vs3Error('content_length_mismatch', `body is ${total} bytes, signed ${size}`, 400);
 }
@@ -462,7 +475,14 @@ export function memoryStore(): BlobStore {
       const sha = [...new Uint8Array(await crypto.subtle.digest('SHA-256', bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
       if (meta.sha256 && sha !== meta.sha256) throw new Vs3Error('checksum_mismatch', 'body SHA-256 differs from the signed one', 400);
       if (meta.ifNoneMatch && objects.has(key)) throw alreadyStored();
-      const info: StoredObject = { key, size: meta.size, contentType: meta.contentType, sha256: sha, lastModified: new Date().toUTCString(), ...(meta.upload ? { upload: meta.upload } : {}) };
+      const info: StoredObject = {
+        key,
+        size: meta.size,
+        contentType: meta.contentType,
+        sha256: sha,
+        lastModified: new Date().toUTCString(),
+        ...(meta.upload ? { upload: meta.upload } : {}),
+      };
       objects.set(key, { bytes, info });
       return info;
     },
@@ -477,7 +497,10 @@ export function memoryStore(): BlobStore {
       return o ? { body: new Blob([o.bytes]).stream(), info: o.info } : null;
     },
     async list({ prefix = '', limit = 1000 } = {}) {
-      return [...objects.values()].map((o) => o.info).filter((i) => i.key.startsWith(prefix)).slice(0, limit);
+      return [...objects.values()]
+        .map((o) => o.info)
+        .filter((i) => i.key.startsWith(prefix))
+        .slice(0, limit);
     },
   };
 }

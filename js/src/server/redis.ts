@@ -137,7 +137,8 @@ export function redisCompletions(redis: RedisCommands, { prefix = 'vs3:done:' }:
   const claims = new Map<string, { token: string; until: number }>();
   const MAX_CLAIMS = 10_000;
   const px = (ttlMs: number) => {
-    if (typeof ttlMs !== 'number' || !(ttlMs > 0) || !Number.isFinite(ttlMs)) throw new Error(`vs3: ttlMs must be a positive finite number (got ${String(ttlMs)})`);
+    if (typeof ttlMs !== 'number' || !(ttlMs > 0) || !Number.isFinite(ttlMs))
+      throw new Error(`vs3: ttlMs must be a positive finite number (got ${String(ttlMs)})`);
     return String(Math.max(1, Math.ceil(ttlMs)));
   };
   const recordKey = async (id: string) => {

@@ -221,7 +221,8 @@ export function compileRoute(name: string, config: AnyRouteConfig): CompiledRout
       throw new Error(`vs3: route ${name}: object.sse must be 'AES256' or { kmsKeyId }`);
     }
     for (const k of ['cacheControl', 'contentDisposition'] as const) {
-      if (o[k] !== undefined && !(typeof o[k] === 'string' && HEADER_VALUE.test(o[k]))) throw new Error(`vs3: route ${name}: object.${k} must be printable ASCII`);
+      if (o[k] !== undefined && !(typeof o[k] === 'string' && HEADER_VALUE.test(o[k])))
+        throw new Error(`vs3: route ${name}: object.${k} must be printable ASCII`);
     }
     if (typeof o.tags === 'object') objectTags(o.tags, (m) => new Error(`vs3: route ${name}: object.tags: ${m}`));
     if (typeof o.metadata === 'object') objectMetadata(o.metadata, (m) => new Error(`vs3: route ${name}: object.metadata: ${m}`));
@@ -236,29 +237,60 @@ export function compileRoute(name: string, config: AnyRouteConfig): CompiledRout
  * any (allowed) type; application/octet-stream goes with any name.
  */
 const EXT_TYPES: Record<string, string[]> = {
-  '.jpg': ['image/jpeg', 'image/pjpeg', 'image/jpg'], '.jpeg': ['image/jpeg', 'image/pjpeg', 'image/jpg'], '.jfif': ['image/jpeg', 'image/pjpeg'],
-  '.png': ['image/png', 'image/x-png', 'image/apng'], '.apng': ['image/apng', 'image/png'], '.gif': ['image/gif'], '.webp': ['image/webp'],
-  '.avif': ['image/avif'], '.heic': ['image/heic', 'image/heif'], '.heif': ['image/heif', 'image/heic'], '.bmp': ['image/bmp', 'image/x-ms-bmp'],
-  '.tif': ['image/tiff'], '.tiff': ['image/tiff'], '.ico': ['image/x-icon', 'image/vnd.microsoft.icon'], '.jxl': ['image/jxl'],
-  '.svg': ['image/svg+xml'], '.svgz': ['image/svg+xml'],
-  '.html': ['text/html'], '.htm': ['text/html'], '.xhtml': ['application/xhtml+xml'], '.xml': ['application/xml', 'text/xml'],
-  '.js': ['text/javascript', 'application/javascript', 'application/x-javascript'], '.mjs': ['text/javascript', 'application/javascript'],
+  '.jpg': ['image/jpeg', 'image/pjpeg', 'image/jpg'],
+  '.jpeg': ['image/jpeg', 'image/pjpeg', 'image/jpg'],
+  '.jfif': ['image/jpeg', 'image/pjpeg'],
+  '.png': ['image/png', 'image/x-png', 'image/apng'],
+  '.apng': ['image/apng', 'image/png'],
+  '.gif': ['image/gif'],
+  '.webp': ['image/webp'],
+  '.avif': ['image/avif'],
+  '.heic': ['image/heic', 'image/heif'],
+  '.heif': ['image/heif', 'image/heic'],
+  '.bmp': ['image/bmp', 'image/x-ms-bmp'],
+  '.tif': ['image/tiff'],
+  '.tiff': ['image/tiff'],
+  '.ico': ['image/x-icon', 'image/vnd.microsoft.icon'],
+  '.jxl': ['image/jxl'],
+  '.svg': ['image/svg+xml'],
+  '.svgz': ['image/svg+xml'],
+  '.html': ['text/html'],
+  '.htm': ['text/html'],
+  '.xhtml': ['application/xhtml+xml'],
+  '.xml': ['application/xml', 'text/xml'],
+  '.js': ['text/javascript', 'application/javascript', 'application/x-javascript'],
+  '.mjs': ['text/javascript', 'application/javascript'],
   '.css': ['text/css'],
-  '.pdf': ['application/pdf'], '.txt': ['text/plain'], '.md': ['text/markdown', 'text/plain', 'text/x-markdown'],
-  '.csv': ['text/csv', 'application/vnd.ms-excel', 'text/plain'], '.tsv': ['text/tab-separated-values', 'text/plain'],
+  '.pdf': ['application/pdf'],
+  '.txt': ['text/plain'],
+  '.md': ['text/markdown', 'text/plain', 'text/x-markdown'],
+  '.csv': ['text/csv', 'application/vnd.ms-excel', 'text/plain'],
+  '.tsv': ['text/tab-separated-values', 'text/plain'],
   '.json': ['application/json'],
-  '.zip': ['application/zip', 'application/x-zip-compressed'], '.gz': ['application/gzip', 'application/x-gzip'],
-  '.tar': ['application/x-tar'], '.7z': ['application/x-7z-compressed'], '.rar': ['application/vnd.rar', 'application/x-rar-compressed'],
+  '.zip': ['application/zip', 'application/x-zip-compressed'],
+  '.gz': ['application/gzip', 'application/x-gzip'],
+  '.tar': ['application/x-tar'],
+  '.7z': ['application/x-7z-compressed'],
+  '.rar': ['application/vnd.rar', 'application/x-rar-compressed'],
   '.docx': ['application/vnd.openxmlformats-officedocument.wordprocessingml.document'],
   '.xlsx': ['application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'],
   '.pptx': ['application/vnd.openxmlformats-officedocument.presentationml.presentation'],
-  '.mp4': ['video/mp4'], '.m4v': ['video/mp4', 'video/x-m4v'], '.mov': ['video/quicktime'], '.webm': ['video/webm', 'audio/webm'],
-  '.mkv': ['video/x-matroska'], '.avi': ['video/x-msvideo'],
-  '.mp3': ['audio/mpeg', 'audio/mp3'], '.m4a': ['audio/mp4', 'audio/x-m4a'], '.wav': ['audio/wav', 'audio/x-wav', 'audio/wave', 'audio/vnd.wave'],
-  '.ogg': ['audio/ogg', 'video/ogg', 'application/ogg'], '.oga': ['audio/ogg'], '.flac': ['audio/flac', 'audio/x-flac'],
+  '.mp4': ['video/mp4'],
+  '.m4v': ['video/mp4', 'video/x-m4v'],
+  '.mov': ['video/quicktime'],
+  '.webm': ['video/webm', 'audio/webm'],
+  '.mkv': ['video/x-matroska'],
+  '.avi': ['video/x-msvideo'],
+  '.mp3': ['audio/mpeg', 'audio/mp3'],
+  '.m4a': ['audio/mp4', 'audio/x-m4a'],
+  '.wav': ['audio/wav', 'audio/x-wav', 'audio/wave', 'audio/vnd.wave'],
+  '.ogg': ['audio/ogg', 'video/ogg', 'application/ogg'],
+  '.oga': ['audio/ogg'],
+  '.flac': ['audio/flac', 'audio/x-flac'],
   '.exe': ['application/vnd.microsoft.portable-executable', 'application/x-msdownload', 'application/x-msdos-program'],
   '.dll': ['application/vnd.microsoft.portable-executable', 'application/x-msdownload'],
-  '.wasm': ['application/wasm'], '.sh': ['text/x-shellscript', 'application/x-sh'],
+  '.wasm': ['application/wasm'],
+  '.sh': ['text/x-shellscript', 'application/x-sh'],
   '.bin': ['application/octet-stream'],
 };
 
@@ -277,7 +309,8 @@ export function objectTags(tags: Record<string, string>, fail: (m: string) => Er
   const entries = Object.entries(tags);
   if (entries.length > 10) throw fail('at most 10 tags');
   for (const [k, v] of entries) {
-    if (typeof v !== 'string' || k.length < 1 || k.length > 128 || v.length > 256) throw fail(`tag ${JSON.stringify(k).slice(0, 40)}: keys 1..128, values 0..256 characters`);
+    if (typeof v !== 'string' || k.length < 1 || k.length > 128 || v.length > 256)
+      throw fail(`tag ${JSON.stringify(k).slice(0, 40)}: keys 1..128, values 0..256 characters`);
     // S3's tag alphabet: letters, digits, spaces and + - = . _ : / @
     if (!TAG_TEXT.test(k) || !TAG_TEXT.test(v)) throw fail(`tag ${JSON.stringify(k).slice(0, 40)}: letters, digits, spaces and + - = . _ : / @ only`);
   }

@@ -2,8 +2,17 @@
 import { AwsClient, AwsV4Signer } from 'aws4fetch';
 import { Vs3Error } from '../errors.js';
 import type {
-  CompleteMultipartInput, CreateMultipartInput, DownloadOptions, DriverContext, MultipartUpload, PresignPartInput, PresignPutInput, PresignedRequest,
-  StorageDriver, StoredObject, StoredPart,
+  CompleteMultipartInput,
+  CreateMultipartInput,
+  DownloadOptions,
+  DriverContext,
+  MultipartUpload,
+  PresignPartInput,
+  PresignPutInput,
+  PresignedRequest,
+  StorageDriver,
+  StoredObject,
+  StoredPart,
 } from './storage.js';
 import { base64ToHex, encodeKey, hexToBase64, nodeCrypto } from './util.js';
 
@@ -109,7 +118,10 @@ function sseCustomerHeaders(key: string | undefined): Record<string, string> {
     raw = '';
   }
   if (raw.length !== 32) throw new Error('vs3: s3Storage sseCustomerKey must be the base64 of 32 bytes');
-  const md5 = nodeCrypto()?.createHash('md5').update(Uint8Array.from(raw, (c) => c.charCodeAt(0))).digest('base64');
+  const md5 = nodeCrypto()
+    ?.createHash('md5')
+    .update(Uint8Array.from(raw, (c) => c.charCodeAt(0)))
+    .digest('base64');
   if (!md5) throw new Error('vs3: sseCustomerKey needs node:crypto (for the key MD5) on this runtime');
   return {
     'x-amz-server-side-encryption-customer-algorithm': 'AES256',
@@ -119,7 +131,12 @@ function sseCustomerHeaders(key: string | undefined): Record<string, string> {
 }
 
 function xmlText(s: string): string {
-  return s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+  return s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&');
 }
 const xmlEsc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
@@ -130,14 +147,13 @@ function xmlTag(xml: string, name: string): string | undefined {
 }
 const xmlBlocks = (xml: string, name: string) => [...xml.matchAll(new RegExp(`<${name}>([\\s\\S]*?)</${name}>`, 'g'))].map((m) => m[1]!);
 /** The S3 error code of an answer body, or undefined when it holds no <Error>. */
-const s3ErrorCode = (xml: string) => (/<Error>/.test(xml) ? xmlTag(xml, 'Code') ?? 'UnknownError' : undefined);
+const s3ErrorCode = (xml: string) => (/<Error>/.test(xml) ? (xmlTag(xml, 'Code') ?? 'UnknownError') : undefined);
 const q = encodeURIComponent;
 /**
  * "This multipart upload does not exist (any more)". AWS says NoSuchUpload; Ceph RGW 16 says
  * NoSuchKey to ListParts and AbortMultipartUpload once an upload is completed or aborted.
  */
-const noSuchUpload = (status: number, code: string | undefined) =>
-  code === 'NoSuchUpload' || (status === 404 && (code === undefined || code === 'NoSuchKey'));
+const noSuchUpload = (status: number, code: string | undefined) => code === 'NoSuchUpload' || (status === 404 && (code === undefined || code === 'NoSuchKey'));
 
 export function s3Storage(opts: S3Options): S3Driver {
   for (const k of ['endpoint', 'bucket', 'accessKeyId', 'secretAccessKey'] as const) {
@@ -150,11 +166,16 @@ export function s3Storage(opts: S3Options): S3Driver {
   const pathStyle = opts.forcePathStyle ?? true;
   const doFetch = opts.fetch ?? ((...a: Parameters<typeof fetch>) => fetch(...a));
   const client = new AwsClient({
-    accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey, sessionToken: opts.sessionToken, service: 's3', region,
+    accessKeyId: opts.accessKeyId,
+    secretAccessKey: opts.secretAccessKey,
+    sessionToken: opts.sessionToken,
+    service: 's3',
+    region,
   });
   const base = endpoint.origin + endpoint.pathname.replace(/\/+$/, '');
   const ssec = sseCustomerHeaders(opts.sseCustomerKey);
-  const bucketUrl = () => (pathStyle ? `${base}/${opts.bucket}` : `${endpoint.protocol}//${opts.bucket}.${endpoint.host}${endpoint.pathname.replace(/\/+$/, '')}`);
+  const bucketUrl = () =>
+    pathStyle ? `${base}/${opts.bucket}` : `${endpoint.protocol}//${opts.bucket}.${endpoint.host}${endpoint.pathname.replace(/\/+$/, '')}`;
   const objectUrl = (key: string) => `${bucketUrl()}/${encodeKey(key)}`;
 
   async function signedFetch(url: string, init: RequestInit = {}): Promise<Response> {
@@ -181,8 +202,17 @@ export function s3Storage(opts: S3Options): S3Driver {
     const url = `${objectUrl(key)}?${query}X-Amz-Expires=${expiresIn}`;
     if (signingKeys.size > 4) signingKeys.clear();
     const signer = new FastSigner({
-      url, method, headers, accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey, sessionToken: opts.sessionToken,
-      service: 's3', region, signQuery: true, allHeaders: true, cache: signingKeys as Map<string, ArrayBuffer>,
+      url,
+      method,
+      headers,
+      accessKeyId: opts.accessKeyId,
+      secretAccessKey: opts.secretAccessKey,
+      sessionToken: opts.sessionToken,
+      service: 's3',
+      region,
+      signQuery: true,
+      allHeaders: true,
+      cache: signingKeys as Map<string, ArrayBuffer>,
       datetime: new Date(now).toISOString().replace(/[:-]|\.\d{3}/g, ''),
     });
     return (await signer.sign()).url.toString();
@@ -309,7 +339,12 @@ export function s3Storage(opts: S3Options): S3Driver {
         if (!res.ok || code) throw storageError(res.status, 'ListParts', code);
         for (const p of xmlBlocks(xml, 'Part')) {
           const crc = xmlTag(p, 'ChecksumCRC32C');
-          parts.push({ partNumber: Number(xmlTag(p, 'PartNumber')), size: Number(xmlTag(p, 'Size')), etag: xmlTag(p, 'ETag') ?? '', ...(crc ? { crc32c: crc } : {}) });
+          parts.push({
+            partNumber: Number(xmlTag(p, 'PartNumber')),
+            size: Number(xmlTag(p, 'Size')),
+            etag: xmlTag(p, 'ETag') ?? '',
+            ...(crc ? { crc32c: crc } : {}),
+          });
         }
         if (xmlTag(xml, 'IsTruncated') !== 'true') break;
         const next = Number(xmlTag(xml, 'NextPartNumberMarker'));
@@ -324,7 +359,10 @@ export function s3Storage(opts: S3Options): S3Driver {
       const body =
         '<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
         input.parts
-          .map((p) => `<Part><PartNumber>${p.partNumber}</PartNumber><ETag>${xmlEsc(p.etag)}</ETag>${checksums && p.crc32c ? `<ChecksumCRC32C>${xmlEsc(p.crc32c)}</ChecksumCRC32C>` : ''}</Part>`)
+          .map(
+            (p) =>
+              `<Part><PartNumber>${p.partNumber}</PartNumber><ETag>${xmlEsc(p.etag)}</ETag>${checksums && p.crc32c ? `<ChecksumCRC32C>${xmlEsc(p.crc32c)}</ChecksumCRC32C>` : ''}</Part>`,
+          )
           .join('') +
         '</CompleteMultipartUpload>';
       const headers: Record<string, string> = { ...ssec, 'content-type': 'application/xml' };
@@ -372,7 +410,11 @@ export function s3Storage(opts: S3Options): S3Driver {
     },
 
     async putObject(key: string, body: Uint8Array, contentType: string): Promise<void> {
-      const res = await signedFetch(objectUrl(key), { method: 'PUT', body: body as Uint8Array<ArrayBuffer>, headers: { ...ssec, 'content-type': contentType } });
+      const res = await signedFetch(objectUrl(key), {
+        method: 'PUT',
+        body: body as Uint8Array<ArrayBuffer>,
+        headers: { ...ssec, 'content-type': contentType },
+      });
       const code = s3ErrorCode(await res.text());
       if (!res.ok) throw storageError(res.status, 'PutObject', code);
     },

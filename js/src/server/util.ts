@@ -117,7 +117,8 @@ async function sha256Hasher(): Promise<Hasher | null> {
     const h = node.createHash('sha256');
     return { update: (c) => void h.update(c), digest: async () => h.digest('hex') };
   }
-  const DigestStream = (crypto as unknown as { DigestStream?: new (alg: string) => WritableStream<Uint8Array> & { digest: Promise<ArrayBuffer> } }).DigestStream;
+  const DigestStream = (crypto as unknown as { DigestStream?: new (alg: string) => WritableStream<Uint8Array> & { digest: Promise<ArrayBuffer> } })
+    .DigestStream;
   if (typeof DigestStream === 'function') {
     const ds = new DigestStream('SHA-256');
     const w = ds.getWriter();
@@ -282,8 +283,15 @@ export async function readJsonObject(req: Request, maxBytes: number): Promise<Re
 }
 
 const UNITS: Record<string, number> = {
-  b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12,
-  kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4,
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  tib: 1024 ** 4,
 };
 
 /** 1048576, "16MB", "1.5 GiB" -> bytes. */

@@ -50,9 +50,10 @@ async function dropFile() {
 
 /** Main-thread long tasks (> 50 ms) during fn: total ms and count. */
 async function withLongTasks(fn) {
-  let ms = 0, n = 0;
+  let ms = 0,
+    n = 0;
   const obs = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) (ms += e.duration, n++);
+    for (const e of list.getEntries()) (ms += e.duration), n++;
   });
   try {
     obs.observe({ type: 'longtask' });
@@ -62,7 +63,7 @@ async function withLongTasks(fn) {
   try {
     const out = await fn();
     await new Promise((r) => setTimeout(r, 0));
-    for (const e of obs.takeRecords()) (ms += e.duration, n++);
+    for (const e of obs.takeRecords()) (ms += e.duration), n++;
     return { ...out, longTaskMs: ms, longTasks: n };
   } finally {
     obs.disconnect();
@@ -83,7 +84,8 @@ const contenders = {
   /** vs3: the client as an app uses it (module workers read + hash, XHR PUTs, handler on this origin). */
   async vs3({ route, vs3Options }) {
     const up = createUploader({ ...vs3Options, endpoint: '/api/vs3' });
-    let hashedAt = 0, firstByteAt = 0;
+    let hashedAt = 0,
+      firstByteAt = 0;
     const t0 = performance.now();
     const off = up.queue.subscribe(() => {
       const f = up.queue.getSnapshot().files[0];

@@ -9,7 +9,9 @@
 
 using vs3::Crc32c;
 
-static std::uint32_t crc_of(const char* s) { return Crc32c::hash(reinterpret_cast<const std::uint8_t*>(s), std::strlen(s)); }
+static std::uint32_t crc_of(const char* s) {
+  return Crc32c::hash(reinterpret_cast<const std::uint8_t*>(s), std::strlen(s));
+}
 
 // Check values from RFC 3720 (iSCSI) appendix B.4 and the CRC catalogue.
 TEST(Crc32c, KnownVectors) {

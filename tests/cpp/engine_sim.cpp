@@ -78,7 +78,9 @@ bool World::upload_open(std::size_t fi) const {
   return it != upload_of_.end() && uploads_.at(it->second).open;
 }
 
-void World::at(double t, std::function<void()> fn) { events_.emplace(std::make_pair(t, seq_++), std::move(fn)); }
+void World::at(double t, std::function<void()> fn) {
+  events_.emplace(std::make_pair(t, seq_++), std::move(fn));
+}
 
 void World::fail(const std::string& why) {
   if (failure_.empty()) {
@@ -119,7 +121,8 @@ bool World::network_fault(RequestId r, double t, bool may_stall, bool may_lose, 
   if (roll(f_.server_error)) {
     const bool slow = roll(0.5);
     const double ra = slow ? double(int(latency(0, 3)) * 1000) : -1;
-    answer(r, t + latency(1, 20), [this, r, slow, ra] { engine_.failed(r, slow ? 503 : 500, "storage_error", ra, false, now_); });
+    answer(r, t + latency(1, 20),
+           [this, r, slow, ra] { engine_.failed(r, slow ? 503 : 500, "storage_error", ra, false, now_); });
     return true;
   }
   if (may_stall && roll(f_.stall)) return true;  // never answers
@@ -146,7 +149,8 @@ void World::execute(const Action& a) {
       held_[key] = 1;
       ++held_count_;
       max_held_seen = std::max(max_held_seen, held_count_);
-      if (held_count_ > cfg_.max_in_flight + cfg_.hash_ahead) return fail("memory bound broken: parts held > in flight + ahead");
+      if (held_count_ > cfg_.max_in_flight + cfg_.hash_ahead)
+        return fail("memory bound broken: parts held > in flight + ahead");
       const std::uint32_t crc = crc_of(fi, a.part);
       const auto st = engine_.stats(a.file);
       const bool last = a.part + 1 == st.part_count;
@@ -193,8 +197,7 @@ void World::execute(const Action& a) {
       live_.erase(a.req);
       cancelled_.insert(a.req);
       return;
-    case ActionType::kChanged:
-      return;
+    case ActionType::kChanged: return;
     case ActionType::kDone:
     case ActionType::kFailed: {
       const std::size_t fi = index_of(a.file);
@@ -205,7 +208,8 @@ void World::execute(const Action& a) {
         f.deduplicated = a.deduplicated;
         if (a.deduplicated) {
           auto it = dedupe_index_.find({f.group, content_sha(f.content)});
-          if (it == dedupe_index_.end() || !objects_.count(it->second)) return fail("deduplicated against nothing stored");
+          if (it == dedupe_index_.end() || !objects_.count(it->second))
+            return fail("deduplicated against nothing stored");
         } else if (!objects_.count(fi)) {
           return fail("file reported done but storage has no object");
         }
@@ -218,8 +222,7 @@ void World::execute(const Action& a) {
       }
       return;
     }
-    default:
-      break;
+    default: break;
   }
 
   // Network requests.
@@ -292,8 +295,10 @@ void World::execute(const Action& a) {
       ++put_calls;
       ++puts_sent_[fi];
       if (!held_.count({fi, a.part})) return fail("send of bytes the host does not hold");
-      if (f.resume && st.resumed && !verified_.count(fi)) return fail("resumed file sent a part before part 0 proved it");
-      const std::uint64_t expect = (a.part + 1 == st.part_count) ? st.size - std::uint64_t(a.part) * st.part_size : st.part_size;
+      if (f.resume && st.resumed && !verified_.count(fi))
+        return fail("resumed file sent a part before part 0 proved it");
+      const std::uint64_t expect =
+          (a.part + 1 == st.part_count) ? st.size - std::uint64_t(a.part) * st.part_size : st.part_size;
       if (a.size != expect) return fail("send with the wrong part size");
       double expiry;
       if (st.multipart) {
@@ -356,8 +361,10 @@ void World::execute(const Action& a) {
       } else {
         progress_until(dur);
         answer(r, t + dur, [this, r, store] {
-          if (store()) engine_.sent(r, now_);
-          else engine_.failed(r, 404, "NoSuchUpload", -1, false, now_);
+          if (store())
+            engine_.sent(r, now_);
+          else
+            engine_.failed(r, 404, "NoSuchUpload", -1, false, now_);
         });
       }
       return;
@@ -378,7 +385,8 @@ void World::execute(const Action& a) {
           } else {
             if (u.parts.size() != st.part_count) return fail("complete with parts missing on storage");
             for (auto& [i, pc] : u.parts) {
-              const std::uint64_t expect = (i + 1 == st.part_count) ? st.size - std::uint64_t(i) * st.part_size : st.part_size;
+              const std::uint64_t expect =
+                  (i + 1 == st.part_count) ? st.size - std::uint64_t(i) * st.part_size : st.part_size;
               if (pc.first != expect || pc.second != crc_of(fi, i)) return fail("stored part differs from the plan");
             }
             u.open = false;
@@ -396,7 +404,8 @@ void World::execute(const Action& a) {
         if (deliver) engine_.completed(r, now_);
       };
       if (st.parts_stored != st.part_count) return fail("complete before every part was stored");
-      network_fault(r, t, true, true, ok, [this, r] { engine_.failed(r, 0, "", -1, false, now_); }, f_.complete_ms);
+      network_fault(
+          r, t, true, true, ok, [this, r] { engine_.failed(r, 0, "", -1, false, now_); }, f_.complete_ms);
       return;
     }
     case ActionType::kDedupe: {
@@ -415,7 +424,8 @@ void World::execute(const Action& a) {
         auto it = upload_of_.find(fi);
         if (it != upload_of_.end()) uploads_[it->second].open = false;
       }
-      network_fault(r, t, true, false, ok, [] {}, f_.dedupe_ms);
+      network_fault(
+          r, t, true, false, ok, [] {}, f_.dedupe_ms);
       return;
     }
     case ActionType::kProbe: {
@@ -441,7 +451,8 @@ void World::execute(const Action& a) {
         const auto s = engine_.stats(id);
         if (u.open) {
           for (auto& [i, pc] : u.parts) {
-            const std::uint64_t expect = (i + 1 == s.part_count) ? s.size - std::uint64_t(i) * s.part_size : s.part_size;
+            const std::uint64_t expect =
+                (i + 1 == s.part_count) ? s.size - std::uint64_t(i) * s.part_size : s.part_size;
             if (pc.first == expect && claims_.count({fi, i})) engine_.claim_part(id, i, pc.second);
           }
         }
@@ -460,8 +471,7 @@ void World::execute(const Action& a) {
       network_fault(r, t, true, true, ok, [this, r] { engine_.failed(r, 0, "", -1, false, now_); });
       return;
     }
-    default:
-      return fail("unexpected action");
+    default: return fail("unexpected action");
   }
 }
 
@@ -469,7 +479,8 @@ void World::drain() {
   static const bool trace = std::getenv("VS3_SIM_TRACE") != nullptr;
   for (const Action& a : engine_.take_actions()) {
     if (trace && a.type != ActionType::kChanged) {
-      std::fprintf(stderr, "%10.1f %-8s f%u r%u p%u n%u %s\n", now_, name(a.type), a.file, a.req, a.part, a.count, a.code.c_str());
+      std::fprintf(stderr, "%10.1f %-8s f%u r%u p%u n%u %s\n", now_, name(a.type), a.file, a.req, a.part, a.count,
+                   a.code.c_str());
     }
     execute(a);
     if (!failure_.empty()) return;
@@ -607,11 +618,13 @@ bool World::run(double max_time_ms) {
     const SimFile& f = files_[i];
     if (!f.resume) continue;
     const std::uint64_t first = f.first_part_content ? f.first_part_content : f.content;
-    if (f.done && first != f.resume_content && !f.resume_gone && f.host_knows_first) fail("a resumed upload of another file was completed");
+    if (f.done && first != f.resume_content && !f.resume_gone && f.host_knows_first)
+      fail("a resumed upload of another file was completed");
     if (f.failed && !f.resume_gone && (f.code == "file_mismatch" || (f.refuse_list && f.code != "cancelled"))) {
       // Refused: the upload it found must be exactly as it was (the right file may come back for it).
       for (auto& [id, u] : uploads_) {
-        if (u.file == i && u.resumed && (!u.open || u.parts != resumed_parts_[id])) fail("a refused file touched the upload");
+        if (u.file == i && u.resumed && (!u.open || u.parts != resumed_parts_[id]))
+          fail("a refused file touched the upload");
       }
     }
   }

@@ -25,14 +25,14 @@ using engine::FileId;
 using engine::RequestId;
 
 struct Faults {
-  double reset = 0;        // connection reset mid-request
-  double server_error = 0; // 500 / 503 (+ Retry-After sometimes)
-  double stall = 0;        // the request never answers (the engine must time it out)
-  double lost = 0;         // the request succeeds but its answer is lost (status 0)
+  double reset = 0;          // connection reset mid-request
+  double server_error = 0;   // 500 / 503 (+ Retry-After sometimes)
+  double stall = 0;          // the request never answers (the engine must time it out)
+  double lost = 0;           // the request succeeds but its answer is lost (status 0)
   double refuse_create = 0;  // a non-retryable 4xx from the handler at create
   double url_ttl_ms = 600000;
-  double complete_ms = 0;  // extra time storage takes to complete (assembling a large object)
-  double dedupe_ms = 0;    // extra time a dedupe lookup takes (the hit aborts the upload at its start)
+  double complete_ms = 0;    // extra time storage takes to complete (assembling a large object)
+  double dedupe_ms = 0;      // extra time a dedupe lookup takes (the hit aborts the upload at its start)
   bool user_events = false;  // pauses, resumes, cancels
   bool offline_spells = false;
   double outage_from = -1, outage_to = -1;  // storage answers nothing (connection refused) in between
@@ -41,7 +41,7 @@ struct Faults {
 struct SimFile {
   std::uint64_t size = 0;
   std::uint32_t group = 1;
-  std::uint64_t content = 0;  // files with equal content hash equal
+  std::uint64_t content = 0;             // files with equal content hash equal
   std::uint64_t first_part_content = 0;  // non-zero: the first part is that content's (probe look-alike)
   double add_at = 0;
   bool dedupe_route = false;
@@ -53,8 +53,9 @@ struct SimFile {
   double resume_fraction = 0.5;
   bool resume_gone = false;  // the upload was aborted meanwhile (a lifecycle rule): start over
   bool host_knows_first = true;
-  bool refuse_list = false;  // the handler refuses the resume (403 forbidden: signed out)
-  double stored_elsewhere_at = -1;  // >= 0: another client (tab) stores this content then (dedupe hit)  // false: the record lacks part 0's SHA-256 (the engine's CRC claims decide)
+  bool refuse_list = false;         // the handler refuses the resume (403 forbidden: signed out)
+  double stored_elsewhere_at = -1;  // >= 0: another client (tab) stores this content then (dedupe hit)  // false: the
+                                    // record lacks part 0's SHA-256 (the engine's CRC claims decide)
   FileId id = 0;
   // what the host reported
   bool done = false, failed = false, deduplicated = false;
@@ -93,7 +94,7 @@ class World {
     std::size_t file;
     std::map<std::uint32_t, std::pair<std::uint64_t, std::uint32_t>> parts;  // part -> size, crc
     bool open = true;
-    bool resumed = false;  // begun before the engine (SimFile::resume)
+    bool resumed = false;       // begun before the engine (SimFile::resume)
     bool created_here = false;  // by this engine's create
   };
   struct Object {
@@ -129,19 +130,20 @@ class World {
   std::set<RequestId> cancelled_;
   std::map<std::pair<std::size_t, std::uint32_t>, int> held_;  // (file, part) -> bytes held by the host
   std::uint32_t held_count_ = 0;
-  std::map<std::size_t, std::uint64_t> upload_of_;          // file -> multipart upload id
+  std::map<std::size_t, std::uint64_t> upload_of_;  // file -> multipart upload id
   std::map<std::uint64_t, Upload> uploads_;
-  std::map<std::size_t, Object> objects_;                   // file -> stored object
+  std::map<std::size_t, Object> objects_;  // file -> stored object
   std::map<std::pair<std::uint32_t, std::string>, std::size_t> dedupe_index_;
   std::set<std::tuple<std::uint32_t, std::uint64_t, std::uint32_t>> probe_index_;  // group, size, first CRC
   std::map<std::size_t, std::uint32_t> puts_sent_;
   std::map<std::pair<std::size_t, std::uint32_t>, std::pair<double, std::uint32_t>> urls_;  // expiry, crc
-  std::map<std::size_t, double> single_url_;  // single PUT URL expiry
-  std::map<std::size_t, bool> single_put_;    // the single PUT landed
+  std::map<std::size_t, double> single_url_;                                                // single PUT URL expiry
+  std::map<std::size_t, bool> single_put_;                                                  // the single PUT landed
   std::map<std::size_t, std::uint32_t> crc_seen_;
   std::set<std::pair<std::size_t, std::uint32_t>> claims_;  // resumed: parts the host's record knows
   std::set<std::size_t> verified_;                          // resumed: part 0 read and accepted
-  std::map<std::uint64_t, std::map<std::uint32_t, std::pair<std::uint64_t, std::uint32_t>>> resumed_parts_;  // upload -> parts as they were
+  std::map<std::uint64_t, std::map<std::uint32_t, std::pair<std::uint64_t, std::uint32_t>>>
+      resumed_parts_;  // upload -> parts as they were
   void begin_resumed(std::size_t fi);
   bool online_ = true;
   std::string failure_;

@@ -58,9 +58,9 @@ std::string random_run(std::uint64_t seed, std::uint32_t* done = nullptr, std::u
   for (int i = 0; i < n; ++i) {
     std::uint64_t size;
     switch (r.next() % 4) {
-      case 0: size = r.next() % 1000; break;                      // tiny, even empty
-      case 1: size = r.next() % (8 * MiB) + 1; break;            // one PUT
-      default: size = 8 * MiB + r.next() % (200 * MiB); break;   // multipart, up to 26 parts
+      case 0: size = r.next() % 1000; break;                    // tiny, even empty
+      case 1: size = r.next() % (8 * MiB) + 1; break;           // one PUT
+      default: size = 8 * MiB + r.next() % (200 * MiB); break;  // multipart, up to 26 parts
     }
     // Some files repeat content (and then size) of an earlier one: dedupe in the queue.
     std::uint64_t content = seed * 100 + std::uint64_t(i);
@@ -352,7 +352,7 @@ TEST(EngineScenario, WithoutTheRecordedFirstPartHashTheStoredPartsCrcRefuses) {
 TEST(EngineScenario, AFileEditedAfterItsFirstPartSendsTheChangedPartsAgain) {
   World w(15, {}, {});
   SimFile f = resumed(100 * MiB, 23, 24, 1.0);  // every part stored, of content 24
-  f.first_part_content = 24;                   // part 0 is the same, the rest differs
+  f.first_part_content = 24;                    // part 0 is the same, the rest differs
   w.add(f);
   ASSERT_TRUE(w.run()) << w.failure();  // complete checks every stored part is this file's
   ASSERT_TRUE(w.files()[0].done) << w.files()[0].code;
@@ -461,7 +461,8 @@ TEST(EngineSimulation, TenThousandSeededRuns) {
       if (++failures >= 10) break;
     }
   }
-  std::printf("simulation: 10000 runs, %u of %u files stored (the rest cancelled, refused or out of retries)\n", done, total);
+  std::printf("simulation: 10000 runs, %u of %u files stored (the rest cancelled, refused or out of retries)\n", done,
+              total);
   // Faults are transient: nearly every file that was not cancelled must make it.
   EXPECT_GT(done, total * 8 / 10) << done << " of " << total << " files stored";
 }

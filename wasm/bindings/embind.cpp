@@ -21,10 +21,16 @@ namespace {
 
 // No exceptions cross this boundary (Emscripten builds without exception catching): bad numbers
 // are reported as values and the TypeScript wrapper (js/src/core.ts) turns them into errors.
-bool is_u64(double v) { return v >= 0 && v <= 9007199254740991.0 && std::floor(v) == v; }
+bool is_u64(double v) {
+  return v >= 0 && v <= 9007199254740991.0 && std::floor(v) == v;
+}
 
-std::string hex_of(const vs3::Sha256& h) { return h.hex_digest(); }
-std::string hex_of(const vs3::Xxh3_128& h) { return h.digest().hex(); }
+std::string hex_of(const vs3::Sha256& h) {
+  return h.hex_digest();
+}
+std::string hex_of(const vs3::Xxh3_128& h) {
+  return h.digest().hex();
+}
 
 // A streaming hasher with a scratch buffer in the WASM heap (one class per algorithm).
 template <typename Hasher>
@@ -78,7 +84,8 @@ struct PlanJs {
 
 PlanJs planParts(double size, double preferred, double budget, double maxConcurrency) {
   if (!is_u64(size) || !is_u64(preferred) || !is_u64(budget) || !is_u64(maxConcurrency)) {
-    return PlanJs{false, "invalid_argument", "sizes and concurrency must be non-negative integers", 0, 0, 0, 0, 0, false};
+    return PlanJs{false, "invalid_argument", "sizes and concurrency must be non-negative integers", 0, 0, 0, 0, 0,
+                  false};
   }
   vs3::PartPlanRequest req;
   req.object_size = std::uint64_t(size);
@@ -87,8 +94,15 @@ PlanJs planParts(double size, double preferred, double budget, double maxConcurr
   req.max_concurrency = std::uint32_t(std::min(maxConcurrency, 1000.0));
   const vs3::PartPlanResult r = vs3::plan_parts(req);
   const vs3::PartPlan& p = r.plan;
-  return PlanJs{r.ok, r.error_code, r.error_message, double(p.object_size), double(p.part_size),
-                double(p.part_count), double(p.last_part_size), double(p.concurrency), p.multipart};
+  return PlanJs{r.ok,
+                r.error_code,
+                r.error_message,
+                double(p.object_size),
+                double(p.part_size),
+                double(p.part_count),
+                double(p.last_part_size),
+                double(p.concurrency),
+                p.multipart};
 }
 
 struct DecisionJs {
@@ -114,7 +128,9 @@ class RetryPolicyJs {
   vs3::RetryPolicy p_;
 };
 
-bool isRetryableStatus(int status) { return vs3::RetryPolicy::is_retryable_status(status); }
+bool isRetryableStatus(int status) {
+  return vs3::RetryPolicy::is_retryable_status(status);
+}
 
 // One pass over each part: the bytes are copied into the heap once and feed both the whole-file
 // SHA-256 (sequential, file identity and dedupe) and the part's CRC32C (signed into its URL).
@@ -220,9 +236,13 @@ class EngineJs {
   }
   void readFailed(std::uint32_t f, std::uint32_t part, double now) { e_.read_failed(f, part, now); }
   void created(std::uint32_t r, bool dedupe, double now) { e_.created(r, dedupe, now); }
-  void presigned(std::uint32_t r, double expiresAt, bool dedupe, double now) { e_.presigned(r, expiresAt, dedupe, now); }
+  void presigned(std::uint32_t r, double expiresAt, bool dedupe, double now) {
+    e_.presigned(r, expiresAt, dedupe, now);
+  }
   void signedParts(std::uint32_t r, double expiresAt, double now) { e_.signed_parts(r, expiresAt, now); }
-  void progress(std::uint32_t r, double bytes, double now) { e_.progress(r, is_u64(bytes) ? std::uint64_t(bytes) : 0, now); }
+  void progress(std::uint32_t r, double bytes, double now) {
+    e_.progress(r, is_u64(bytes) ? std::uint64_t(bytes) : 0, now);
+  }
   void sent(std::uint32_t r, double now) { e_.sent(r, now); }
   void completed(std::uint32_t r, double now) { e_.completed(r, now); }
   void dedupeAnswer(std::uint32_t r, bool found, double now) { e_.dedupe_answer(r, found, now); }
@@ -297,7 +317,9 @@ class EngineJs {
  private:
   static vs3::engine::EngineConfig to_config(const EngineConfigJs& c) {
     vs3::engine::EngineConfig k;
-    auto u32 = [](double v, std::uint32_t dflt) { return v >= 0 && v <= 1e6 && std::floor(v) == v ? std::uint32_t(v) : dflt; };
+    auto u32 = [](double v, std::uint32_t dflt) {
+      return v >= 0 && v <= 1e6 && std::floor(v) == v ? std::uint32_t(v) : dflt;
+    };
     k.max_in_flight = u32(c.maxInFlight, k.max_in_flight);
     k.max_control_in_flight = u32(c.maxControlInFlight, k.max_control_in_flight);
     k.max_active_files = u32(c.maxActiveFiles, k.max_active_files);

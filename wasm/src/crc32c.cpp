@@ -33,10 +33,10 @@ constexpr Tables kT = make_tables();
 void Crc32c::update(const std::uint8_t* p, std::size_t len) {
   std::uint32_t c = state_;
   while (len >= 8) {
-    const std::uint32_t lo = (std::uint32_t(p[0]) | std::uint32_t(p[1]) << 8 | std::uint32_t(p[2]) << 16 |
-                              std::uint32_t(p[3]) << 24) ^ c;
-    const std::uint32_t hi = std::uint32_t(p[4]) | std::uint32_t(p[5]) << 8 | std::uint32_t(p[6]) << 16 |
-                             std::uint32_t(p[7]) << 24;
+    const std::uint32_t lo =
+        (std::uint32_t(p[0]) | std::uint32_t(p[1]) << 8 | std::uint32_t(p[2]) << 16 | std::uint32_t(p[3]) << 24) ^ c;
+    const std::uint32_t hi =
+        std::uint32_t(p[4]) | std::uint32_t(p[5]) << 8 | std::uint32_t(p[6]) << 16 | std::uint32_t(p[7]) << 24;
     c = kT.t[7][lo & 0xFF] ^ kT.t[6][(lo >> 8) & 0xFF] ^ kT.t[5][(lo >> 16) & 0xFF] ^ kT.t[4][lo >> 24] ^
         kT.t[3][hi & 0xFF] ^ kT.t[2][(hi >> 8) & 0xFF] ^ kT.t[1][(hi >> 16) & 0xFF] ^ kT.t[0][hi >> 24];
     p += 8;

@@ -12,8 +12,12 @@ PartPlanResult fail(const char* code, std::string message) {
   return r;
 }
 
-std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return a / b + (a % b != 0); }
-std::uint64_t round_up(std::uint64_t v, std::uint64_t m) { return ceil_div(v, m) * m; }
+std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) {
+  return a / b + (a % b != 0);
+}
+std::uint64_t round_up(std::uint64_t v, std::uint64_t m) {
+  return ceil_div(v, m) * m;
+}
 
 }  // namespace
 
@@ -26,8 +30,8 @@ PartPlanResult plan_parts(const PartPlanRequest& req) {
   }
   if (req.preferred_part_size != 0 &&
       (req.preferred_part_size < kMinPartSize || req.preferred_part_size > kMaxPartSize)) {
-    return fail("invalid_part_size", "preferred part size " + std::to_string(req.preferred_part_size) +
-                                         " is outside 5 MiB .. 5 GiB");
+    return fail("invalid_part_size",
+                "preferred part size " + std::to_string(req.preferred_part_size) + " is outside 5 MiB .. 5 GiB");
   }
   if (req.max_concurrency == 0) return fail("invalid_concurrency", "max_concurrency must be at least 1");
 
@@ -38,9 +42,9 @@ PartPlanResult plan_parts(const PartPlanRequest& req) {
 
   if (req.memory_budget != 0) {
     if (req.memory_budget < needed) {
-      return fail("memory_budget_too_small",
-                  "memory budget of " + std::to_string(req.memory_budget) + " bytes cannot hold one part of " +
-                      std::to_string(needed) + " bytes, the smallest that fits this object in 10,000 parts");
+      return fail("memory_budget_too_small", "memory budget of " + std::to_string(req.memory_budget) +
+                                                 " bytes cannot hold one part of " + std::to_string(needed) +
+                                                 " bytes, the smallest that fits this object in 10,000 parts");
     }
     // Shrink the part first (never below what the object needs), then the concurrency.
     part = std::min(part, std::max(needed, req.memory_budget / concurrency / kMiB * kMiB));

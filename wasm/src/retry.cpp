@@ -12,7 +12,9 @@ std::uint64_t SplitMix64::next() {
   return z ^ (z >> 31);
 }
 
-double SplitMix64::uniform01() { return double(next() >> 11) * (1.0 / 9007199254740992.0); }
+double SplitMix64::uniform01() {
+  return double(next() >> 11) * (1.0 / 9007199254740992.0);
+}
 
 bool RetryPolicy::is_retryable_status(int status) {
   switch (status) {
@@ -21,16 +23,17 @@ bool RetryPolicy::is_retryable_status(int status) {
     case 409:  // S3 OperationAborted: conflicting operation in progress
     case 425:  // Too Early
     case 429:  // Too Many Requests
-    case 500: case 502: case 503: case 504:
-      return true;
-    default:
-      return false;
+    case 500:
+    case 502:
+    case 503:
+    case 504: return true;
+    default: return false;
   }
 }
 
 bool RetryPolicy::is_retryable_s3_code(const std::string& code) {
-  return code == "RequestTimeout" || code == "SlowDown" || code == "InternalError" ||
-         code == "ServiceUnavailable" || code == "OperationAborted";
+  return code == "RequestTimeout" || code == "SlowDown" || code == "InternalError" || code == "ServiceUnavailable" ||
+         code == "OperationAborted";
 }
 
 double RetryPolicy::ceiling_ms(std::uint32_t attempt) const {

@@ -18,7 +18,9 @@ constexpr std::uint32_t kK[64] = {
 constexpr std::uint32_t kInit[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                     0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
 
-inline std::uint32_t rotr(std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+inline std::uint32_t rotr(std::uint32_t x, int n) {
+  return (x >> n) | (x << (32 - n));
+}
 inline std::uint32_t load_be32(const std::uint8_t* p) {
   std::uint32_t v;
   std::memcpy(&v, p, 4);
@@ -43,18 +45,18 @@ inline void store_be32(std::uint8_t* p, std::uint32_t v) {
 #define VS3_S1(x) (rotr(x, 6) ^ rotr(x, 11) ^ rotr(x, 25))
 #define VS3_s0(x) (rotr(x, 7) ^ rotr(x, 18) ^ ((x) >> 3))
 #define VS3_s1(x) (rotr(x, 17) ^ rotr(x, 19) ^ ((x) >> 10))
-#define VS3_W(i) w[(i) & 15]
-#define VS3_SCHED(i) (VS3_W(i) += VS3_s1(VS3_W((i) - 2)) + VS3_W((i) - 7) + VS3_s0(VS3_W((i) - 15)))
-#define VS3_RND(a, b, c, d, e, f, g, h, k, wi)             \
-  do {                                                     \
-    const std::uint32_t t1 = h + VS3_S1(e) + VS3_CH(e, f, g) + (k) + (wi); \
-    const std::uint32_t ab = a ^ b;                        \
-    d += t1;                                               \
+#define VS3_W(i) w[(i)&15]
+#define VS3_SCHED(i) (VS3_W(i) += VS3_s1(VS3_W((i)-2)) + VS3_W((i)-7) + VS3_s0(VS3_W((i)-15)))
+#define VS3_RND(a, b, c, d, e, f, g, h, k, wi)                                    \
+  do {                                                                            \
+    const std::uint32_t t1 = h + VS3_S1(e) + VS3_CH(e, f, g) + (k) + (wi);        \
+    const std::uint32_t ab = a ^ b;                                               \
+    d += t1;                                                                      \
     /* Maj(a,b,c) = b ^ ((a^b) & (b^c)); next round's b^c is this round's a^b. */ \
-    h = t1 + VS3_S0(a) + (b ^ (ab & bc));                  \
-    bc = ab;                                               \
+    h = t1 + VS3_S0(a) + (b ^ (ab & bc));                                         \
+    bc = ab;                                                                      \
   } while (0)
-#define VS3_R8(i, W)                                      \
+#define VS3_R8(i, W)                                         \
   VS3_RND(a, b, c, d, e, f, g, hh, kK[(i) + 0], W((i) + 0)); \
   VS3_RND(hh, a, b, c, d, e, f, g, kK[(i) + 1], W((i) + 1)); \
   VS3_RND(g, hh, a, b, c, d, e, f, kK[(i) + 2], W((i) + 2)); \
@@ -75,18 +77,32 @@ void compress(std::uint32_t h[8], const std::uint8_t* p, std::size_t blocks) {
       // (base + j) & 15 == j: the ring indexes stay constants, so w[] stays in registers.
       const std::uint32_t* k = kK + base;
 #define VS3_RK(a, b, c, d, e, f, g, h, j) VS3_RND(a, b, c, d, e, f, g, h, k[j], VS3_SCHED(j))
-      VS3_RK(a, b, c, d, e, f, g, hh, 0); VS3_RK(hh, a, b, c, d, e, f, g, 1);
-      VS3_RK(g, hh, a, b, c, d, e, f, 2); VS3_RK(f, g, hh, a, b, c, d, e, 3);
-      VS3_RK(e, f, g, hh, a, b, c, d, 4); VS3_RK(d, e, f, g, hh, a, b, c, 5);
-      VS3_RK(c, d, e, f, g, hh, a, b, 6); VS3_RK(b, c, d, e, f, g, hh, a, 7);
-      VS3_RK(a, b, c, d, e, f, g, hh, 8); VS3_RK(hh, a, b, c, d, e, f, g, 9);
-      VS3_RK(g, hh, a, b, c, d, e, f, 10); VS3_RK(f, g, hh, a, b, c, d, e, 11);
-      VS3_RK(e, f, g, hh, a, b, c, d, 12); VS3_RK(d, e, f, g, hh, a, b, c, 13);
-      VS3_RK(c, d, e, f, g, hh, a, b, 14); VS3_RK(b, c, d, e, f, g, hh, a, 15);
+      VS3_RK(a, b, c, d, e, f, g, hh, 0);
+      VS3_RK(hh, a, b, c, d, e, f, g, 1);
+      VS3_RK(g, hh, a, b, c, d, e, f, 2);
+      VS3_RK(f, g, hh, a, b, c, d, e, 3);
+      VS3_RK(e, f, g, hh, a, b, c, d, 4);
+      VS3_RK(d, e, f, g, hh, a, b, c, 5);
+      VS3_RK(c, d, e, f, g, hh, a, b, 6);
+      VS3_RK(b, c, d, e, f, g, hh, a, 7);
+      VS3_RK(a, b, c, d, e, f, g, hh, 8);
+      VS3_RK(hh, a, b, c, d, e, f, g, 9);
+      VS3_RK(g, hh, a, b, c, d, e, f, 10);
+      VS3_RK(f, g, hh, a, b, c, d, e, 11);
+      VS3_RK(e, f, g, hh, a, b, c, d, 12);
+      VS3_RK(d, e, f, g, hh, a, b, c, 13);
+      VS3_RK(c, d, e, f, g, hh, a, b, 14);
+      VS3_RK(b, c, d, e, f, g, hh, a, 15);
 #undef VS3_RK
     }
-    h[0] += a; h[1] += b; h[2] += c; h[3] += d;
-    h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
+    h[0] += a;
+    h[1] += b;
+    h[2] += c;
+    h[3] += d;
+    h[4] += e;
+    h[5] += f;
+    h[6] += g;
+    h[7] += hh;
     p += 64;
   }
 }

@@ -24,9 +24,13 @@ Xxh3_128::Xxh3_128(std::uint64_t seed) : state_(new State{XXH3_createState()}), 
   reset();
 }
 
-Xxh3_128::~Xxh3_128() { XXH3_freeState(state_->st); }
+Xxh3_128::~Xxh3_128() {
+  XXH3_freeState(state_->st);
+}
 
-void Xxh3_128::reset() { XXH3_128bits_reset_withSeed(state_->st, seed_); }
+void Xxh3_128::reset() {
+  XXH3_128bits_reset_withSeed(state_->st, seed_);
+}
 
 void Xxh3_128::update(const std::uint8_t* data, std::size_t len) {
   XXH3_128bits_update(state_->st, data, len);

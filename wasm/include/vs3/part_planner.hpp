@@ -8,11 +8,11 @@ namespace vs3 {
 
 namespace limits {
 constexpr std::uint64_t kMiB = 1024ull * 1024;
-constexpr std::uint64_t kMinPartSize = 5 * kMiB;               // every part but the last
-constexpr std::uint64_t kMaxPartSize = 5 * 1024 * kMiB;        // 5 GiB
+constexpr std::uint64_t kMinPartSize = 5 * kMiB;         // every part but the last
+constexpr std::uint64_t kMaxPartSize = 5 * 1024 * kMiB;  // 5 GiB
 constexpr std::uint32_t kMaxParts = 10000;
 constexpr std::uint64_t kMaxObjectSize = kMaxPartSize * kMaxParts;  // 48.8 TiB
-constexpr std::uint64_t kMaxSinglePutSize = kMaxPartSize;      // one PUT: at most 5 GiB
+constexpr std::uint64_t kMaxSinglePutSize = kMaxPartSize;           // one PUT: at most 5 GiB
 constexpr std::uint64_t kDefaultPartSize = 8 * kMiB;
 }  // namespace limits
 
@@ -25,16 +25,14 @@ struct PartPlanRequest {
 
 struct PartPlan {
   std::uint64_t object_size = 0;
-  std::uint64_t part_size = 0;       // size of every part but the last
-  std::uint32_t part_count = 0;      // >= 1 (an empty object is one empty part)
+  std::uint64_t part_size = 0;   // size of every part but the last
+  std::uint32_t part_count = 0;  // >= 1 (an empty object is one empty part)
   std::uint64_t last_part_size = 0;
-  std::uint32_t concurrency = 1;     // parts in flight, so that memory stays within budget
-  bool multipart = false;            // false: one PUT is enough
+  std::uint32_t concurrency = 1;  // parts in flight, so that memory stays within budget
+  bool multipart = false;         // false: one PUT is enough
 
   std::uint64_t part_offset(std::uint32_t index) const { return std::uint64_t(index) * part_size; }
-  std::uint64_t size_of_part(std::uint32_t index) const {
-    return index + 1 == part_count ? last_part_size : part_size;
-  }
+  std::uint64_t size_of_part(std::uint32_t index) const { return index + 1 == part_count ? last_part_size : part_size; }
 };
 
 struct PartPlanResult {

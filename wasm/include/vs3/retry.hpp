@@ -37,8 +37,7 @@ class RetryPolicy {
   // s3_code: the <Code> of an S3 error body if known ("" otherwise): S3 answers 400 RequestTimeout
   //          for a stalled upload, which is worth retrying although 400 in general is not.
   // retry_after_ms: the server's Retry-After, or < 0 when absent.
-  RetryDecision decide(std::uint32_t attempt, int status, const std::string& s3_code = "",
-                       double retry_after_ms = -1);
+  RetryDecision decide(std::uint32_t attempt, int status, const std::string& s3_code = "", double retry_after_ms = -1);
 
   // The backoff ceiling before jitter for a given attempt: min(max, base * 2^(attempt-1)).
   double ceiling_ms(std::uint32_t attempt) const;

@@ -64,8 +64,8 @@ AddResult Engine::add_file(std::uint64_t size, std::int32_t priority, std::uint3
   return add(size, 0, priority, group, now);
 }
 
-AddResult Engine::add_resumed(std::uint64_t size, std::uint64_t part_size, std::int32_t priority,
-                              std::uint32_t group, double now) {
+AddResult Engine::add_resumed(std::uint64_t size, std::uint64_t part_size, std::int32_t priority, std::uint32_t group,
+                              double now) {
   return add(size, part_size, priority, group, now);
 }
 
@@ -138,7 +138,9 @@ void Engine::listed(RequestId r, bool exists, bool dedupe_route, double now) {
   pump(now);
 }
 
-void Engine::mismatch(FileId id, std::uint32_t i, double now) { fail_read(id, i, "file_mismatch", now); }
+void Engine::mismatch(FileId id, std::uint32_t i, double now) {
+  fail_read(id, i, "file_mismatch", now);
+}
 
 // ---------------------------------------------------------------- reads
 
@@ -217,7 +219,9 @@ void Engine::part_read(FileId id, std::uint32_t i, std::uint32_t crc, const std:
   pump(now);
 }
 
-void Engine::read_failed(FileId id, std::uint32_t i, double now) { fail_read(id, i, "read_failed", now); }
+void Engine::read_failed(FileId id, std::uint32_t i, double now) {
+  fail_read(id, i, "read_failed", now);
+}
 
 // A read that the host could not do (read_failed) or whose bytes are not the resumed upload's file
 // (file_mismatch: storage is left alone, the upload is not this file's to abort).
@@ -430,8 +434,10 @@ bool Engine::control_failed(File& f, int status, const std::string& code, double
       fail_file(f, reason, now);
     } else if (kind == Ctl::kCreate) {
       f.aborting = false;  // nothing was created that we know of
-      if (!f.fail_code.empty()) finish(f, f.fail_code == "cancelled" ? FileState::kCancelled : FileState::kFailed, now);
-      else fail_file(f, reason, now);
+      if (!f.fail_code.empty())
+        finish(f, f.fail_code == "cancelled" ? FileState::kCancelled : FileState::kFailed, now);
+      else
+        fail_file(f, reason, now);
     } else {
       fail_file(f, reason, now);
     }
@@ -754,8 +760,8 @@ void Engine::pump(double now) {
         for (std::uint32_t i = 0; i < f.parts.size(); ++i) {
           const Part& p = f.parts[i];
           if (part_ready_to_send(p, now)) ++ready;
-          const bool needs = p.hashed && !p.stored && p.put == 0 && !p.signing &&
-                             (p.expires_at < 0 || p.expires_at - p.margin <= now);
+          const bool needs =
+              p.hashed && !p.stored && p.put == 0 && !p.signing && (p.expires_at < 0 || p.expires_at - p.margin <= now);
           if (needs && (count == 0 || (first + count == i && count < cfg_.sign_batch))) {
             if (count == 0) first = i;
             ++count;
@@ -869,11 +875,15 @@ void Engine::schedule_wake(double now) {
   for (auto& [id, f] : files_) {
     if (terminal(f)) continue;
     for (const Part& p : f.parts) {
-      if (p.put) consider(std::max(now + 2 * kSlackMs, p.last_progress + cfg_.stall_timeout_ms));
-      else if (!p.stored && p.retry.retry_at > now) consider(p.retry.retry_at);
+      if (p.put)
+        consider(std::max(now + 2 * kSlackMs, p.last_progress + cfg_.stall_timeout_ms));
+      else if (!p.stored && p.retry.retry_at > now)
+        consider(p.retry.retry_at);
     }
-    if (f.ctl != Ctl::kNone) consider(std::max(now + 2 * kSlackMs, f.ctl_started + ctl_timeout(f)));
-    else if (f.ctl_retry.retry_at > now) consider(f.ctl_retry.retry_at);
+    if (f.ctl != Ctl::kNone)
+      consider(std::max(now + 2 * kSlackMs, f.ctl_started + ctl_timeout(f)));
+    else if (f.ctl_retry.retry_at > now)
+      consider(f.ctl_retry.retry_at);
   }
   if (next == std::numeric_limits<double>::infinity()) return;
   if (wake_at_ < 0 || wake_at_ <= now || next < wake_at_) {
@@ -938,14 +948,16 @@ std::string Engine::debug(FileId id) const {
   if (!f) return "no such file";
   std::string s = "file " + std::to_string(id) + " " + to_string(f->state) + (f->paused ? " paused" : "") +
                   " ctl=" + std::to_string(int(f->ctl)) + " retry_at=" + std::to_string(f->ctl_retry.retry_at) +
-                  " created=" + std::to_string(f->created) + " resumed=" + std::to_string(f->resumed) + "/" + std::to_string(f->listed) + " presigned=" + std::to_string(f->presigned) +
+                  " created=" + std::to_string(f->created) + " resumed=" + std::to_string(f->resumed) + "/" +
+                  std::to_string(f->listed) + " presigned=" + std::to_string(f->presigned) +
                   " dedupe=" + std::to_string(f->dedupe) + "/" + std::to_string(f->dedupe_checked) +
                   " wait=" + std::to_string(f->waiting_for) + " twin=" + std::to_string(f->twin) +
                   " aborting=" + std::to_string(f->aborting) + " fail=" + f->fail_code +
                   " next_read=" + std::to_string(f->next_read) + " reading=" + std::to_string(f->reading) + " parts:";
   for (const Part& p : f->parts) {
     s += " [d" + std::to_string(int(p.data)) + (p.hashed ? "h" : "") + (p.stored ? "S" : "") + (p.signing ? "s" : "") +
-         (p.put ? "P" : "") + " exp=" + std::to_string(long(p.expires_at)) + " at=" + std::to_string(long(p.retry.retry_at)) + "]";
+         (p.put ? "P" : "") + " exp=" + std::to_string(long(p.expires_at)) +
+         " at=" + std::to_string(long(p.retry.retry_at)) + "]";
   }
   return s;
 }

@@ -37,7 +37,7 @@
 
 namespace vs3::engine {
 
-using FileId = std::uint32_t;   // 1, 2, ...; 0 means "all files" in pause/resume/cancel
+using FileId = std::uint32_t;  // 1, 2, ...; 0 means "all files" in pause/resume/cancel
 using RequestId = std::uint32_t;
 
 struct EngineConfig {
@@ -103,7 +103,7 @@ struct Action {
   ActionType type;
   FileId file = 0;
   RequestId req = 0;
-  std::uint32_t part = 0;   // 0-based; part number on the wire is part + 1
+  std::uint32_t part = 0;  // 0-based; part number on the wire is part + 1
   std::uint32_t count = 0;
   std::uint64_t offset = 0;
   std::uint64_t size = 0;
@@ -126,13 +126,13 @@ struct FileStats {
   std::uint64_t bytes_stored = 0;     // parts storage acknowledged
   std::uint64_t bytes_in_flight = 0;  // progress of parts on the wire
   std::uint32_t parts_stored = 0;
-  std::uint32_t retries = 0;          // failed attempts so far
+  std::uint32_t retries = 0;  // failed attempts so far
   bool deduplicated = false;
-  bool resumed = false;               // added with add_resumed (and the upload still existed)
-  std::uint32_t parts_reused = 0;     // resumed: parts storage held with the same bytes (not sent)
+  bool resumed = false;            // added with add_resumed (and the upload still existed)
+  std::uint32_t parts_reused = 0;  // resumed: parts storage held with the same bytes (not sent)
   std::uint64_t bytes_reused = 0;
-  std::string sha256;                 // once hashed
-  std::string error;                  // kFailed / kCancelled: the code
+  std::string sha256;  // once hashed
+  std::string error;   // kFailed / kCancelled: the code
 };
 
 struct AddResult {
@@ -171,10 +171,9 @@ class Engine {
   // SHA-256 differs from the one recorded). The file fails with file_mismatch and storage is left
   // alone: nothing was sent, the upload stays for the right file.
   void mismatch(FileId f, std::uint32_t part, double now_ms);
-  void part_read(FileId f, std::uint32_t part, std::uint32_t crc32c, const std::string& sha256_if_last,
-                 double now_ms);
+  void part_read(FileId f, std::uint32_t part, std::uint32_t crc32c, const std::string& sha256_if_last, double now_ms);
   void read_failed(FileId f, std::uint32_t part, double now_ms);
-  void created(RequestId r, bool dedupe_route, double now_ms);                   // multipart upload created
+  void created(RequestId r, bool dedupe_route, double now_ms);                          // multipart upload created
   void presigned(RequestId r, double expires_at_ms, bool dedupe_route, double now_ms);  // single PUT URL
   void signed_parts(RequestId r, double expires_at_ms, double now_ms);
   void progress(RequestId r, std::uint64_t bytes_sent, double now_ms);
@@ -185,10 +184,9 @@ class Engine {
   void aborted(RequestId r, double now_ms);
   // status 0: no response (reset, DNS, unreadable 2xx). code: S3 <Code> or the handler's error code.
   // retry_after_ms < 0: none. expired: the answer says the URL expired.
-  void failed(RequestId r, int status, const std::string& code, double retry_after_ms, bool expired,
-              double now_ms);
+  void failed(RequestId r, int status, const std::string& code, double retry_after_ms, bool expired, double now_ms);
   void timer(double now_ms);
-  void pause(FileId f, double now_ms);   // f == 0: the whole queue
+  void pause(FileId f, double now_ms);  // f == 0: the whole queue
   void resume(FileId f, double now_ms);
   void cancel(FileId f, double now_ms);
   void set_online(bool online, double now_ms);
@@ -198,7 +196,7 @@ class Engine {
   std::vector<Action> take_actions();
   FileStats stats(FileId f) const;
   Counters counters() const;
-  bool idle() const;  // no file left that is not done, failed or cancelled
+  bool idle() const;                  // no file left that is not done, failed or cancelled
   std::string debug(FileId f) const;  // one line of internal state, for failing simulations
   const EngineConfig& config() const { return cfg_; }
 
@@ -226,7 +224,7 @@ class Engine {
     double last_progress = 0;
     RetryState retry;
     std::uint32_t resigns = 0;
-    bool claimed = false;     // resumed: storage holds this part; verified when it is read
+    bool claimed = false;  // resumed: storage holds this part; verified when it is read
     std::uint32_t claim_crc = 0;
   };
 
@@ -240,14 +238,14 @@ class Engine {
     FileState state = FileState::kQueued;
     bool paused = false;
     bool cancel_requested = false;
-    bool created = false;       // multipart upload exists on storage
-    bool presigned = false;     // single: URL known
-    int dedupe = -1;            // -1 unknown, 0 route does not dedupe, 1 it does
+    bool created = false;    // multipart upload exists on storage
+    bool presigned = false;  // single: URL known
+    int dedupe = -1;         // -1 unknown, 0 route does not dedupe, 1 it does
     bool dedupe_checked = false;
-    int probe = -1;             // -1 not asked, 0 no candidate, 1 a stored object may be this file
-    bool hash_only = false;     // candidate: hash the whole file without sending, then ask
-    FileId waiting_for = 0;     // same content in flight: wait for that file
-    bool twin = false;          // had such a twin: send nothing more until the dedupe answer
+    int probe = -1;          // -1 not asked, 0 no candidate, 1 a stored object may be this file
+    bool hash_only = false;  // candidate: hash the whole file without sending, then ask
+    FileId waiting_for = 0;  // same content in flight: wait for that file
+    bool twin = false;       // had such a twin: send nothing more until the dedupe answer
     std::uint32_t next_read = 0;
     bool reading = false;
     std::string sha256;
@@ -258,13 +256,13 @@ class Engine {
     double ctl_started = 0;
     std::uint32_t ctl_first = 0, ctl_count = 0;
     RetryState ctl_retry;
-    std::string fail_code;      // set when failing; reported after the abort
+    std::string fail_code;  // set when failing; reported after the abort
     bool aborting = false;
     bool deduplicated = false;
     std::uint32_t retries = 0;
-    bool resumed = false;       // add_resumed: the upload existed before this engine
-    bool listed = false;        // resumed: storage's parts are known (claims set)
-    std::uint32_t reused = 0;   // resumed parts kept
+    bool resumed = false;      // add_resumed: the upload existed before this engine
+    bool listed = false;       // resumed: storage's parts are known (claims set)
+    std::uint32_t reused = 0;  // resumed parts kept
     std::uint64_t reused_bytes = 0;
   };
 
@@ -281,13 +279,12 @@ class Engine {
   bool active(const File& f) const;
   void pump(double now);
   void schedule_wake(double now);
-  void start_control(File& f, Ctl kind, ActionType t, double now, std::uint32_t first = 0,
-                     std::uint32_t count = 0);
+  void start_control(File& f, Ctl kind, ActionType t, double now, std::uint32_t first = 0, std::uint32_t count = 0);
   void end_control(File& f);
   double ctl_timeout(const File& f) const;
   bool control_failed(File& f, int status, const std::string& code, double retry_after, double now);
-  void part_failed(File& f, std::uint32_t i, int status, const std::string& code, double retry_after,
-                   bool expired, double now);
+  void part_failed(File& f, std::uint32_t i, int status, const std::string& code, double retry_after, bool expired,
+                   double now);
   // Records a failed attempt. true: give up (reason set); false: retry at st.retry_at (offline
   // failures of the network kind are parked, not counted).
   bool record_failure(RetryState& st, File& f, int status, const std::string& code, double retry_after, double now,

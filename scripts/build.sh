@@ -9,7 +9,7 @@ cd "$root"
 export NODE_PATH=/usr/share/nodejs   # Debian's emscripten needs its node modules (acorn)
 
 if [ "$what" = all ]; then
-  cmake -S . -B build/native -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake -S . -B build/native -DCMAKE_BUILD_TYPE=Release -DCMAKE_EXPORT_COMPILE_COMMANDS=ON >/dev/null
   cmake --build build/native -j2 >/dev/null
 fi
 

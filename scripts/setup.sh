@@ -9,7 +9,7 @@ cd "$root"
 
 pkgs=(ca-certificates curl g++ make cmake emscripten libxxhash-dev nodejs npm)
 if [ "$profile" = test ]; then
-  pkgs+=(googletest libgtest-dev chromium ceph-mon ceph-osd radosgw redis-server)
+  pkgs+=(googletest libgtest-dev chromium ceph-mon ceph-osd radosgw clang-format clang-tidy redis-server)
 fi
 
 missing=()

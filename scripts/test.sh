@@ -9,6 +9,10 @@ cd "$root"
 bash scripts/setup.sh test
 bash scripts/build.sh
 
+echo "== lint and format (scripts/lint.sh: Biome, clang-format, clang-tidy)"
+lint_rc=0
+bash scripts/lint.sh || lint_rc=1
+
 echo "== C++ core: GoogleTest (native)"
 ctest --test-dir build/native --output-on-failure 2>&1 | tee build/ctest.log | grep -E "tests passed|tests failed|Failed|\*\*\*" || true
 cpp_line=$(grep -E "tests passed, [0-9]+ tests failed out of [0-9]+" build/ctest.log || echo "0% tests passed, 1 tests failed out of 1")
@@ -41,4 +45,5 @@ failed=$((cpp_failed + js_fail))
 echo
 echo "C++ (ctest): $((cpp_total - cpp_failed)) passed, $cpp_failed failed; JS (node:test): $js_pass passed, $js_fail failed, $js_skip skipped"
 echo "total: $passed passed, $failed failed, $js_skip skipped"
-[ "$failed" = 0 ] && [ "$js_rc" = 0 ]
+[ "$lint_rc" = 0 ] || echo "lint: FAILED (scripts/lint.sh)"
+[ "$failed" = 0 ] && [ "$js_rc" = 0 ] && [ "$lint_rc" = 0 ]

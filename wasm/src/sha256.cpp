@@ -49,11 +49,11 @@ inline void store_be32(std::uint8_t* p, std::uint32_t v) {
 #define VS3_SCHED(i) (VS3_W(i) += VS3_s1(VS3_W((i)-2)) + VS3_W((i)-7) + VS3_s0(VS3_W((i)-15)))
 #define VS3_RND(a, b, c, d, e, f, g, h, k, wi)                                    \
   do {                                                                            \
-    const std::uint32_t t1 = h + VS3_S1(e) + VS3_CH(e, f, g) + (k) + (wi);        \
-    const std::uint32_t ab = a ^ b;                                               \
-    d += t1;                                                                      \
+    const std::uint32_t t1 = (h) + VS3_S1(e) + VS3_CH(e, f, g) + (k) + (wi);      \
+    const std::uint32_t ab = (a) ^ (b);                                           \
+    (d) += t1;                                                                    \
     /* Maj(a,b,c) = b ^ ((a^b) & (b^c)); next round's b^c is this round's a^b. */ \
-    h = t1 + VS3_S0(a) + (b ^ (ab & bc));                                         \
+    (h) = t1 + VS3_S0(a) + ((b) ^ (ab & bc));                                     \
     bc = ab;                                                                      \
   } while (0)
 #define VS3_R8(i, W)                                         \
@@ -68,7 +68,7 @@ inline void store_be32(std::uint8_t* p, std::uint32_t v) {
 void compress(std::uint32_t h[8], const std::uint8_t* p, std::size_t blocks) {
   std::uint32_t w[16];
   while (blocks--) {
-    for (int i = 0; i < 16; ++i) w[i] = load_be32(p + 4 * i);
+    for (std::size_t i = 0; i < 16; ++i) w[i] = load_be32(p + 4 * i);
     std::uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
     std::uint32_t bc = b ^ c;
     VS3_R8(0, VS3_W);
@@ -160,7 +160,7 @@ Sha256::Digest Sha256::digest() const {
   for (int i = 0; i < 8; ++i) tail[tail_len - 1 - i] = std::uint8_t(bits >> (8 * i));
   compress(h, tail, tail_len / kBlockSize);
   Digest out;
-  for (int i = 0; i < 8; ++i) store_be32(out.data() + 4 * i, h[i]);
+  for (std::size_t i = 0; i < 8; ++i) store_be32(out.data() + 4 * i, h[i]);
   return out;
 }
 

@@ -8,8 +8,8 @@ namespace vs3 {
 
 namespace limits {
 constexpr std::uint64_t kMiB = 1024ull * 1024;
-constexpr std::uint64_t kMinPartSize = 5 * kMiB;         // every part but the last
-constexpr std::uint64_t kMaxPartSize = 5 * 1024 * kMiB;  // 5 GiB
+constexpr std::uint64_t kMinPartSize = 5 * kMiB;            // every part but the last
+constexpr std::uint64_t kMaxPartSize = 5ull * 1024 * kMiB;  // 5 GiB
 constexpr std::uint32_t kMaxParts = 10000;
 constexpr std::uint64_t kMaxObjectSize = kMaxPartSize * kMaxParts;  // 48.8 TiB
 constexpr std::uint64_t kMaxSinglePutSize = kMaxPartSize;           // one PUT: at most 5 GiB

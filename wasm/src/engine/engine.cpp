@@ -210,10 +210,10 @@ void Engine::part_read(FileId id, std::uint32_t i, std::uint32_t crc, const std:
   }
   if (terminal(*f) || f->paused || f->waiting_for || !f->fail_code.empty()) {
     stop_transfers(*f, true);
-  } else if (f->hash_only) {
-    release(*f, i);  // hashing only: the bytes are read again if they must be sent after all
-  } else if (p.stored) {
-    release(*f, i);  // resumed and already stored
+  } else if (f->hash_only || p.stored) {
+    // Hashing only (the bytes are read again if they must be sent after all), or resumed and
+    // already stored: nothing to send.
+    release(*f, i);
   }
   changed(*f);
   pump(now);

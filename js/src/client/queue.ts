@@ -223,10 +223,10 @@ interface Entry {
   token?: string;
   key?: string;
   /** Persisted resume state of this upload (multipart, once created), and parts not yet written. */
-  record?: ResumeRecord;
+  record?: ResumeRecord | undefined;
   pending: ResumePart[];
   /** The interrupted upload this entry resumes (its parts' CRCs, part 0's SHA-256). */
-  resumeFrom?: ResumeRecord;
+  resumeFrom?: ResumeRecord | undefined;
   handle?: FileSystemFileHandle;
   firstSha256?: string;
   /** Resume-state writes of this entry, in order (a delete never overtakes a write). */

@@ -84,7 +84,7 @@ export function fetchTransport(fetchImpl: typeof fetch = (...a) => fetch(...a)):
       let res: Response;
       try {
         // redirect: 'error': a signed PUT is never followed to another host with its body.
-        res = await fetchImpl(req.url, { method: 'PUT', headers: req.headers, body: body as BodyInit, signal: req.signal, redirect: 'error' });
+        res = await fetchImpl(req.url, { method: 'PUT', headers: req.headers, body: body as BodyInit, signal: req.signal ?? null, redirect: 'error' });
       } catch (e) {
         if (req.signal?.aborted) throw abortedError();
         return { status: 0, header: () => null, body: String((e as Error)?.message ?? e) };

@@ -23,11 +23,11 @@ export interface PutMeta {
   size: number;
   contentType: string;
   /** The store must refuse (checksum_mismatch) and keep nothing when the bytes hash differently. */
-  sha256?: string;
+  sha256?: string | undefined;
   /** Create only: refuse (alreadyStored(), 412) and keep nothing if the key holds an object. */
   ifNoneMatch?: boolean;
   /** Kept as StoredObject.upload: which upload stored the object. */
-  upload?: string;
+  upload?: string | undefined;
 }
 
 /** What a store throws for a create-only put on a key that holds an object. */

@@ -110,7 +110,7 @@ export function redisRateLimits(redis: RedisCommands, { prefix = 'vs3:rl:' }: { 
       if (typeof bucket !== 'string') throw new Error('vs3: rate limit bucket must be a string');
       const reply = await TAKE.run(redis, [prefix + (await keyHash(bucket))], [String(rule.limit), String(rule.windowSeconds * 1e6), String(c)]);
       if (!Array.isArray(reply) || reply.length !== 3) throw new Error(`vs3: unexpected Redis reply to the rate limit script: ${JSON.stringify(reply)}`);
-      const [ok, remaining, retryAfterMs] = reply.map(Number);
+      const [ok, remaining, retryAfterMs] = reply.map(Number) as [number, number, number];
       return { ok: ok === 1, remaining, retryAfterMs };
     },
   };

@@ -11,7 +11,7 @@ export interface FileInfo {
   name: string;
   size: number;
   type: string;
-  sha256?: string;
+  sha256?: string | undefined;
 }
 
 export interface KeyContext<M> {

@@ -168,7 +168,7 @@ export function s3Storage(opts: S3Options): S3Driver {
   const client = new AwsClient({
     accessKeyId: opts.accessKeyId,
     secretAccessKey: opts.secretAccessKey,
-    sessionToken: opts.sessionToken,
+    ...(opts.sessionToken ? { sessionToken: opts.sessionToken } : {}),
     service: 's3',
     region,
   });
@@ -207,7 +207,7 @@ export function s3Storage(opts: S3Options): S3Driver {
       headers,
       accessKeyId: opts.accessKeyId,
       secretAccessKey: opts.secretAccessKey,
-      sessionToken: opts.sessionToken,
+      ...(opts.sessionToken ? { sessionToken: opts.sessionToken } : {}),
       service: 's3',
       region,
       signQuery: true,

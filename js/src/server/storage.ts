@@ -12,7 +12,7 @@ export interface PresignPutInput {
   objectHeaders?: Record<string, string>;
   size: number;
   contentType: string;
-  sha256?: string;
+  sha256?: string | undefined;
   /** Seconds. */
   expiresIn: number;
 }
@@ -29,18 +29,18 @@ export interface PresignedRequest {
 export interface StoredObject {
   key: string;
   size: number;
-  contentType?: string;
+  contentType?: string | undefined;
   /**
    * The SHA-256 (hex) of the stored bytes as storage or the driver itself computed it: the local
    * driver hashes while it writes; S3 reports the x-amz-checksum-sha256 it verified (AWS S3, R2; not
    * Ceph RGW). Never the client's word.
    */
-  sha256?: string;
+  sha256?: string | undefined;
   /** The SHA-256 the client declared (object metadata), when storage could not prove one. */
-  claimedSha256?: string;
+  claimedSha256?: string | undefined;
   /** The tag of the upload that stored it (PresignPutInput/CreateMultipartInput.uploadTag). */
-  upload?: string;
-  lastModified?: string;
+  upload?: string | undefined;
+  lastModified?: string | undefined;
 }
 
 /** How a download URL is served (response-header overrides on S3, signed into local URLs). */
@@ -48,7 +48,7 @@ export interface DownloadOptions {
   /** Content-Disposition, e.g. 'attachment; filename="a.png"' or 'inline'. */
   disposition?: string;
   /** Served Content-Type instead of the stored one (e.g. application/octet-stream). */
-  contentType?: string;
+  contentType?: string | undefined;
 }
 
 export interface DriverContext {
@@ -65,7 +65,7 @@ export interface CreateMultipartInput {
   objectHeaders?: Record<string, string>;
   contentType: string;
   /** Recorded as object metadata when the client already knows it. */
-  sha256?: string;
+  sha256?: string | undefined;
 }
 
 export interface PresignPartInput {
@@ -98,7 +98,7 @@ export interface CompleteMultipartInput {
   /** The parts as listParts reported them, in order 1..n. */
   parts: StoredPart[];
   /** The client's whole-file SHA-256 (the local driver verifies it while assembling). */
-  sha256?: string;
+  sha256?: string | undefined;
   /** As given at create (drivers that record it at assembly). */
   uploadTag?: string;
 }
@@ -106,7 +106,7 @@ export interface CompleteMultipartInput {
 export interface MultipartUpload {
   key: string;
   uploadId: string;
-  initiated?: string;
+  initiated?: string | undefined;
 }
 
 export interface StorageDriver {

@@ -11,7 +11,7 @@ export interface UploadClaims {
   name: string;
   size: number;
   type: string;
-  sha256?: string;
+  sha256?: string | undefined;
   metadata?: unknown;
   /** Present on multipart tokens only: the storage upload and the part size every part URL is signed for. */
   mp?: { uploadId: string; partSize: number };

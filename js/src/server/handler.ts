@@ -195,7 +195,16 @@ const CLAIM_MS = 300_000;
 
 /** What a completion answers (and what is recorded for replays). */
 interface CompletionAnswer {
-  file: { key: string; name: string; size: number; type: string; sha256?: string | undefined; url?: string | undefined; verified: boolean; deduplicated?: boolean };
+  file: {
+    key: string;
+    name: string;
+    size: number;
+    type: string;
+    sha256?: string | undefined;
+    url?: string | undefined;
+    verified: boolean;
+    deduplicated?: boolean;
+  };
   result: unknown;
 }
 

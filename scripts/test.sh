@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Runs every vs3 test: installs what is missing (apt, npm), builds, starts a throwaway Ceph RGW and Redis,
-# then GoogleTest (C++ core), node:test (WASM core, handler, client, RGW integration, workerd) and the
-# Playwright/Chromium e2e suite. Safe to re-run.
+# Runs every vs3 test: installs what is missing (apt, npm), builds, lints (scripts/lint.sh), then
+# GoogleTest (C++ core) natively, under ASan+UBSan and with line coverage, starts a throwaway Ceph
+# RGW and Redis, then node:test under c8 (WASM core, handler, client, RGW and Redis integration,
+# workerd, the pack-and-install check with size budgets) and the Playwright/Chromium e2e suite.
+# Fails on any failed test, lint finding, budget, or coverage below coverage-thresholds.json.
+# Safe to re-run.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -18,6 +21,14 @@ ctest --test-dir build/native --output-on-failure 2>&1 | tee build/ctest.log | g
 cpp_line=$(grep -E "tests passed, [0-9]+ tests failed out of [0-9]+" build/ctest.log || echo "0% tests passed, 1 tests failed out of 1")
 cpp_total=$(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$cpp_line")
 cpp_failed=$(sed -E 's/.* ([0-9]+) tests failed.*/\1/' <<<"$cpp_line")
+
+echo "== C++ core under AddressSanitizer + UndefinedBehaviorSanitizer (scripts/sanitize.sh)"
+san_rc=0
+bash scripts/sanitize.sh 2>&1 | tee build/sanitize.log | tail -3 || san_rc=1
+
+echo "== C++ line coverage (scripts/coverage-cpp.sh; floor in coverage-thresholds.json)"
+cppcov_rc=0
+bash scripts/coverage-cpp.sh 2>&1 | tee build/coverage-cpp.log | tail -3 || cppcov_rc=1
 
 echo "== starting Ceph RGW (scripts/rgw.sh) and Redis (scripts/redis.sh)"
 # One EXIT trap stops both, whichever started (stopping one that never started is harmless).
@@ -57,7 +68,10 @@ failed=$((cpp_failed + js_fail))
 echo
 echo "C++ (ctest): $((cpp_total - cpp_failed)) passed, $cpp_failed failed; JS (node:test): $js_pass passed, $js_fail failed, $js_skip skipped"
 echo "total: $passed passed, $failed failed, $js_skip skipped"
+grep -h "C++ line coverage" build/coverage-cpp.log || true
 echo "JS line coverage (js/src, Node processes): ${js_cov}% (floor ${js_floor}%)"
+[ "$san_rc" = 0 ] || echo "sanitizers: FAILED (build/sanitize.log)"
+[ "$cppcov_rc" = 0 ] || echo "C++ coverage: FAILED (build/coverage-cpp.log)"
 [ "$lint_rc" = 0 ] || echo "lint: FAILED (scripts/lint.sh)"
 [ "$cov_rc" = 0 ] || echo "coverage: FAILED (JS ${js_cov}% < ${js_floor}%)"
-[ "$failed" = 0 ] && [ "$js_rc" = 0 ] && [ "$lint_rc" = 0 ] && [ "$cov_rc" = 0 ]
+[ "$failed" = 0 ] && [ "$js_rc" = 0 ] && [ "$lint_rc" = 0 ] && [ "$cov_rc" = 0 ] && [ "$san_rc" = 0 ] && [ "$cppcov_rc" = 0 ]

@@ -64,17 +64,26 @@ export type Vs3ErrorCode =
   | 'invalid_part_plan'
   | 'internal_error';
 
+/**
+ * The error vs3 throws and answers with: a stable `code`, a message meant for people, the HTTP
+ * `status` and optional `details`. The handler sends it as JSON (`toJSON()`); the client rebuilds it
+ * from that answer. Codes, statuses and fixes: docs/errors.md.
+ */
 export class Vs3Error extends Error {
+  /** Always 'Vs3Error'. */
   override readonly name = 'Vs3Error';
   constructor(
+    /** What went wrong, machine-readable (see Vs3ErrorCode). */
     readonly code: Vs3ErrorCode,
     message: string,
     /** HTTP status the server answers with (or got, on the client). */
     readonly status = 400,
+    /** Extra facts for the caller, sent with the error (e.g. { retryAfter } for rate_limited, { missing, wrongSize } for upload_incomplete). */
     readonly details?: unknown,
   ) {
     super(message);
   }
+  /** The handler's error answer body: `{ error: { code, message, details? } }` (details only when set). */
   toJSON() {
     return { error: { code: this.code, message: this.message, ...(this.details === undefined ? {} : { details: this.details }) } };
   }

@@ -3,6 +3,7 @@
 // lifecycle rule (AbortIncompleteMultipartUpload) where storage has one: docs/resume-server.md.
 import type { MultipartUpload, StorageDriver } from './storage.js';
 
+/** What {@link cleanup} aborts. */
 export interface CleanupOptions {
   /** Abort uploads initiated more than this many milliseconds before `now`. */
   olderThan: number;
@@ -14,15 +15,26 @@ export interface CleanupOptions {
   dryRun?: boolean;
 }
 
+/** What {@link cleanup} did. */
 export interface CleanupResult {
   /** Aborted (or already gone by the time of the abort). */
   aborted: MultipartUpload[];
   /** Younger than the cut-off, or of unknown age. */
   kept: number;
   /** Aborts that failed; the others went ahead. */
-  failed: { upload: MultipartUpload; error: unknown }[];
+  failed: {
+    /** The upload that could not be aborted. */
+    upload: MultipartUpload;
+    /** What the driver threw. */
+    error: unknown;
+  }[];
 }
 
+/**
+ * Aborts the multipart uploads under `prefix` initiated more than `olderThan` ms ago (uploads of
+ * unknown age are kept), freeing the parts storage keeps and bills for them. Throws an Error when
+ * olderThan is not a number >= 0; a failing listing rejects; failed aborts are reported, not thrown.
+ */
 export async function cleanup(storage: StorageDriver, opts: CleanupOptions): Promise<CleanupResult> {
   const { olderThan, prefix = '', now = Date.now(), dryRun = false } = opts;
   if (typeof olderThan !== 'number' || !(olderThan >= 0)) throw new Error('vs3: cleanup olderThan must be a number of milliseconds >= 0');

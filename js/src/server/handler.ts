@@ -43,8 +43,11 @@ import { memoryRateLimits, type RateLimitRule, type RateLimitStore } from './rat
 import { Hmac, digestStream, errorResponse, json, readHead, readJsonObject } from './util.js';
 import { SNIFF_BYTES, checkContent } from '../sniff.js';
 
+/** Options of {@link createHandler}. */
 export interface HandlerOptions {
+  /** Upload routes by name (names match [A-Za-z0-9_-]{1,64}); declare each with defineRoute(). */
   routes: Record<string, AnyRouteConfig>;
+  /** Where objects go: s3Storage(...), localStorage(...) or your own StorageDriver. */
   storage: StorageDriver;
   /** At least 32 characters; signs upload tokens. Keep it server-side. */
   secret: string;
@@ -109,6 +112,7 @@ export type RateLimitedEndpoint =
   | 'multipart/abort'
   | 'multipart/resume';
 
+/** The handler's `rateLimit` option: token buckets per route and endpoint. */
 export interface RateLimitOptions {
   /** Where buckets live. Default memoryRateLimits() (this process); redisRateLimits(redis) for many machines. */
   store?: RateLimitStore;
@@ -132,6 +136,7 @@ export interface RateLimitOptions {
       ) => string | undefined | Promise<string | undefined>);
 }
 
+/** The handler's `cors` option: which other origins may call it from a browser. */
 export interface CorsOptions {
   /** Origins allowed to call the handler from a browser: exact strings ("https://app.example"), RegExps, or "*". */
   origins: readonly (string | RegExp)[] | '*';
@@ -149,7 +154,9 @@ export interface CorsOptions {
  * The default keeps them in this process; handlers on several machines share a real store (Redis).
  */
 export interface CompletionStore {
+  /** The answer recorded for `id`, or undefined when there is none (or it expired). */
   get(id: string): Promise<unknown | undefined>;
+  /** Records `answer` for `id` for `ttlMs` milliseconds. */
   set(id: string, answer: unknown, ttlMs: number): Promise<void>;
   /**
    * Shared stores (Redis): take the right to run a completion (true) or learn that another machine
@@ -157,6 +164,7 @@ export interface CompletionStore {
    * is recorded or the completion failed.
    */
   claim?(id: string, ttlMs: number): Promise<boolean>;
+  /** Gives up a claim this store took (see claim). */
   release?(id: string): Promise<void>;
 }
 
@@ -226,6 +234,12 @@ function requireSha256(v: unknown): string {
   return v.toLowerCase();
 }
 
+/**
+ * The handler for every vs3 endpoint under `basePath`: mount it for all methods at that path. Errors
+ * are answered as JSON `{ error: { code, message } }` with their status. Throws an Error at creation
+ * for a secret under 32 characters, an invalid route (name, sizes, types, expiresIn, object options),
+ * a publicUrl that is not http(s), a negative resumeWindow, or cors credentials with origins "*".
+ */
 export function createHandler(options: HandlerOptions): Vs3Handler {
   const hmac = new Hmac(options.secret);
   const basePath = (options.basePath ?? '/api/vs3').replace(/\/+$/, '');

@@ -22,6 +22,10 @@ export {
   type CompleteContext,
   type DedupeIndex,
   type DedupeContext,
+  type AnyRouteConfig,
+  type SizeLike,
+  type ObjectOptions,
+  type ScanContext,
 } from './routes.js';
 export { s3Storage, SHA256_META, type S3Options, type S3Driver } from './s3.js';
 export { localStorage, memoryStore, readExactly, readVerifiedPart, type BlobStore, type LocalOptions, type PutMeta, type StoredUpload } from './local.js';
@@ -38,6 +42,7 @@ export type {
   StoredPart,
   CompleteMultipartInput,
   MultipartUpload,
+  DownloadOptions,
 } from './storage.js';
 export { Vs3Error, type Vs3ErrorCode } from '../errors.js';
 export {

@@ -19,8 +19,11 @@ import type {
 import { Hmac, encodeKey, errorResponse, json, readCapped } from './util.js';
 import { validateKey } from './routes.js';
 
+/** What BlobStore.put is told about the body it stores. */
 export interface PutMeta {
+  /** Exact body length in bytes: the store refuses any other (content_length_mismatch) and keeps nothing. */
   size: number;
+  /** Content-Type to keep with the object. */
   contentType: string;
   /** The store must refuse (checksum_mismatch) and keep nothing when the bytes hash differently. */
   sha256?: string | undefined;
@@ -33,20 +36,33 @@ export interface PutMeta {
 /** What a store throws for a create-only put on a key that holds an object. */
 export const alreadyStored = () => new Vs3Error('already_stored', 'an object is stored under this key already; upload URLs cannot replace it', 412);
 
+/**
+ * Where localStorage() keeps bytes: memoryStore() (tests, demos), fsStore(dir) from vs3/node (disk), or
+ * your own. Every write is atomic and verified (use readExactly / readVerifiedPart on bodies).
+ */
 export interface BlobStore {
   /**
    * Stores exactly meta.size bytes from body, atomically: on any failure (wrong length, wrong
    * checksum, aborted stream) nothing is left behind and a Vs3Error is thrown.
    */
   put(key: string, body: ReadableStream<Uint8Array>, meta: PutMeta): Promise<StoredObject>;
+  /** What is stored under `key` (with the SHA-256 the store computed), or null. */
   head(key: string): Promise<StoredObject | null>;
-  get(key: string): Promise<{ body: ReadableStream<Uint8Array>; info: StoredObject } | null>;
+  /** The object's bytes and what is known about it, or null when there is no such object. */
+  get(key: string): Promise<{
+    /** The bytes, streamed. */
+    body: ReadableStream<Uint8Array>;
+    /** As head() answers. */
+    info: StoredObject;
+  } | null>;
   /** Removes an object (gone already is fine). */
   delete(key: string): Promise<void>;
+  /** Objects whose key starts with `prefix` (default ''), at most `limit`. */
   list(opts?: { prefix?: string; limit?: number }): Promise<StoredObject[]>;
 
   // Multipart. Parts are kept apart from objects (never visible to head/get/list) until the driver
   // streams them, in order, through put() into the final object, then deletes the upload.
+  /** Starts an upload with a new id (a UUID: the local driver refuses other ids). */
   createMultipart(key: string, contentType: string): Promise<StoredUpload>;
   /** null when there is no such upload (never created, completed or aborted). */
   getMultipart(uploadId: string): Promise<StoredUpload | null>;
@@ -58,13 +74,17 @@ export interface BlobStore {
   putPart(uploadId: string, partNumber: number, body: ReadableStream<Uint8Array>, meta: { size: number; crc32c: string }): Promise<StoredPart>;
   /** Ascending by part number; null when there is no such upload. */
   listParts(uploadId: string): Promise<StoredPart[] | null>;
+  /** A stored part's bytes, or null when the upload or part does not exist. */
   getPart(uploadId: string, partNumber: number): Promise<ReadableStream<Uint8Array> | null>;
   /** Removes the upload and its parts; false if there was none. */
   deleteMultipart(uploadId: string): Promise<boolean>;
+  /** Uploads not completed or aborted whose key starts with `prefix` (default ''). */
   listMultipartUploads(prefix?: string): Promise<StoredUpload[]>;
 }
 
+/** A multipart upload as a BlobStore keeps it. */
 export interface StoredUpload extends MultipartUpload {
+  /** Content-Type the assembled object gets. */
   contentType: string;
 }
 
@@ -114,7 +134,9 @@ function concatParts(store: BlobStore, uploadId: string, parts: StoredPart[]): R
   });
 }
 
+/** Options of {@link localStorage}. */
 export interface LocalOptions {
+  /** Where the bytes go: memoryStore(), fsStore(dir) (vs3/node) or your own. */
   store: BlobStore;
   /** At least 32 characters; signs the URLs. */
   secret: string;
@@ -157,6 +179,11 @@ function idleLimited(body: ReadableStream<Uint8Array>, ms: number): ReadableStre
 
 const enc = (parts: (string | number | undefined)[]) => parts.map((p) => String(p ?? '')).join('\n');
 
+/**
+ * Driver whose upload and download URLs point at the handler itself (`${basePath}/local/...`, HMAC-signed,
+ * expiring), streaming bodies into a BlobStore with length, SHA-256 and part CRC32C checked. Throws an
+ * Error for a secret under 32 characters or a non-positive idleTimeout or maxConcurrentUploads.
+ */
 export function localStorage(opts: LocalOptions): StorageDriver {
   const hmac = new Hmac(opts.secret);
   const { store } = opts;

@@ -10,6 +10,7 @@
 // It is exactly the token bucket, with no refill loop and no separate "last refill" time, and a
 // bucket whose tat has passed is full: it can be forgotten (Redis: the key expires at tat).
 
+/** A token bucket: `limit` requests, refilled evenly over `windowSeconds`. */
 export interface RateLimitRule {
   /** tokens (requests) the bucket holds */
   limit: number;
@@ -17,7 +18,9 @@ export interface RateLimitRule {
   windowSeconds: number;
 }
 
+/** The answer to one {@link RateLimitStore.take}. */
 export interface RateLimitResult {
+  /** true: the tokens were taken (the request may go ahead); false: refused, nothing taken. */
   ok: boolean;
   /** tokens left after this request (whole tokens, rounded down) */
   remaining: number;
@@ -28,6 +31,7 @@ export interface RateLimitResult {
   retryAfterMs: number;
 }
 
+/** Where token buckets live: memoryRateLimits() (one process) or redisRateLimits() (shared); or your own. */
 export interface RateLimitStore {
   /**
    * Takes `cost` tokens (default 1) from `bucket` under `rule`, or none when there are not that
@@ -78,6 +82,7 @@ export function gcraTake(tat: number | undefined, rule: RateLimitRule, now: numb
   return { result: { ok: false, remaining: wholeTokens((windowMs - (base - now)) / interval), retryAfterMs } };
 }
 
+/** The store memoryRateLimits() makes: a RateLimitStore that tells how many buckets it holds. */
 export interface MemoryRateLimitStore extends RateLimitStore {
   /** Buckets held now (not yet full again, or not yet swept). */
   readonly size: number;

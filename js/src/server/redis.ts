@@ -19,6 +19,7 @@ import { checkRateLimit, type RateLimitResult, type RateLimitRule, type RateLimi
  *   which Upstash documents).
  */
 export interface RedisCommands {
+  /** Sends one command, e.g. ['SET', key, value, 'PX', '1000'], and resolves with Redis's reply; rejects on an error reply. */
   sendCommand(args: string[]): Promise<unknown>;
 }
 
@@ -27,7 +28,9 @@ export interface RedisCommands {
  * Redeclared here so that this file does not depend on the handler.
  */
 export interface RedisCompletionStore {
+  /** The recorded answer (parsed from JSON), or undefined when there is none. Throws if the record is not JSON. */
   get(id: string): Promise<unknown | undefined>;
+  /** Records `answer` as JSON for `ttlMs` milliseconds (a positive finite number, else an Error is thrown). */
   set(id: string, answer: unknown, ttlMs: number): Promise<void>;
   /** Take the right to run the completion (true) or learn another machine holds it (false). */
   claim(id: string, ttlMs: number): Promise<boolean>;

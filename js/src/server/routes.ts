@@ -5,19 +5,33 @@ import { isActiveType } from '../sniff.js';
 import type { RateLimitRule } from './ratelimit.js';
 import { hasUnsafeText, parseSize } from './util.js';
 
+/**
+ * A size in bytes: a non-negative integer, or a string such as "16MB" or "1.5 GiB" (B; KB, MB, GB, TB
+ * are powers of 1000; KiB, MiB, GiB, TiB powers of 1024). Anything else throws when the handler is created.
+ */
 export type SizeLike = number | string;
 
+/** The file an upload is for, as the handler checked it. */
 export interface FileInfo {
+  /** The file name (NFC-normalized; no path separators or control characters). */
   name: string;
+  /** Bytes. */
   size: number;
+  /** The Content-Type it is stored with (normalized, checked against the route). */
   type: string;
+  /** SHA-256 (lowercase hex) of the content: the client's, or storage's when completion verified it. */
   sha256?: string | undefined;
 }
 
+/** What a route's `key()` and `object` functions are given. */
 export interface KeyContext<M> {
+  /** The route's name. */
   route: string;
+  /** The file to be uploaded (sha256 only when the client sent one). */
   file: FileInfo;
+  /** The client's metadata, as the route's schema produced it. */
   metadata: M;
+  /** What `authorize` returned (undefined without authorize). */
   auth: unknown;
   /** A fresh random id (UUID v4), handy for unique keys. */
   id: string;
@@ -25,11 +39,17 @@ export interface KeyContext<M> {
   safeName: string;
 }
 
+/** What `onUploadComplete` is given. */
 export interface CompleteContext<M> {
+  /** The route's name. */
   route: string;
+  /** The stored object's key. */
   key: string;
+  /** The file as uploaded; sha256 as verified when `verified` is true. */
   file: FileInfo;
+  /** The metadata given at presign (signed into the upload token). */
   metadata: M;
+  /** The completion request (e.g. for the session). */
   request: Request;
   /** True when no bytes were uploaded: `key` is an existing object with the same SHA-256 (dedupe). */
   deduplicated?: boolean;
@@ -40,11 +60,17 @@ export interface CompleteContext<M> {
   verified: boolean;
 }
 
+/** What a route's `scan` hook is given. */
 export interface ScanContext<M> {
+  /** The route's name. */
   route: string;
+  /** The stored object's key. */
   key: string;
+  /** The file as uploaded (its bytes are verified by now when storage or read-back could prove them). */
   file: FileInfo;
+  /** The metadata given at presign. */
   metadata: M;
+  /** The completion request. */
   request: Request;
   /** The stored object's bytes, streamed from storage. */
   read(): Promise<ReadableStream<Uint8Array>>;
@@ -56,7 +82,12 @@ export interface ObjectOptions<M> {
    * Server-side encryption: 'AES256' (SSE-S3), or { kmsKeyId } (SSE-KMS; AWS KMS key id or ARN, or
    * the key name on Ceph RGW). SSE-C is a driver option (s3Storage sseCustomerKey).
    */
-  sse?: 'AES256' | { kmsKeyId: string };
+  sse?:
+    | 'AES256'
+    | {
+        /** The KMS key (id or ARN on AWS; the key name on Ceph RGW). */
+        kmsKeyId: string;
+      };
   /** Stored Cache-Control, served with every GET (e.g. "public, max-age=31536000, immutable"). */
   cacheControl?: string;
   /** Stored Content-Disposition (download URLs in completion answers still override it). */
@@ -67,21 +98,33 @@ export interface ObjectOptions<M> {
   metadata?: Record<string, string> | ((ctx: KeyContext<M>) => Record<string, string> | Promise<Record<string, string>>);
 }
 
+/** What a custom dedupe index's `findExisting` is given. */
 export interface DedupeContext {
+  /** The route's name. */
   route: string;
   /** Size of the file the client is about to upload; a match must have the same size. */
   size: number;
+  /** The request asking (e.g. to scope the index per user). */
   request: Request;
 }
 
+/** Your own dedupe index for a route (`dedupe: { findExisting }`), instead of the handler's marker objects. */
 export interface DedupeIndex {
   /** The key of an object in this storage with this SHA-256, or null. The handler HEADs it before use. */
-  findExisting(sha256: string, ctx: DedupeContext): Promise<{ key: string } | null>;
+  findExisting(
+    sha256: string,
+    ctx: DedupeContext,
+  ): Promise<{
+    /** The existing object's key. */
+    key: string;
+  } | null>;
 }
 
+/** An upload route: what it accepts, who may use it and what happens on completion. Declare with {@link defineRoute}. */
 export interface RouteConfig<M = unknown> {
   /** Largest accepted file: bytes, or "16MB", "1GiB". Required: no route is unbounded. */
   maxFileSize: SizeLike;
+  /** Smallest accepted file (bytes or a size string); smaller ones get 400 file_too_small. Default 0. */
   minFileSize?: SizeLike;
   /**
    * MIME types ("image/png", "image/*") and/or extensions (".png"). A file must match one of the
@@ -108,8 +151,8 @@ export interface RouteConfig<M = unknown> {
   key?: (ctx: KeyContext<M>) => string | Promise<string>;
   /**
    * Runs after storage has confirmed the object; its return value is sent to the client as `result`.
-   * Completion is stateless: if the answer is lost and the client retries, this runs again for the
-   * same key, so make it idempotent on `key` (e.g. an upsert).
+   * It runs once per upload as far as the handler's `completions` store remembers (replays get the
+   * recorded answer); the default store is in-process only, so make it idempotent on `key` (e.g. an upsert).
    */
   onUploadComplete?: (ctx: CompleteContext<M>) => unknown | Promise<unknown>;
   /**
@@ -162,6 +205,10 @@ export interface RouteConfig<M = unknown> {
 // biome-ignore lint/suspicious/noExplicitAny: the one place routes of different metadata types meet (see above)
 export type AnyRouteConfig = RouteConfig<any>;
 
+/**
+ * Declares a route; returns `config` unchanged, typed so that the metadata schema's output type flows
+ * into `key`, `onUploadComplete` and the other hooks. Checked when the handler is created (createHandler throws).
+ */
 export function defineRoute<M = undefined>(config: RouteConfig<M>): RouteConfig<M> {
   return config;
 }
@@ -186,8 +233,11 @@ const MIME_PATTERN_RE = /^([a-z0-9][a-z0-9!#$&^_.+-]*)\/(\*|[a-z0-9][a-z0-9!#$&^
 export const SINGLE_PUT_LIMIT = 5 * 1024 ** 3;
 /** S3 multipart limits: parts of 5 MiB..5 GiB (the last may be smaller), at most 10,000 of them. */
 export const MIN_PART_SIZE = 5 * 1024 ** 2;
+/** Largest part: 5 GiB. */
 export const MAX_PART_SIZE = 5 * 1024 ** 3;
+/** Most parts in one multipart upload: 10,000. */
 export const MAX_PARTS = 10_000;
+/** Largest multipart object: 10,000 parts of 5 GiB (about 48.8 TiB). */
 export const MULTIPART_LIMIT = MAX_PART_SIZE * MAX_PARTS;
 
 export function compileRoute(name: string, config: AnyRouteConfig): CompiledRoute {

@@ -16,13 +16,19 @@ import type {
 } from './storage.js';
 import { base64ToHex, encodeKey, hexToBase64, nodeCrypto } from './util.js';
 
+/** Options of {@link s3Storage}: where the bucket is and how to sign for it. */
 export interface S3Options {
   /** e.g. https://s3.us-east-1.amazonaws.com, https://<account>.r2.cloudflarestorage.com, http://127.0.0.1:7480 */
   endpoint: string;
+  /** The bucket's name. */
   bucket: string;
+  /** SigV4 signing region. Default 'us-east-1' ('auto' for R2). */
   region?: string;
+  /** Access key id of credentials allowed to write the bucket. */
   accessKeyId: string;
+  /** The secret access key; stays server-side (URLs carry signatures only). */
   secretAccessKey: string;
+  /** Session token of temporary credentials (STS), signed into every request and URL. */
   sessionToken?: string;
   /** Path-style URLs (endpoint/bucket/key). Default true; false for virtual-hosted (bucket.endpoint/key). */
   forcePathStyle?: boolean;
@@ -58,9 +64,11 @@ export interface S3Options {
    * Default 1000 (S3's maximum); smaller only to exercise paging in tests.
    */
   listPageSize?: number;
+  /** fetch used for the driver's own requests (HEAD, read-back, multipart calls). Default: the global fetch. */
   fetch?: typeof fetch;
 }
 
+/** The object metadata header holding the client's SHA-256 (hex), signed into upload URLs and sent at multipart create. */
 export const SHA256_META = 'x-amz-meta-vs3-sha256';
 
 /**
@@ -100,11 +108,15 @@ const Buffer_toHex = (b: Uint8Array) => {
 /** The tag of the upload that stored the object (signed into its URL / set at multipart create). */
 export const UPLOAD_META = 'x-amz-meta-vs3-upload';
 
+/** The driver s3Storage() makes: a StorageDriver plus the bucket's URLs and a signed fetch. */
 export interface S3Driver extends StorageDriver {
+  /** Always 's3'. */
   readonly kind: 's3';
+  /** The (unsigned) URL of an object, path-style or virtual-hosted as configured. */
   objectUrl(key: string): string;
+  /** The (unsigned) URL of the bucket. */
   bucketUrl(): string;
-  /** Signed request with the driver's credentials (admin operations, tests). */
+  /** Signed request with the driver's credentials (admin operations, tests). Throws Vs3Error storage_error (502) when it cannot sign or reach storage. */
   signedFetch(url: string, init?: RequestInit): Promise<Response>;
 }
 
@@ -155,6 +167,11 @@ const q = encodeURIComponent;
  */
 const noSuchUpload = (status: number, code: string | undefined) => code === 'NoSuchUpload' || (status === 404 && (code === undefined || code === 'NoSuchKey'));
 
+/**
+ * Driver for any S3-compatible endpoint: SigV4 presigned URLs (checksums and If-None-Match signed in),
+ * HEAD and read-back, multipart. Makes no request until used. Throws an Error for a missing endpoint,
+ * bucket or credentials, listPageSize outside 1..1000, or an sseCustomerKey that is not 32 bytes in base64.
+ */
 export function s3Storage(opts: S3Options): S3Driver {
   for (const k of ['endpoint', 'bucket', 'accessKeyId', 'secretAccessKey'] as const) {
     if (!opts[k]) throw new Error(`vs3: s3Storage needs ${k}`);

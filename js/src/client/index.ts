@@ -13,8 +13,17 @@ export {
   type UploadResult,
   type RetryOptions,
 } from './queue.js';
-export { coreReader, workerReader, type PartReader, type PartRead, type FileSource, type WorkerReaderOptions } from './reader.js';
-export { xhrTransport, fetchTransport, defaultTransport, type Transport, type PutRequest, type PutResponse } from './transport.js';
+export {
+  coreReader,
+  workerReader,
+  type PartReader,
+  type PartRead,
+  type FileSource,
+  type WorkerReaderOptions,
+  type CoreReaderOptions,
+  type ReadOptions,
+} from './reader.js';
+export { xhrTransport, fetchTransport, defaultTransport, type Transport, type PutRequest, type PutResponse, type RangeBody } from './transport.js';
 export { loadCore, planParts, RetryPolicy, CoreHasher, hashBlob, type PartPlan } from '../core.js';
 export { Vs3Error, type Vs3ErrorCode } from '../errors.js';
 export { indexedDbStore, memoryResumeStore, type ResumeStore, type ResumeRecord, type ResumePart, type InterruptedUpload } from './resume.js';

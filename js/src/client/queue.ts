@@ -10,11 +10,13 @@ import { coreReader, workerReader, type FileSource, type PartReader } from './re
 import { describeRecord, indexedDbStore, type InterruptedUpload, type ResumePart, type ResumeRecord, type ResumeStore } from './resume.js';
 import { defaultTransport, type RangeBody, type Transport } from './transport.js';
 
+/** How the queue retries failed requests (QueueOptions.retry); the C++ engine decides. */
 export interface RetryOptions {
   /** Attempts per request, the first included. Default 20 (the time budget usually ends it first). */
   maxAttempts?: number;
   /** Backoff: full jitter below min(maxDelayMs, baseDelayMs * 2^attempt). Defaults 500 / 10,000 ms. */
   baseDelayMs?: number;
+  /** Longest wait between attempts, in ms. Default 10,000. */
   maxDelayMs?: number;
   /** Give a failing request up after this long. Default 120 s: rides out a 30 s storage outage. */
   timeBudgetMs?: number;
@@ -22,6 +24,7 @@ export interface RetryOptions {
   seed?: number;
 }
 
+/** Options of {@link createUploadQueue} (and createUploader). */
 export interface QueueOptions {
   /** Where the vs3 handler is mounted: "/api/vs3" or an absolute URL. */
   endpoint: string;
@@ -31,6 +34,7 @@ export interface QueueOptions {
   reader?: PartReader;
   /** Default: XHR in browsers (upload progress), fetch elsewhere. */
   transport?: Transport;
+  /** fetch for requests to the handler (presign, sign, complete, ...). Default: the global fetch. */
   fetch?: typeof fetch;
   /** Extra headers for requests to the handler (auth). */
   headers?: Record<string, string> | (() => Record<string, string> | Promise<Record<string, string>>);
@@ -52,6 +56,7 @@ export interface QueueOptions {
   stallTimeoutMs?: number;
   /** How long a complete may take before it is retried (storage may need minutes to assemble a large object). Default 10 min. */
   completeTimeoutMs?: number;
+  /** Retries of failed requests (see RetryOptions for the defaults). */
   retry?: RetryOptions;
   /** Follow the browser's online/offline events. Default true where they exist. */
   watchOnline?: boolean;
@@ -75,13 +80,17 @@ export interface QueueOptions {
   now?: () => number;
 }
 
+/** Options of {@link UploadQueue.add}. */
 export interface AddOptions<M = unknown> {
+  /** The handler route to upload through. */
   route: string;
+  /** Metadata for the route's schema (sent as JSON). */
   metadata?: M;
   /** Higher first; equal priorities go FIFO. Default 0. */
   priority?: number;
   /** Overrides file.name / file.type (e.g. for plain Blobs). */
   name?: string;
+  /** Overrides file.type; empty: the handler picks one from the name's extension. */
   type?: string;
   /** Aborting cancels the upload (and aborts its multipart upload on storage). */
   signal?: AbortSignal;
@@ -95,11 +104,17 @@ export interface AddOptions<M = unknown> {
   handle?: FileSystemFileHandle;
 }
 
+/** A stored file, as the handler's completion answered. */
 export interface UploadResult {
+  /** The object key it is stored under. */
   key: string;
+  /** The file name. */
   name: string;
+  /** Bytes. */
   size: number;
+  /** The Content-Type it is stored with. */
   type: string;
+  /** SHA-256 (lowercase hex) of the content. */
   sha256?: string;
   /** Time-limited download URL, if the storage driver gives one. */
   url?: string;
@@ -114,16 +129,24 @@ export interface UploadResult {
   result: unknown;
 }
 
+/** Where an upload is: queued, uploading, paused, completing, or finished as done, failed or cancelled. */
 export type UploadState = RawFileState;
 
 /** One file, immutable: a new object whenever something about it changed. */
 export interface UploadSnapshot {
+  /** The upload's id in this queue (UploadHandle.id). */
   readonly id: number;
+  /** The file name. */
   readonly name: string;
+  /** Bytes. */
   readonly size: number;
+  /** The declared Content-Type (AddOptions.type, else the file's; '' when neither gives one). */
   readonly type: string;
+  /** The route it goes through. */
   readonly route: string;
+  /** Where it is. */
   readonly state: UploadState;
+  /** Bytes hashed so far. */
   readonly bytesHashed: number;
   /** Bytes storage acknowledged plus bytes of parts on the wire. */
   readonly bytesUploaded: number;
@@ -131,62 +154,116 @@ export interface UploadSnapshot {
   readonly progress: number;
   /** Bytes per second over the last few seconds. */
   readonly speed: number;
-  /** Seconds left at the current speed, or null when unknown. */
+  /** Seconds left at the current speed, or null when unknown (0 once finished). */
   readonly eta: number | null;
+  /** Sent as a multipart upload (larger than one part). */
   readonly multipart: boolean;
+  /** Parts planned (1 for a single PUT). */
   readonly partCount: number;
+  /** Parts storage acknowledged. */
   readonly partsStored: number;
+  /** Failed attempts retried so far, all requests of this upload together. */
   readonly retries: number;
+  /** Already stored (same SHA-256 on a dedupe route): nothing was sent. */
   readonly deduplicated: boolean;
   /** Resumed from an interrupted upload: bytesReused of it were stored already and not sent again. */
   readonly resumed: boolean;
+  /** Bytes of an interrupted upload that storage held already and were not sent again. */
   readonly bytesReused: number;
+  /** SHA-256 (lowercase hex) of the whole file, once hashed. */
   readonly sha256?: string;
+  /** The completion answer, once done. */
   readonly result?: UploadResult;
-  readonly error?: { code: string; message: string };
+  /** Why it failed or was cancelled (code 'aborted' for a cancel). */
+  readonly error?: {
+    /** A Vs3ErrorCode (or the handler's code). */
+    code: string;
+    /** Human-readable. */
+    message: string;
+  };
 }
 
+/** The whole queue, immutable: a new object whenever something changed (at most about 20 a second). */
 export interface QueueSnapshot {
+  /** Every file added to this queue, in order, finished ones included. */
   readonly files: readonly UploadSnapshot[];
+  /** Bytes of all files. */
   readonly totalBytes: number;
+  /** Bytes uploaded of all files. */
   readonly uploadedBytes: number;
+  /** 0..1 over all files. */
   readonly progress: number;
+  /** Bytes per second, all files together. */
   readonly speed: number;
+  /** Seconds left at the current speed; null when unknown, 0 when nothing is pending. */
   readonly eta: number | null;
   /** Files not done, failed or cancelled. */
   readonly pending: number;
+  /** Whether the queue thinks it is online (offline: no requests start; network failures are not counted as attempts). */
   readonly online: boolean;
 }
 
+/** Events of {@link UploadQueue.on} and what each listener receives. */
 export interface QueueEvents {
+  /** A file was accepted into the queue. */
   added: UploadSnapshot;
+  /** A file's bytes moved (hashed, sent, stored). */
   progress: UploadSnapshot;
+  /** A file's state changed. */
   state: UploadSnapshot;
-  done: { upload: UploadSnapshot; result: UploadResult };
-  error: { upload: UploadSnapshot; error: Vs3Error };
+  /** A file was stored and confirmed. */
+  done: {
+    /** Its last snapshot. */
+    upload: UploadSnapshot;
+    /** The completion answer. */
+    result: UploadResult;
+  };
+  /** A file failed or was cancelled (error code 'aborted'). */
+  error: {
+    /** Its last snapshot. */
+    upload: UploadSnapshot;
+    /** Why. */
+    error: Vs3Error;
+  };
 }
 
+/** One file in the queue: its promise and controls. Controls act once the core has loaded. */
 export interface UploadHandle {
+  /** The upload's id in this queue (0 until the queue accepted the file). */
   readonly id: number;
   /** Resolves after storage confirmed the object; rejects with a Vs3Error. */
   readonly promise: Promise<UploadResult>;
+  /** Pauses the file: its part PUTs stop (parts cut off are read again, CRC-checked, and sent on resume). */
   pause(): void;
+  /** Continues a paused file. */
   resume(): void;
+  /** Cancels the file and aborts its multipart upload on storage; the promise rejects with aborted. */
   cancel(): void;
+  /** Higher first (an integer; fractions are truncated). */
   setPriority(priority: number): void;
+  /** The file's latest snapshot, or undefined before the queue accepted it. */
   snapshot(): UploadSnapshot | undefined;
 }
 
+/** Many files on one C++ engine (createUploadQueue): add, control, observe, resume. */
 export interface UploadQueue {
+  /** Adds a file; failures (refused by the route, retries exhausted, cancelled) reject the handle's promise, never throw here. */
   add<M = unknown>(file: FileSource, opts: AddOptions<M>): UploadHandle;
+  /** The handle of an upload by id, or undefined. */
   get(id: number): UploadHandle | undefined;
+  /** Pauses every file, and files added later until resumeAll(). */
   pauseAll(): void;
+  /** Resumes every paused file. */
   resumeAll(): void;
+  /** Cancels every unfinished file. */
   cancelAll(): void;
+  /** Tells the queue whether the network is up (done for you from the browser's online/offline events unless watchOnline is false). */
   setOnline(online: boolean): void;
   /** useSyncExternalStore(queue.subscribe, queue.getSnapshot) */
   subscribe(listener: () => void): () => void;
+  /** The current QueueSnapshot (the same object until something changes). */
   getSnapshot(): QueueSnapshot;
+  /** Listens to one event type; returns the function that stops listening. A listener that throws is logged, not propagated. */
   on<K extends keyof QueueEvents>(type: K, fn: (ev: QueueEvents[K]) => void): () => void;
   /** Interrupted uploads recorded by an earlier page load or process (expired ones are dropped). */
   restore(): Promise<InterruptedUpload[]>;
@@ -206,7 +283,24 @@ export interface UploadQueue {
    */
   forget(id?: string): Promise<void>;
   /** Counters for tests and diagnostics: requests in flight, parts held in memory. */
-  counters(): { putsInFlight: number; controlInFlight: number; partsHeld: number; activeFiles: number; bytesHeld: number; engineMs: number };
+  counters(): {
+    /** Part PUTs in flight. */
+    putsInFlight: number;
+    /** Requests to the handler in flight. */
+    controlInFlight: number;
+    /** Parts read and held for sending. */
+    partsHeld: number;
+    /** Files being worked on. */
+    activeFiles: number;
+    /** Bytes of part buffers held by the page. */
+    bytesHeld: number;
+    /** Milliseconds spent inside the engine (WASM calls) so far. */
+    engineMs: number;
+  };
+  /**
+   * Stops everything: requests are aborted, unfinished uploads reject with aborted and stay resumable
+   * (their resume state is written), workers and the engine are freed. The queue cannot be used again.
+   */
   dispose(): void;
 }
 
@@ -299,6 +393,10 @@ async function lockedElsewhere(): Promise<Set<string>> {
 /** Base64 of the CRC32C's 4 big-endian bytes: the form S3's x-amz-checksum-crc32c takes. */
 export const crc32cBase64 = crc32cToBase64;
 
+/**
+ * The upload queue: many files on one C++ engine that decides what to read, sign, send, retry and
+ * complete. Starts loading the core at once; `add` never throws (errors reject the handle's promise).
+ */
 export function createUploadQueue(options: QueueOptions): UploadQueue {
   const endpoint = options.endpoint.replace(/\/+$/, '');
   const fetchImpl = options.fetch ?? ((...a: Parameters<typeof fetch>) => fetch(...a));

@@ -11,10 +11,20 @@ import type { RawPartHasher } from '../wasm/vs3core.mjs';
 
 /** What the engine reads from: a Blob/File, or anything with size and slice() (e.g. a generated source). */
 export interface FileSource {
+  /** Bytes. */
   readonly size: number;
+  /** File name sent to the handler (default 'blob'; AddOptions.name overrides). */
   readonly name?: string;
+  /** Content-Type (AddOptions.type overrides). */
   readonly type?: string;
-  slice(start: number, end: number): { arrayBuffer(): Promise<ArrayBuffer> };
+  /** Bytes [start, end), as Blob.slice(); a short read fails the upload with read_failed. */
+  slice(
+    start: number,
+    end: number,
+  ): {
+    /** The slice's bytes. */
+    arrayBuffer(): Promise<ArrayBuffer>;
+  };
   /**
    * Optional: fill `target` with the bytes at `offset` (exactly target.length of them). Sources that
    * have it (vs3/node fileSource) are read into reused buffers, never a new one per part; with
@@ -23,9 +33,11 @@ export interface FileSource {
   readInto?(offset: number, target: Uint8Array): Promise<void>;
 }
 
+/** What a PartReader read and hashed of one part. */
 export interface PartRead {
   /** The part's bytes, or undefined when the reader kept none (the PUT sends a slice of the Blob). */
   bytes?: Uint8Array;
+  /** The part's CRC32C, unsigned 32-bit. */
   crc32c: number;
   /** Set on the last part of a file: the SHA-256 of the whole file. */
   sha256?: string;
@@ -33,14 +45,17 @@ export interface PartRead {
   firstSha256?: string;
 }
 
+/** How a PartReader reads one part. */
 export interface ReadOptions {
   /** A part read again (after a pause): check its CRC, do not feed the SHA-256 again. */
   verifyOnly: boolean;
+  /** The file's last part: also return the whole file's SHA-256. */
   last: boolean;
   /** Part 0 of a multipart file: also return the SHA-256 of the part (the resume fingerprint). */
   first?: boolean;
 }
 
+/** Reads and hashes parts for the queue: coreReader() (this thread), workerReader() (Web Workers), or your own. */
 export interface PartReader {
   /** Parts of one file arrive in order (the engine asks for them so); files interleave freely. */
   read(file: number, source: FileSource, offset: number, size: number, opts: ReadOptions): Promise<PartRead>;
@@ -48,6 +63,7 @@ export interface PartReader {
   recycle?(bytes: Uint8Array): void;
   /** The file is finished: drop its hash state. */
   forget(file: number): void;
+  /** Frees what the reader holds (hashers, buffers, workers); it must not be used afterwards. */
   dispose(): void;
 }
 
@@ -88,6 +104,7 @@ export async function readBytes(source: FileSource, offset: number, size: number
   return new Uint8Array(buf);
 }
 
+/** Options of {@link coreReader}. */
 export interface CoreReaderOptions {
   /**
    * Hand each part's bytes back for sending (default true). false, for sources with readInto (vs3/node
@@ -100,6 +117,10 @@ export interface CoreReaderOptions {
 // Chunk for hashing without keeping: one reused buffer per concurrent read.
 const HASH_CHUNK = 1 << 20;
 
+/**
+ * Reads and hashes parts on the calling thread with the WASM core (Node, edge runtimes, tests). A short
+ * read fails with read_failed; a core that refuses a chunk with hash_failed.
+ */
 export function coreReader(core: Vs3CoreModule | Promise<Vs3CoreModule>, options: CoreReaderOptions = {}): PartReader {
   const keep = options.keepBytes ?? true;
   const scratch: Uint8Array[] = [];
@@ -158,6 +179,7 @@ export function coreReader(core: Vs3CoreModule | Promise<Vs3CoreModule>, options
   };
 }
 
+/** Options of {@link workerReader}. */
 export interface WorkerReaderOptions {
   /** URL of part-worker.js. Default: next to this module. */
   workerUrl?: string | URL;
@@ -180,6 +202,10 @@ type Reply =
   | { id: number; ok: true; bytes?: ArrayBuffer; crc32c: number; sha256?: string; firstSha256?: string }
   | { id: number; ok: false; code: string; message: string };
 
+/**
+ * Reads and hashes parts in a pool of module Web Workers (the browser default), keeping the page's
+ * thread free; a worker that fails to start rejects its reads with hash_failed.
+ */
 export function workerReader(opts: WorkerReaderOptions = {}): PartReader {
   const hc = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 2 : 2;
   const size = Math.max(1, Math.min(4, opts.poolSize ?? hc - 1));

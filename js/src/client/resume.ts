@@ -11,22 +11,33 @@ import { openDB, type IDBPDatabase } from 'idb';
 export interface ResumePart {
   /** 1-based part number. */
   n: number;
+  /** CRC32C of the bytes that were sent, unsigned 32-bit. */
   crc32c: number;
+  /** The ETag storage answered, when it gave one. */
   etag?: string;
 }
 
+/** What the queue keeps about one unfinished multipart upload: never file content. */
 export interface ResumeRecord {
   /** The multipart upload id (unique per upload). */
   id: string;
+  /** The route it goes through. */
   route: string;
+  /** The object key. */
   key: string;
+  /** Storage's multipart upload id. */
   uploadId: string;
   /** The server's upload token (renewed by /multipart/resume, even after it expired). */
   token: string;
+  /** Bytes per part (the last may be smaller). */
   partSize: number;
+  /** File size in bytes. */
   size: number;
+  /** The file name. */
   name: string;
+  /** The declared Content-Type. */
   type: string;
+  /** The metadata sent at create (as JSON). */
   metadata?: unknown;
   /** File.lastModified when the upload began: shown to the user, never trusted to identify the file. */
   lastModified?: number;
@@ -34,9 +45,11 @@ export interface ResumeRecord {
   firstPartSha256?: string;
   /** SHA-256 of the whole file, once hashed. */
   sha256?: string;
+  /** Parts storage confirmed, ascending (a store's put() adds to them). */
   parts: ResumePart[];
   /** Unix ms. */
   createdAt: number;
+  /** Unix ms of the last write. */
   updatedAt: number;
   /** Browsers: the file's handle when it was picked with showOpenFilePicker (or is in OPFS). */
   handle?: FileSystemFileHandle;
@@ -44,6 +57,7 @@ export interface ResumeRecord {
   path?: string;
 }
 
+/** Where resume state is kept: indexedDbStore() (browsers), jsonFileStore() (vs3/node), memoryResumeStore(), or your own. */
 export interface ResumeStore {
   /** Every record, with its parts. */
   list(): Promise<ResumeRecord[]>;
@@ -51,6 +65,7 @@ export interface ResumeStore {
   put(record: ResumeRecord, parts: readonly ResumePart[]): Promise<void>;
   /** Removes the record and its parts. */
   delete(id: string): Promise<void>;
+  /** Releases what the store holds open (IndexedDB: the database connection). */
   close?(): void;
 }
 
@@ -128,21 +143,33 @@ export function indexedDbStore(name = 'vs3-resume'): ResumeStore {
 
 /** What restore() shows about an interrupted upload. */
 export interface InterruptedUpload {
+  /** Pass to UploadQueue.resume / discard / forget. */
   readonly id: string;
+  /** The route it goes through. */
   readonly route: string;
+  /** The object key. */
   readonly key: string;
+  /** The file name. */
   readonly name: string;
+  /** File size in bytes. */
   readonly size: number;
+  /** The declared Content-Type. */
   readonly type: string;
+  /** Parts recorded as stored. */
   readonly partsStored: number;
+  /** Parts in all. */
   readonly partCount: number;
   /** Bytes recorded as stored (storage is asked again on resume). */
   readonly bytesStored: number;
+  /** Unix ms when the upload began. */
   readonly createdAt: number;
+  /** Unix ms of the last recorded progress. */
   readonly updatedAt: number;
+  /** File.lastModified (unix ms) when the upload began: for display, never trusted to identify the file. */
   readonly lastModified?: number;
   /** The file can be opened again without asking the user to pick it (after a permission prompt). */
   readonly handle?: FileSystemFileHandle;
+  /** Node: the file's path (resume() opens it again). */
   readonly path?: string;
 }
 

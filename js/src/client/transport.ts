@@ -4,28 +4,39 @@ import { abortedError } from '../errors.js';
 
 /** A part read again from its source as it is sent (Node: the file on disk), holding no part buffer. */
 export interface RangeBody {
+  /** Bytes in the part. */
   size: number;
   /** Fills `target` with the bytes at `offset` within the part. */
   readInto(offset: number, target: Uint8Array): Promise<void>;
 }
 
+/** One part (or single) PUT for a Transport to send. */
 export interface PutRequest {
+  /** The presigned URL. */
   url: string;
+  /** Headers to send as-is (they are signed). */
   headers: Record<string, string>;
   /** A part's bytes (already read and hashed), a Blob slice, or a range re-read while sending. */
   body: Blob | Uint8Array | RangeBody;
+  /** Aborting stops the request: put() rejects with Vs3Error('aborted'). */
   signal?: AbortSignal;
+  /** Bytes of the body sent so far (the whole size once storage accepted it). */
   onProgress?: (bytesSent: number) => void;
 }
 
+/** Storage's answer to a PUT. */
 export interface PutResponse {
   /** 0: no response (network error, CORS refusal, timeout). */
   status: number;
+  /** A response header (case-insensitive), or null; ETag is what the queue reads. */
   header(name: string): string | null;
+  /** The response body as text (S3 error XML on failure). */
   body: string;
 }
 
+/** How part PUTs are sent. A network failure resolves with status 0 (so it is retried); only an abort rejects. */
 export interface Transport {
+  /** Sends one PUT and resolves with storage's answer (any status). */
   put(req: PutRequest): Promise<PutResponse>;
 }
 
@@ -39,6 +50,7 @@ async function sendable(b: Blob | Uint8Array | RangeBody): Promise<Blob | Uint8A
   return bytes;
 }
 
+/** PUTs through XMLHttpRequest, which reports upload progress (fetch does not); a redirect counts as a failed status (310). Browsers only. */
 export function xhrTransport(): Transport {
   return {
     async put(req) {
@@ -76,6 +88,7 @@ export function xhrTransport(): Transport {
   };
 }
 
+/** PUTs through `fetchImpl` (default: the global fetch), with redirects refused; progress only at the end. */
 export function fetchTransport(fetchImpl: typeof fetch = (...a) => fetch(...a)): Transport {
   return {
     async put(req) {
@@ -96,6 +109,7 @@ export function fetchTransport(fetchImpl: typeof fetch = (...a) => fetch(...a)):
   };
 }
 
+/** xhrTransport() where XMLHttpRequest exists (browsers), else fetchTransport(). */
 export function defaultTransport(): Transport {
   return typeof XMLHttpRequest === 'function' ? xhrTransport() : fetchTransport();
 }

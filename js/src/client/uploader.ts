@@ -4,36 +4,58 @@ import { abortedError } from '../errors.js';
 import { createUploadQueue, type QueueOptions, type UploadQueue, type UploadResult, type UploadSnapshot } from './queue.js';
 import type { FileSource } from './reader.js';
 
+/**
+ * What an upload is doing, for progress UIs: waiting for a slot, hashing (nothing sent yet), uploading,
+ * paused, confirming (the handler verifies the stored object), done.
+ */
 export type UploadPhase = 'queued' | 'hashing' | 'uploading' | 'paused' | 'confirming' | 'done';
 
+/** What {@link UploadOptions.onProgress} receives. */
 export interface UploadProgress {
+  /** What the upload is doing now. */
   phase: UploadPhase;
+  /** File size in bytes. */
   total: number;
+  /** Bytes hashed so far. */
   hashed: number;
+  /** Bytes storage acknowledged plus bytes on the wire. */
   uploaded: number;
   /** 1 + failed attempts so far. */
   attempt: number;
+  /** Bytes per second over the last few seconds. */
   speed: number;
+  /** Seconds left at the current speed; null when unknown (0 once finished). */
   eta: number | null;
 }
 
+/** Options of {@link Uploader.upload}. */
 export interface UploadOptions<M = unknown> {
+  /** The handler route to upload through. */
   route: string;
+  /** Metadata for the route's schema (sent as JSON). */
   metadata?: M;
+  /** Aborting cancels the upload: the promise rejects with Vs3Error('aborted'). */
   signal?: AbortSignal;
+  /** Called on every progress and state change (at most about 20 times a second). */
   onProgress?: (p: UploadProgress) => void;
   /** Overrides file.name / file.type (e.g. for plain Blobs). */
   name?: string;
+  /** Overrides file.type; empty: the handler picks one from the name's extension. */
   type?: string;
+  /** Higher first; equal priorities go FIFO. Default 0. */
   priority?: number;
 }
 
+/** Options of {@link createUploader}: those of the upload queue behind it. */
 export type UploaderOptions = QueueOptions;
 
+/** One file at a time as a promise (createUploader); the queue behind it does the work. */
 export interface Uploader {
+  /** Uploads one file; resolves once storage confirmed it, rejects with a Vs3Error (e.g. aborted, file_too_large, retry_exhausted). */
   upload<M = unknown>(file: FileSource, opts: UploadOptions<M>): Promise<UploadResult>;
   /** The queue behind upload(): pause/resume/cancel all, subscribe to snapshots. */
   readonly queue: UploadQueue;
+  /** Disposes the queue: uploads in progress reject with aborted (unfinished multipart uploads stay resumable). */
   dispose(): void;
 }
 
@@ -52,6 +74,7 @@ function phaseOf(s: UploadSnapshot): UploadPhase {
   }
 }
 
+/** An uploader for one file at a time: `upload(file, { route })` resolves with the stored object. See createUploadQueue for many files. */
 export function createUploader(options: UploaderOptions): Uploader {
   const queue = createUploadQueue(options);
   return {

@@ -6,16 +6,23 @@ import path from 'node:path';
 import type { FileSource } from '../client/reader.js';
 import { Vs3Error } from '../errors.js';
 
+/** A file on disk opened by {@link fileSource}: a FileSource with positioned reads (readInto) and its path. */
 export interface NodeFileSource extends FileSource {
   readonly name: string;
   readonly type: string;
   /** Absolute path (kept with the resume state, to open the file again). */
   readonly path: string;
+  /** The file's mtime when opened, unix ms. */
   readonly lastModified: number;
+  /** Closes the file handle; call it once the upload settled. */
   close(): Promise<void>;
 }
 
-/** Opens `file` for upload. The size is taken now; a file that shrinks later fails with read_failed. */
+/**
+ * Opens `file` for upload (rejects as fs.open does, e.g. ENOENT). Size and mtime are taken now: a file
+ * whose size or mtime changes before a read fails with file_changed, one cut short mid-read with
+ * read_failed. name defaults to the base name, type to '' (the handler picks one from the extension).
+ */
 export async function fileSource(file: string, opts: { name?: string; type?: string } = {}): Promise<NodeFileSource> {
   const fh: FileHandle = await open(file, 'r');
   const { size, mtimeMs } = await fh.stat();

@@ -12,6 +12,11 @@ import { alreadyStored, isUploadId, readExactly, readVerifiedPart, type BlobStor
 import type { StoredObject, StoredPart } from '../server/storage.js';
 import { validateKey } from '../server/routes.js';
 
+/**
+ * A BlobStore on disk for localStorage(): objects under `dir`/objects with their metadata in `dir`/meta,
+ * written through `dir`/tmp and renamed in only once length and SHA-256 (parts: CRC32C) match; create-only
+ * puts use link(), so an existing object is never replaced.
+ */
 export function fsStore(dir: string): BlobStore {
   const root = path.resolve(dir);
   const objects = path.join(root, 'objects');

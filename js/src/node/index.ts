@@ -71,6 +71,7 @@ export function createNodeUploader(options: UploaderOptions): Uploader {
   return createUploader({ ...nodeDefaults(options), ...options });
 }
 
+/** Options of {@link createNodeQueue}: the queue's, plus a resume-state file. */
 export interface NodeQueueOptions extends QueueOptions {
   /**
    * A JSON file for resume state: uploads a killed or stopped process left unfinished are resumed

@@ -6,6 +6,10 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { mergeParts, type ResumePart, type ResumeRecord, type ResumeStore } from '../client/resume.js';
 
+/**
+ * A ResumeStore in one JSON file (created with its directory on the first write), written whole through
+ * a temporary file and a rename. One writer per file: queues sharing it overwrite each other's records.
+ */
 export function jsonFileStore(file: string): ResumeStore {
   let records: Map<string, ResumeRecord> | null = null;
   let chain: Promise<unknown> = Promise.resolve();

@@ -11,6 +11,11 @@ import { abortedError } from '../errors.js';
 // Progress is reported per chunk written; 256 KiB keeps events frequent without much overhead.
 const CHUNK = 256 * 1024;
 
+/**
+ * Part PUTs through node:http(s) (`agent`: an http.Agent for keep-alive or proxies), reporting progress as
+ * the socket drains. Sends Uint8Array and range bodies only (a Blob rejects with TypeError); a range that
+ * cannot be read again (the file changed) rejects with that error rather than a network status.
+ */
 export function nodeTransport(opts: { agent?: http.Agent } = {}): Transport {
   // Chunk buffers for range bodies, reused: the garbage collector is slow to free external memory.
   const spare: Uint8Array[] = [];

@@ -162,7 +162,7 @@ export interface UploadSnapshot {
   readonly partCount: number;
   /** Parts storage acknowledged. */
   readonly partsStored: number;
-  /** Failed attempts retried so far, all requests of this upload together. */
+  /** Failed requests of this upload so far, all requests together (network failures while offline not counted). */
   readonly retries: number;
   /** Already stored (same SHA-256 on a dedupe route): nothing was sent. */
   readonly deduplicated: boolean;

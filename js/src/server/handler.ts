@@ -235,8 +235,8 @@ function requireSha256(v: unknown): string {
 }
 
 /**
- * The handler for every vs3 endpoint under `basePath`: mount it for all methods at that path. Errors
- * are answered as JSON `{ error: { code, message } }` with their status. Throws an Error at creation
+ * The handler for every vs3 endpoint under `basePath`: route every method on that path and below to
+ * it. Errors are answered as JSON `{ error: { code, message } }` with their status. Throws at creation
  * for a secret under 32 characters, an invalid route (name, sizes, types, expiresIn, object options),
  * a publicUrl that is not http(s), a negative resumeWindow, or cors credentials with origins "*".
  */

@@ -14,7 +14,7 @@ import { defaultTransport, type RangeBody, type Transport } from './transport.js
 export interface RetryOptions {
   /** Attempts per request, the first included. Default 20 (the time budget usually ends it first). */
   maxAttempts?: number;
-  /** Backoff: full jitter below min(maxDelayMs, baseDelayMs * 2^attempt). Defaults 500 / 10,000 ms. */
+  /** Backoff: after failed attempt n, full jitter below min(maxDelayMs, baseDelayMs * 2^(n-1)). Defaults 500 / 10,000 ms. */
   baseDelayMs?: number;
   /** Longest wait between attempts, in ms. Default 10,000. */
   maxDelayMs?: number;

@@ -75,6 +75,7 @@ export async function hashBlob(
 ): Promise<string> {
   const h = new CoreHasher(core, opts.algorithm ?? 'sha256');
   const step = opts.chunkSize ?? 4 << 20;
+  if (!(Number.isSafeInteger(step) && step > 0)) throw new RangeError('hashBlob: chunkSize must be a positive integer');
   try {
     for (let off = 0; off < blob.size; off += step) {
       if (opts.signal?.aborted) throw abortedError('hashing aborted');

@@ -125,3 +125,10 @@ test('retry policy: seeded jitter is reproducible, statuses classified, options 
   assert.throws(() => new RetryPolicy(core, { maxAttempts: 0 }), { code: 'invalid_request' });
   assert.throws(() => new RetryPolicy(core, { baseDelayMs: 10, maxDelayMs: 5 }), { code: 'invalid_request' });
 });
+
+test('hashBlob refuses a chunk size that would never advance (it looped forever)', async () => {
+  const core = await loadCoreNode();
+  for (const chunkSize of [0, -1, 0.5, Number.NaN]) {
+    await assert.rejects(hashBlob(core, new Blob([new Uint8Array(10)]), { chunkSize }), /chunkSize/);
+  }
+});

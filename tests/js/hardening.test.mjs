@@ -294,3 +294,11 @@ test('/complete runs onUploadComplete once per upload (replays and concurrent ca
   assert.equal(signedOut.status, 403);
   assert.equal((await post(handler, '/api/vs3/complete', { token: g }, { 'x-user': 'alice' })).status, 200);
 });
+
+test('CORS: an origin RegExp with the g flag allows the same origin every time (lastIndex is reset)', async () => {
+  const { handler } = setup({ cors: { origins: [/^https:\/\/app\.example$/g] } });
+  for (let i = 0; i < 4; i++) {
+    const res = await handler(new Request('http://vs3.test/api/vs3/routes', { headers: { origin: 'https://app.example' } }));
+    assert.equal(res.headers.get('access-control-allow-origin'), 'https://app.example', `call ${i + 1}`);
+  }
+});

@@ -25,7 +25,14 @@ export interface NodeFileSource extends FileSource {
  */
 export async function fileSource(file: string, opts: { name?: string; type?: string } = {}): Promise<NodeFileSource> {
   const fh: FileHandle = await open(file, 'r');
-  const { size, mtimeMs } = await fh.stat();
+  let size: number;
+  let mtimeMs: number;
+  try {
+    ({ size, mtimeMs } = await fh.stat());
+  } catch (e) {
+    await fh.close().catch(() => {});
+    throw e;
+  }
   const readInto = async (offset: number, target: Uint8Array) => {
     // Parts are read twice (hashed, then sent): a file written to in between fails, never mixes.
     const now = await fh.stat();

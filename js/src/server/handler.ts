@@ -982,7 +982,12 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
   const cors = options.cors;
   if (cors?.credentials && cors.origins === '*') throw new Error('vs3: cors: credentials cannot be allowed for every origin ("*")');
   const corsAllows = (origin: string) =>
-    cors !== undefined && (cors.origins === '*' || cors.origins.some((o) => (typeof o === 'string' ? o === origin : o.test(origin))));
+    cors !== undefined && (cors.origins === '*' || cors.origins.some((o) => (typeof o === 'string' ? o === origin : matches(o, origin))));
+  /** A RegExp with the g or y flag keeps its position between test() calls: start from 0 each time. */
+  function matches(re: RegExp, s: string): boolean {
+    re.lastIndex = 0;
+    return re.test(s);
+  }
 
   /** CORS headers for an allowed origin (none otherwise: the browser then refuses the answer). */
   function corsHeaders(req: Request): Record<string, string> {

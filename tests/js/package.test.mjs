@@ -7,6 +7,7 @@ import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 
@@ -153,4 +154,30 @@ test('size budgets: the browser client bundle, the server bundle and the WASM co
     assert.ok(budgets[k] > 0, `budgets.json has no budget for ${k}`);
     assert.ok(v <= budgets[k], `${k}: ${kib(v)} over its budget of ${kib(budgets[k])}`);
   }
+});
+
+test('a Vite build of a consumer app emits the hashing worker and the WASM core, each referenced where it is loaded', async () => {
+  // The consumer project itself: vs3 resolves through its package exports like any dependency.
+  const app = project;
+  await writeFile(path.join(app, 'index.html'), '<!doctype html><script type="module" src="./main.js"></script>\n');
+  await writeFile(path.join(app, 'main.js'), "import { createUploadQueue } from 'vs3/client';\nwindow.queue = createUploadQueue({ endpoint: '/api/vs3' });\n");
+  // Built by a child process started in the project, as `npx vite build` would be.
+  const vite = pathToFileURL(path.join(root, 'node_modules/vite/dist/node/index.js')).href;
+  run(
+    'node',
+    [
+      '--input-type=module',
+      '-e',
+      `const { build } = await import(${JSON.stringify(vite)}); await build({ root: process.cwd(), logLevel: 'silent', configFile: false });`,
+    ],
+    app,
+  );
+
+  const assets = await readdir(path.join(app, 'dist/assets'));
+  const main = assets.find((f) => /^index-.*\.js$/.test(f));
+  const worker = assets.find((f) => /^part-worker-.*\.js$/.test(f));
+  const wasm = assets.find((f) => /^vs3core-.*\.wasm$/.test(f));
+  assert.ok(main && worker && wasm, `emitted: ${assets.join(', ')}`);
+  assert.ok((await readFile(path.join(app, 'dist/assets', main), 'utf8')).includes(worker), 'the app loads the emitted worker');
+  assert.ok((await readFile(path.join(app, 'dist/assets', worker), 'utf8')).includes(wasm), 'the worker loads the emitted WASM');
 });

@@ -219,7 +219,11 @@ export function workerReader(opts: WorkerReaderOptions = {}): PartReader {
   function worker(i: number): Worker {
     const existing = workers[i];
     if (existing) return existing;
-    const w = new Worker(opts.workerUrl ?? new URL('./part-worker.js', import.meta.url), { type: 'module', name: `vs3-read-${i}` });
+    // Written out as `new Worker(new URL('./part-worker.js', import.meta.url), { literal })`: the
+    // pattern bundlers (Vite, webpack 5, Parcel) recognise to emit the worker with the app.
+    const w = opts.workerUrl
+      ? new Worker(opts.workerUrl, { type: 'module', name: `vs3-read-${i}` })
+      : new Worker(new URL('./part-worker.js', import.meta.url), { type: 'module', name: 'vs3-read' });
     w.onmessage = (ev: MessageEvent<Reply>) => {
       const m = ev.data;
       const job = jobs.get(m.id);

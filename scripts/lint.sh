@@ -2,6 +2,7 @@
 # Lint and format checks, run by scripts/test.sh (fails on any finding):
 #   Biome      JS/TS lint + format (biome.jsonc) over js/src, tests, e2e, demo, scripts
 #   clang-format  C++ format (.clang-format) over wasm/ and tests/cpp/
+#   TypeDoc    the API reference builds (typedoc.json) with no undocumented public export
 #   clang-tidy    a small defect-finding check set (.clang-tidy) over wasm/src
 # Fix locally with: npx biome check --write . && clang-format -i $(git ls-files 'wasm/*.[ch]pp' 'tests/cpp/*.[ch]pp')
 set -euo pipefail
@@ -11,6 +12,9 @@ status=0
 
 echo "lint: biome"
 npx biome check --error-on-warnings . || status=1
+
+echo "lint: API reference (TypeDoc: every public export documented; warnings are errors)"
+npx typedoc --logLevel Warn || status=1
 
 echo "lint: clang-format"
 mapfile -t cpp < <(git ls-files 'wasm/*.cpp' 'wasm/*.hpp' 'tests/cpp/*.cpp' 'tests/cpp/*.hpp')

@@ -13,6 +13,7 @@ import type { Vs3CoreModule } from '../core.js';
 import { s3Storage, type S3Options } from '../server/s3.js';
 
 export { fsStore } from './fs-store.js';
+export { fastifyPlugin, nodeListener, type FastifyLike, type NodeListenerOptions, type NodeRequest } from './http.js';
 export { nodeTransport } from './transport.js';
 export { fileSource, type NodeFileSource } from './file-source.js';
 export { jsonFileStore } from './json-store.js';

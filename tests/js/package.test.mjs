@@ -66,6 +66,11 @@ test('every public entry imports from ESM in a fresh project; the Node core load
   assert.equal(out.trim(), 'function');
 });
 
+test('the vs3 command is installed with the package (bin) and runs', () => {
+  const out = run(path.join(project, 'node_modules/.bin/vs3'), ['--help'], project);
+  assert.match(out, /vs3 upload <files\.\.\.> --endpoint/);
+});
+
 test('TypeScript resolves the types of every entry (moduleResolution bundler and node16)', async () => {
   await writeFile(
     path.join(project, 'app.ts'),

@@ -149,3 +149,62 @@ test('vs3 exit codes: 3 refused by the route, 5 missing file, 4 unreachable endp
   const mixed = await vs3(['upload', txt, path.join(dir, 'nope.bin'), '--endpoint', endpoint, '--route', 'images', '--json'], { cwd: dir });
   assert.equal(mixed.code, 5);
 });
+
+test('vs3 usage errors are exit 2 with the reason; --help is exit 0', async () => {
+  const cases = [
+    [['--help'], 0, /usage:/],
+    [[], 2, /usage:/],
+    [['frobnicate', '--endpoint', 'http://x'], 2, /unknown command/],
+    [['upload', 'a', '--endpoint', 'http://x'], 2, /--route is required/],
+    [['upload', '--endpoint', 'http://x', '--route', 'r'], 2, /no files/],
+    [['upload', 'a', '--endpoint', 'http://x', '--route', 'r', '--metadata', '{nope'], 2, /--metadata must be JSON/],
+    [['upload', 'a', '--endpoint', 'http://x', '--route', 'r', '--parallel', '0'], 2, /--parallel/],
+    [['upload', 'a', '--endpoint', 'http://x', '--route', 'r', '--retry-budget', '-1'], 2, /--retry-budget/],
+    [['upload', 'a', '--endpoint', 'http://x', '--route', 'r', '--header', 'no-colon'], 2, /--header/],
+    [['upload', 'a', '--endpoint', 'http://x', '--route', 'r', '--bogus'], 2, /bogus/],
+  ];
+  for (const [args, code, re] of cases) {
+    const r = await vs3(args);
+    assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stdout + r.stderr, re, args.join(' '));
+  }
+  const down = await vs3(['routes', '--endpoint', 'http://127.0.0.1:9/api/vs3']);
+  assert.equal(down.code, 4);
+});
+
+test('vs3 routes prints one line per route; a path that is no vs3 endpoint is exit 3', { skip }, async () => {
+  const r = await vs3(['routes', '--endpoint', endpoint, '--header', 'x-request-id: cli-test']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^files\tup to 953\.7 MiB\tany type$/m); // 1GB = 10^9 bytes
+  assert.match(r.stdout, /^images\tup to 976\.6 KiB\timage\/\*$/m);
+  const wrong = await vs3(['routes', '--endpoint', endpoint.replace('/api/vs3', '/nope')]);
+  assert.equal(wrong.code, 3);
+});
+
+test('vs3 upload: Ctrl-C (SIGINT) stops with exit 130 and keeps the state; the next run resumes', { skip, timeout: 180_000 }, async (t) => {
+  const dir = await tempDir(t);
+  const file = path.join(dir, 'big.bin');
+  const sha = await bigFile(file, 240 * 1024 * 1024);
+  const state = path.join(dir, 'state.json');
+  const args = ['upload', file, '--endpoint', endpoint, '--route', 'files', '--state', state];
+  const first = await vs3(args, {
+    cwd: dir,
+    kill: (child) => {
+      const timer = setInterval(async () => {
+        const text = await readFile(state, 'utf8').catch(() => '');
+        if ((text.match(/"etag"/g) ?? []).length >= 2) {
+          clearInterval(timer);
+          child.kill('SIGINT');
+        }
+      }, 20);
+      child.on('exit', () => clearInterval(timer));
+    },
+  });
+  assert.equal(first.code, 130, first.stdout + first.stderr);
+  assert.match(first.stderr, /interrupted/);
+  const second = await vs3(args, { cwd: dir });
+  assert.equal(second.code, 0, second.stderr);
+  assert.match(second.stdout, /stored .*big\.bin -> files\/.*\(resumed: [\d.]+ MiB already stored\)/);
+  const check = await vs3([...args, '--json'], { cwd: dir });
+  assert.equal(check.lines[0].sha256, sha, 'uploaded again from scratch: same content');
+});

@@ -107,10 +107,9 @@ async function upload(
   let interrupted = false;
   const onSigint = () => {
     interrupted = true;
-    queue.dispose(); // writes resume state: the next run picks the uploads up
     bars?.stop();
     console.error('\nvs3: interrupted; run the same command again to resume');
-    setTimeout(() => process.exit(EXIT.interrupted), 500);
+    queue.dispose(); // writes resume state (the next run picks the uploads up) and ends every upload
   };
   process.once('SIGINT', onSigint);
   const jobs = files.map(async (file) => {
@@ -166,6 +165,11 @@ async function upload(
   bars?.stop();
   process.off('SIGINT', onSigint);
   queue.dispose();
+  if (interrupted) {
+    // The state file is written asynchronously: give it a moment before the process ends.
+    await new Promise((r) => setTimeout(r, 500));
+    return EXIT.interrupted;
+  }
   if (failures.includes('local')) return EXIT.local;
   if (failures.includes('refused')) return EXIT.refused;
   if (failures.length) return EXIT.network;

@@ -442,3 +442,13 @@ test("presigned URLs are aws4fetch's exactly: the node:crypto fast path signs wh
     assert.match(url.searchParams.get('X-Amz-Signature'), /^[0-9a-f]{64}$/);
   }
 });
+
+test("local driver list(): the handler's own .vs3/ objects do not eat into the limit", async () => {
+  const store = memoryStore();
+  const storage = localStorage({ store, secret: SECRET });
+  for (let i = 0; i < 5; i++) await storage.putObject(`.vs3/dedupe/files/${i}.json`, new TextEncoder().encode('{}'), 'application/json');
+  for (let i = 0; i < 3; i++) await storage.putObject(`files/${i}.bin`, new Uint8Array([i]), 'application/octet-stream');
+  const listed = await storage.list({ limit: 3 });
+  assert.deepEqual(listed.map((o) => o.key).sort(), ['files/0.bin', 'files/1.bin', 'files/2.bin']);
+  assert.equal((await storage.list({ prefix: '.vs3/', limit: 2 })).length, 2, 'asked for by prefix: listed');
+});

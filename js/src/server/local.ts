@@ -245,8 +245,14 @@ export function localStorage(opts: LocalOptions): StorageDriver {
   return {
     kind: 'local',
     head: (key) => store.head(key),
-    // The handler's own objects (.vs3/ dedupe markers) are not listed unless asked for by prefix.
-    list: async (o) => (await store.list(o)).filter((x) => !x.key.startsWith('.vs3/') || (o?.prefix ?? '').startsWith('.vs3/')),
+    // The handler's own objects (.vs3/ dedupe markers) are not listed unless asked for by prefix;
+    // they are left out before the limit applies, so `limit` uploads come back when there are that many.
+    async list(o = {}) {
+      const own = (o.prefix ?? '').startsWith('.vs3/');
+      const limit = o.limit ?? 1000;
+      const all = await store.list({ ...o, limit: own ? limit : Number.POSITIVE_INFINITY });
+      return all.filter((x) => own || !x.key.startsWith('.vs3/')).slice(0, limit);
+    },
 
     async createMultipart(input: CreateMultipartInput) {
       const u = await store.createMultipart(validateKey(input.key), input.contentType);

@@ -339,3 +339,29 @@ test('Node: a process killed mid-upload resumes from its JSON state file', async
   assert.ok(transport.bytes <= 0.6 * bytes.length, `sent again ${transport.bytes} of ${bytes.length}`);
   assert.deepEqual(JSON.parse(await readFile(state, 'utf8')).uploads, []);
 });
+
+test('a resume state file that is not JSON is moved aside (kept), not overwritten by the next write', async (t) => {
+  const { jsonFileStore } = await import('vs3/node');
+  const { mkdtemp, readdir, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const dir = await mkdtemp(path.join(tmpdir(), 'vs3-json-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'state.json');
+  await writeFile(file, '{"v":1,"uploads":[{"id":"a"'); // cut short
+  const warn = t.mock.method(console, 'warn', () => {});
+  const store = jsonFileStore(file);
+  assert.deepEqual(await store.list(), []);
+  await store.put(
+    { id: 'b', route: 'files', key: 'k', uploadId: 'u', partSize: 5, token: 't', name: 'n', size: 10, type: '', createdAt: 1, updatedAt: 1, parts: [] },
+    [],
+  );
+  const names = await readdir(dir);
+  const aside = names.find((n) => n.startsWith('state.json.corrupt-'));
+  assert.ok(aside, `kept aside: ${names}`);
+  assert.equal(await readFile(path.join(dir, aside), 'utf8'), '{"v":1,"uploads":[{"id":"a"');
+  assert.deepEqual(
+    (await store.list()).map((r) => r.id),
+    ['b'],
+  );
+  assert.equal(warn.mock.callCount(), 1);
+});

@@ -15,13 +15,25 @@ export function jsonFileStore(file: string): ResumeStore {
   let chain: Promise<unknown> = Promise.resolve();
   const load = async () => {
     if (records) return records;
-    records = new Map();
+    const loaded = new Map<string, ResumeRecord>();
+    let text: string | null = null;
     try {
-      const data = JSON.parse(await readFile(file, 'utf8')) as { v?: number; uploads?: ResumeRecord[] };
-      for (const r of data.uploads ?? []) if (r && typeof r.id === 'string') records.set(r.id, r);
+      text = await readFile(file, 'utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; // unreadable: ask again next time
     }
+    if (text !== null) {
+      try {
+        const data = JSON.parse(text) as { v?: number; uploads?: ResumeRecord[] };
+        for (const r of data.uploads ?? []) if (r && typeof r.id === 'string') loaded.set(r.id, r);
+      } catch {
+        // Not JSON (a disk error, an edit by hand): kept aside, never overwritten by the next write.
+        const aside = `${file}.corrupt-${Date.now()}`;
+        await rename(file, aside);
+        console.warn(`vs3: resume state ${file} was not valid JSON; moved to ${aside}, starting empty`);
+      }
+    }
+    records = loaded;
     return records;
   };
   const save = async () => {

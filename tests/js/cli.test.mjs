@@ -38,6 +38,20 @@ function vs3(args, { cwd, kill } = {}) {
   });
 }
 
+/** For vs3(..., { kill }): sends `signal` once the resume state file records `parts` stored parts. */
+function signalWhenStored(state, parts, signal) {
+  return (child) => {
+    const timer = setInterval(async () => {
+      const text = await readFile(state, 'utf8').catch(() => '');
+      if ((text.match(/"etag"/g) ?? []).length >= parts) {
+        clearInterval(timer);
+        child.kill(signal);
+      }
+    }, 20);
+    child.on('exit', () => clearInterval(timer));
+  };
+}
+
 async function bigFile(p, size) {
   const fh = await open(p, 'w');
   const h = createHash('sha256');
@@ -112,16 +126,7 @@ test('vs3 upload: killed mid-upload, the same command again resumes and sends on
   // Kill it (SIGKILL: no chance to clean up) once the state file records stored parts.
   const first = await vs3(args, {
     cwd: dir,
-    kill: (child) => {
-      const timer = setInterval(async () => {
-        const text = await readFile(state, 'utf8').catch(() => '');
-        if ((text.match(/"etag"/g) ?? []).length >= 3) {
-          clearInterval(timer);
-          child.kill('SIGKILL');
-        }
-      }, 20);
-      child.on('exit', () => clearInterval(timer));
-    },
+    kill: signalWhenStored(state, 3, 'SIGKILL'),
   });
   assert.equal(first.signal, 'SIGKILL', `the first run should have been killed mid-upload: ${first.stdout}`);
   const second = await vs3(args, { cwd: dir });
@@ -189,16 +194,7 @@ test('vs3 upload: Ctrl-C (SIGINT) stops with exit 130 and keeps the state; the n
   const args = ['upload', file, '--endpoint', endpoint, '--route', 'files', '--state', state];
   const first = await vs3(args, {
     cwd: dir,
-    kill: (child) => {
-      const timer = setInterval(async () => {
-        const text = await readFile(state, 'utf8').catch(() => '');
-        if ((text.match(/"etag"/g) ?? []).length >= 2) {
-          clearInterval(timer);
-          child.kill('SIGINT');
-        }
-      }, 20);
-      child.on('exit', () => clearInterval(timer));
-    },
+    kill: signalWhenStored(state, 2, 'SIGINT'),
   });
   assert.equal(first.code, 130, first.stdout + first.stderr);
   assert.match(first.stderr, /interrupted/);

@@ -37,6 +37,18 @@ async function multipart(api, put, { route = 'files', name = 'big.bin', metadata
   return { c, sent };
 }
 
+/** Stores and completes `bytes` as n.bin on the keyed route (key `${folder}/n.bin`); the presign answer. */
+async function storeKeyed(s, folder, bytes) {
+  const p = await s.api('/presign', {
+    route: 'keyed',
+    metadata: { folder },
+    file: { name: 'n.bin', size: bytes.length, type: 'application/octet-stream', sha256: sha256hex(bytes) },
+  });
+  assert.equal((await s.put(p.upload, bytes)).status, 200);
+  assert.equal((await s.api('/complete', { token: p.token })).status, 200);
+  return p;
+}
+
 function flipBit(bytes, seed) {
   const out = Buffer.from(bytes);
   const i = (seed * 2654435761) % out.length;
@@ -247,13 +259,7 @@ for (const [driver, skip] of drivers) {
     const s = await setup(t, driver);
     const folder = `shared-${Date.now()}`;
     const alice = randomBytes(4000);
-    const pa = await s.api('/presign', {
-      route: 'keyed',
-      metadata: { folder },
-      file: { name: 'n.bin', size: alice.length, type: 'application/octet-stream', sha256: sha256hex(alice) },
-    });
-    assert.equal((await s.put(pa.upload, alice)).status, 200);
-    assert.equal((await s.api('/complete', { token: pa.token })).status, 200);
+    const pa = await storeKeyed(s, folder, alice);
     // Bob gets the same key (same size and type, other content). His PUT cannot replace Alice's
     // object, and his completion is refused without touching it.
     const bob = randomBytes(4000);
@@ -403,13 +409,7 @@ for (const [driver, skip] of drivers) {
     const s = await setup(t, driver);
     const folder = `mp-shared-${Date.now()}`;
     const alice = randomBytes(3000);
-    const pa = await s.api('/presign', {
-      route: 'keyed',
-      metadata: { folder },
-      file: { name: 'n.bin', size: alice.length, type: 'application/octet-stream', sha256: sha256hex(alice) },
-    });
-    assert.equal((await s.put(pa.upload, alice)).status, 200);
-    assert.equal((await s.api('/complete', { token: pa.token })).status, 200);
+    const pa = await storeKeyed(s, folder, alice);
     const bob = randomBytes(PART + 10);
     const { c, sent } = await multipart(s.api, s.put, { route: 'keyed', name: 'n.bin', metadata: { folder } }, bob);
     assert.equal(c.key, pa.key);

@@ -8,8 +8,10 @@
 // Exit codes: 0 all stored; 2 usage; 3 refused by the server (route rules, authorization, content);
 // 4 network or storage failures (retries exhausted); 5 local file problems (missing, unreadable,
 // changed while uploading); 130 interrupted (Ctrl-C: unfinished uploads resume on the next run).
+import { realpathSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { Vs3Error } from '../errors.js';
@@ -237,10 +239,8 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 // Run as a program (the package's bin), not when imported.
-if (
-  process.argv[1] &&
-  import.meta.url === (await import('node:url')).pathToFileURL(await import('node:fs').then((fs) => fs.realpathSync(process.argv[1]!))).href
-) {
+// (npm's bin is a symlink: compare real paths.)
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e) => {

@@ -35,11 +35,12 @@ export function fsStore(dir: string): BlobStore {
    */
   const isUnstorable = (e: unknown) => ['ENAMETOOLONG', 'EISDIR', 'ENOTDIR', 'EEXIST'].includes((e as NodeJS.ErrnoException).code ?? '');
 
+  /** A small JSON file, or null when there is none (also: a directory or a name too long there). */
   async function readJson<T>(p: string): Promise<T | null> {
     try {
       return JSON.parse(await fs.readFile(p, 'utf8')) as T;
     } catch (e) {
-      if (isMissing(e)) return null;
+      if (isMissing(e) || ['EISDIR', 'ENAMETOOLONG'].includes((e as NodeJS.ErrnoException).code ?? '')) return null;
       throw e;
     }
   }
@@ -59,14 +60,7 @@ export function fsStore(dir: string): BlobStore {
     return p;
   }
 
-  async function readMeta(key: string): Promise<StoredObject | null> {
-    try {
-      return JSON.parse(await fs.readFile(inside(meta, key, '.json'), 'utf8')) as StoredObject;
-    } catch (e) {
-      if (['ENOENT', 'ENOTDIR', 'EISDIR', 'ENAMETOOLONG'].includes((e as NodeJS.ErrnoException).code ?? '')) return null;
-      throw e;
-    }
-  }
+  const readMeta = async (key: string) => readJson<StoredObject>(inside(meta, key, '.json'));
 
   return {
     async createMultipart(key, contentType) {

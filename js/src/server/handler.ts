@@ -40,7 +40,7 @@ import {
 import type { DownloadOptions, DriverContext, StorageDriver, StoredObject, StoredPart } from './storage.js';
 import { signToken, verifyToken, type UploadClaims } from './token.js';
 import { memoryRateLimits, type RateLimitRule, type RateLimitStore } from './ratelimit.js';
-import { Hmac, digestStream, errorResponse, json, readHead, readJsonObject } from './util.js';
+import { Hmac, b64urlEncode, digestStream, errorResponse, json, readHead, readJsonObject } from './util.js';
 import { SNIFF_BYTES, checkContent } from '../sniff.js';
 
 /** Options of {@link createHandler}. */
@@ -217,13 +217,7 @@ interface CompletionAnswer {
 }
 
 /** A random upload tag (128 bits, base64url). */
-function newTag(): string {
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  return btoa(String.fromCharCode(...b))
-    .replace(/\+/g, '-')
-    .replace(/\//g, '_')
-    .replace(/=+$/, '');
-}
+const newTag = () => b64urlEncode(crypto.getRandomValues(new Uint8Array(16)));
 
 /** Keys the handler keeps for itself; no upload may use them. */
 const INTERNAL_PREFIX = '.vs3/';
@@ -390,8 +384,10 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     const key = validateKey(route.config.key ? await route.config.key(keyCtx) : `${route.name}/${id}/${safeName}`);
     // The handler's own objects (dedupe markers) live under .vs3/; an upload must never overwrite one.
     if (key.startsWith(INTERNAL_PREFIX)) throw new Vs3Error('invalid_key', `object keys under ${INTERNAL_PREFIX} are reserved`);
-    const objectHeaders = await objectHeadersOf(route, { ...keyCtx, id });
-    return { route, name, size, type, sha256, metadata, key, auth, objectHeaders };
+    const objectHeaders = await objectHeadersOf(route, keyCtx);
+    // What both kinds of upload token carry; uid tags the object this upload stores.
+    const claims = { v: 1 as const, route: route.name, key, name, size, type, sha256, metadata, uid: newTag() };
+    return { route, name, size, type, sha256, metadata, key, auth, objectHeaders, claims };
   }
 
   /** The route's `object` options as headers storage keeps with the object. */
@@ -430,7 +426,7 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
 
   async function presign(req: Request): Promise<Response> {
     const body = await readJsonObject(req, maxBytes);
-    const { route, name, size, type, sha256, metadata, key, objectHeaders } = await checkUpload(req, body, {
+    const { route, name, size, type, sha256, metadata, key, objectHeaders, claims } = await checkUpload(req, body, {
       sha256: 'route',
       maxSize: SINGLE_PUT_LIMIT,
       what: 'single uploads',
@@ -441,25 +437,12 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
       if (existing) return json({ existing });
     }
     const ctx = ctxFor(req);
-    const uid = newTag();
     const upload = await storage.presignPut(
-      { key, size, contentType: type, sha256, expiresIn: route.expiresIn, uploadTag: uid, ...(objectHeaders ? { objectHeaders } : {}) },
+      { key, size, contentType: type, sha256, expiresIn: route.expiresIn, uploadTag: claims.uid, ...(objectHeaders ? { objectHeaders } : {}) },
       ctx,
     );
     // The token outlives the URL by an hour so a slow upload that started in time can still complete.
-    const token = await signToken(hmac, {
-      v: 1,
-      route: route.name,
-      key,
-      name,
-      size,
-      type,
-      sha256,
-      metadata,
-      exp: upload.expiresAt + 3600_000,
-      iat: ctx.now,
-      uid,
-    });
+    const token = await signToken(hmac, { ...claims, exp: upload.expiresAt + 3600_000, iat: ctx.now });
     // dedupe: this route deduplicates (so this answer was the lookup, and found nothing).
     return json({ key, token, upload, dedupe: Boolean(route.config.dedupe) });
   }
@@ -701,7 +684,7 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
 
   async function mpCreate(req: Request): Promise<Response> {
     const body = await readJsonObject(req, maxBytes);
-    const { route, name, size, type, sha256, metadata, key, auth, objectHeaders } = await checkUpload(req, body, {
+    const { route, size, type, sha256, key, auth, objectHeaders, claims } = await checkUpload(req, body, {
       sha256: 'optional',
       maxSize: MULTIPART_LIMIT,
       what: 'multipart uploads',
@@ -714,26 +697,10 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     if (size <= partSize) throw new Vs3Error('invalid_request', 'the file fits in one part: use /presign');
     const partCount = partCountOf(size, partSize);
     if (partCount > MAX_PARTS) throw new Vs3Error('invalid_request', `${partCount} parts; at most ${MAX_PARTS}: use larger parts`);
-    const uid = newTag();
-    const { uploadId } = await storage.createMultipart({ key, contentType: type, sha256, uploadTag: uid, ...(objectHeaders ? { objectHeaders } : {}) });
+    const { uploadId } = await storage.createMultipart({ key, contentType: type, sha256, uploadTag: claims.uid, ...(objectHeaders ? { objectHeaders } : {}) });
     const iat = now();
-    const exp = iat + mpExpiresIn * 1000;
     const own = await ownerOf(route, auth);
-    const token = await signToken(hmac, {
-      v: 1,
-      route: route.name,
-      key,
-      name,
-      size,
-      type,
-      sha256,
-      metadata,
-      exp,
-      iat,
-      mp: { uploadId, partSize },
-      uid,
-      ...(own ? { own } : {}),
-    });
+    const token = await signToken(hmac, { ...claims, exp: iat + mpExpiresIn * 1000, iat, mp: { uploadId, partSize }, ...(own ? { own } : {}) });
     return json({ key, token, uploadId, partSize, partCount, dedupe: Boolean(route.config.dedupe) });
   }
 

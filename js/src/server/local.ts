@@ -16,7 +16,7 @@ import type {
   StoredObject,
   StoredPart,
 } from './storage.js';
-import { Hmac, encodeKey, errorResponse, json, readCapped } from './util.js';
+import { Hmac, bytesToHex, encodeKey, errorResponse, json, readCapped } from './util.js';
 import { validateKey } from './routes.js';
 
 /** What BlobStore.put is told about the body it stores. */
@@ -190,8 +190,7 @@ export function localStorage(opts: LocalOptions): StorageDriver {
   const idleTimeout = opts.idleTimeout ?? 30_000;
   const maxUploads = opts.maxConcurrentUploads ?? 64;
   if (!(idleTimeout > 0) || !(maxUploads >= 1)) throw new Error('vs3: localStorage idleTimeout and maxConcurrentUploads must be positive');
-  let uploading = 0;
-  /** Bodies being read, by target (key, or upload id + part): one at a time each. */
+  /** Bodies being read, by target (key, or upload id + part): one at a time each; its size is the upload count. */
   const receiving = new Set<string>();
 
   const putClaims = (key: string, size: number, type: string, sha: string | undefined, tag: string | undefined, exp: number) =>
@@ -337,19 +336,16 @@ export function localStorage(opts: LocalOptions): StorageDriver {
         return errorResponse(new Vs3Error('not_found', 'no such object', 404));
       }
       const isPut = req.method === 'PUT';
-      let counted = false;
       // One body at a time per target: a signed URL PUT by many connections at once would otherwise
       // hold every upload slot with one presign. (Its signature is checked below, before any byte.)
       const target = isPut ? `${key}\u0000${url.searchParams.get('uploadId') ?? ''}\u0000${url.searchParams.get('partNumber') ?? ''}` : '';
       let holding = false;
       try {
         if (isPut) {
-          if (uploading >= maxUploads || receiving.has(target)) {
+          if (receiving.size >= maxUploads || receiving.has(target)) {
             const why = receiving.has(target) ? 'this URL is being uploaded to already' : `this server takes at most ${maxUploads} uploads at once`;
             return errorResponse(new Vs3Error('too_busy', `${why}: retry shortly`, 503), { 'retry-after': '1', connection: 'close' });
           }
-          uploading++;
-          counted = true;
           receiving.add(target);
           holding = true;
         }
@@ -414,7 +410,6 @@ export function localStorage(opts: LocalOptions): StorageDriver {
         if (e instanceof Vs3Error) return errorResponse(e, isPut ? { connection: 'close' } : {});
         throw e;
       } finally {
-        if (counted) uploading--;
         if (holding) receiving.delete(target);
       }
     },
@@ -505,7 +500,7 @@ export function memoryStore(): BlobStore {
         bytes.set(c, off);
         off += c.byteLength;
       }
-      const sha = [...new Uint8Array(await crypto.subtle.digest('SHA-256', bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
+      const sha = bytesToHex(await crypto.subtle.digest('SHA-256', bytes));
       if (meta.sha256 && sha !== meta.sha256) throw new Vs3Error('checksum_mismatch', 'body SHA-256 differs from the signed one', 400);
       if (meta.ifNoneMatch && objects.has(key)) throw alreadyStored();
       const info: StoredObject = {

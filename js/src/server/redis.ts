@@ -5,6 +5,7 @@
 // adapters for node-redis, ioredis, Upstash below). Web platform only (WebCrypto for hashing, no
 // Node APIs), so they run on Node and edge runtimes alike.
 import { checkRateLimit, type RateLimitResult, type RateLimitRule, type RateLimitStore } from './ratelimit.js';
+import { bytesToHex } from './util.js';
 
 /**
  * The one thing the stores need from a Redis client: send a command (name and arguments, all
@@ -38,8 +39,6 @@ export interface RedisCompletionStore {
   release(id: string): Promise<void>;
 }
 
-const hex = (buf: ArrayBuffer) => Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, '0')).join('');
-
 /**
  * SHA-256 hex of a string's UTF-16 code units: any text (NUL, lone surrogates, megabytes) becomes a
  * printable 64-character key part, and distinct strings stay distinct (UTF-8 encoding would map
@@ -52,7 +51,7 @@ async function keyHash(text: string): Promise<string> {
     bytes[2 * i] = u & 0xff;
     bytes[2 * i + 1] = u >> 8;
   }
-  return hex(await crypto.subtle.digest('SHA-256', bytes));
+  return bytesToHex(await crypto.subtle.digest('SHA-256', bytes));
 }
 
 class Script {
@@ -61,7 +60,7 @@ class Script {
 
   /** EVALSHA, and EVAL when Redis does not know the script yet (NOSCRIPT: restarted, flushed, new). */
   async run(redis: RedisCommands, keys: string[], args: string[]): Promise<unknown> {
-    this.sha ??= crypto.subtle.digest('SHA-1', new TextEncoder().encode(this.source)).then(hex);
+    this.sha ??= crypto.subtle.digest('SHA-1', new TextEncoder().encode(this.source)).then(bytesToHex);
     const tail = [String(keys.length), ...keys, ...args];
     try {
       return await redis.sendCommand(['EVALSHA', await this.sha, ...tail]);

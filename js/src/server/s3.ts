@@ -14,7 +14,7 @@ import type {
   StoredObject,
   StoredPart,
 } from './storage.js';
-import { base64ToHex, encodeKey, hexToBase64, nodeCrypto } from './util.js';
+import { base64ToHex, bytesToHex, encodeKey, hexToBase64, nodeCrypto } from './util.js';
 
 /** Options of {@link s3Storage}: where the bucket is and how to sign for it. */
 export interface S3Options {
@@ -97,14 +97,9 @@ export class FastSigner extends AwsV4Signer {
       this.cache.set(cacheKey, kCredentials as unknown as ArrayBuffer);
     }
     const key = kCredentials instanceof Uint8Array ? kCredentials : new Uint8Array(kCredentials);
-    return Buffer_toHex(hmac(key, await this.stringToSign()));
+    return bytesToHex(hmac(key, await this.stringToSign()));
   }
 }
-const Buffer_toHex = (b: Uint8Array) => {
-  let out = '';
-  for (const n of b) out += (n < 16 ? '0' : '') + n.toString(16);
-  return out;
-};
 /** The tag of the upload that stored the object (signed into its URL / set at multipart create). */
 export const UPLOAD_META = 'x-amz-meta-vs3-upload';
 

@@ -52,6 +52,13 @@ export function hexToBytes(hex: string): Uint8Array {
   return out;
 }
 
+/** Lowercase hex of bytes. */
+export function bytesToHex(bytes: Uint8Array | ArrayBuffer): string {
+  let hex = '';
+  for (const b of bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)) hex += b.toString(16).padStart(2, '0');
+  return hex;
+}
+
 export function hexToBase64(hex: string): string {
   let s = '';
   for (const b of hexToBytes(hex)) s += String.fromCharCode(b);
@@ -66,9 +73,7 @@ export function base64ToHex(b64: string): string {
   } catch {
     return '';
   }
-  let hex = '';
-  for (let i = 0; i < bin.length; i++) hex += bin.charCodeAt(i).toString(16).padStart(2, '0');
-  return hex;
+  return bytesToHex(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
 }
 
 export interface StreamDigest {
@@ -127,15 +132,12 @@ async function sha256Hasher(): Promise<Hasher | null> {
       update: (c) => w.write(c),
       digest: async () => {
         await w.close();
-        return [...new Uint8Array(await ds.digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+        return bytesToHex(await ds.digest);
       },
     };
   }
   return null;
 }
-
-/** Whether this runtime can hash a stream (see sha256Hasher). */
-export const canHashStreams = async () => (await sha256Hasher()) !== null;
 
 /**
  * Reads a stream to its end, hashing it (SHA-256) and keeping its first `keep` bytes; memory stays

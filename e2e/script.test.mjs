@@ -148,6 +148,10 @@ test('<vs3-upload multiple> renders a real file input and leaves one hidden inpu
   }
   assert.deepEqual(await page.evaluate(() => document.querySelector('vs3-upload').keys.length), 2);
   assert.match(await el.locator('[role=status]').textContent(), /^Uploaded doc-\d\.bin$/);
+  // A form reset empties the file input: its keys go too.
+  await page.evaluate(() => document.querySelector('form').reset());
+  await page.locator('vs3-upload[data-vs3-state="idle"]').waitFor({ timeout: 5_000 });
+  assert.equal(await el.locator('input[type=hidden]').count(), 0);
   assert.deepEqual(errors, []);
 });
 
@@ -260,5 +264,30 @@ test('an input added after load is upgraded (MutationObserver) and uploads', asy
   await page.locator('#late[data-vs3-state="done"]').waitFor({ timeout: 30_000 });
   const key = await page.locator('input[type=hidden][name=late]').inputValue();
   assert.equal(sha256hex(await storedBytes(key)), sha256hex(bytes));
+  assert.deepEqual(errors, []);
+});
+
+test('vs3.js from another origin (as from a CDN) finds its worker and wasm there and uploads', async (t) => {
+  // The page is on 127.0.0.1, the script on localhost: another origin, so the worker starts from a
+  // blob that imports the script's worker module (CORS), and the wasm is fetched from there too.
+  const page = await browser.newPage();
+  t.after(() => page.close());
+  const errors = [];
+  const requests = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('request', (r) => requests.push(r.url()));
+  const cdn = example.url.replace('127.0.0.1', 'localhost');
+  // A page of the example's origin (its 404 answer: nothing of vs3 loaded), rewritten in place; a
+  // page made up by route.fulfill would count as public and may not reach a loopback "CDN".
+  await page.goto(`${example.url}/no-such-page`);
+  await page.setContent(`<!doctype html><script src="${cdn}/vs3/vs3.js"></script><input type="file" id="f" name="f" data-vs3-route="documents">`);
+  await page.locator('#f[data-vs3-state="idle"]').waitFor({ timeout: 5_000 });
+  const bytes = randomBytes(50_000);
+  await page.setInputFiles('#f', { name: 'cdn.bin', mimeType: 'application/octet-stream', buffer: bytes });
+  await page.locator('#f[data-vs3-state="done"]').waitFor({ timeout: 30_000 });
+  const key = await page.locator('input[type=hidden][name=f]').inputValue();
+  assert.equal(sha256hex(await storedBytes(key)), sha256hex(bytes));
+  assert.ok(requests.includes(`${cdn}/vs3/vs3core.wasm`), `requests: ${requests.join(', ')}`);
+  assert.ok(requests.includes(`${cdn}/vs3/vs3-worker.js`), `requests: ${requests.join(', ')}`);
   assert.deepEqual(errors, []);
 });

@@ -88,7 +88,14 @@ export async function startExample(opts = {}) {
             : null;
       if (!file) return res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'text/html; charset=utf-8', 'cache-control': 'no-cache' }).end(body);
+      // The script's files may be loaded from another origin, as from a CDN (CORS for the worker and wasm).
+      res
+        .writeHead(200, {
+          'content-type': TYPES[path.extname(file)] ?? 'text/html; charset=utf-8',
+          'cache-control': 'no-cache',
+          'access-control-allow-origin': '*',
+        })
+        .end(body);
     } catch (e) {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end(String(e.message ?? e));
     }

@@ -1,11 +1,12 @@
 // Entry of the drop-in <script src="vs3.js"> build (scripts/build-script.sh bundles it as an IIFE):
 // finds vs3-worker.js and vs3core.wasm next to the script (or at its data-vs3-base), upgrades every
 // input[type=file][data-vs3-route] now and as they are added (MutationObserver), defines
-// <vs3-upload>, holds form submits while uploads run, and publishes window.vs3.
+// <vs3-upload>, holds form submits while uploads run, clears keys on form reset, and publishes
+// window.vs3.
 import { createUploader, type UploaderOptions } from '../client/uploader.js';
 import { createUploadQueue, type QueueOptions } from '../client/queue.js';
 import { defineElement } from './element.js';
-import { config, holdSubmit, keysOf, upgradeInput, withDefaults, type ScriptConfig, type UpgradeOptions } from './upgrade.js';
+import { config, holdSubmit, keysOf, onReset, upgradeInput, withDefaults, type ScriptConfig, type UpgradeOptions } from './upgrade.js';
 
 /** Replaced by the build with the package's version. */
 declare const __VS3_VERSION__: string;
@@ -48,6 +49,7 @@ const api = {
 
 defineElement();
 addEventListener('submit', holdSubmit, true);
+addEventListener('reset', onReset, true);
 scan(document);
 document.addEventListener('DOMContentLoaded', () => scan(document));
 new MutationObserver((records) => {

@@ -174,6 +174,24 @@ function settle(b: Bound, s: State) {
   for (const w of b.w.splice(0)) w();
 }
 
+/** Bound inputs of a form (those with a form= attribute elsewhere included). */
+function boundIn(form: HTMLFormElement): Bound[] {
+  const r: Bound[] = [];
+  for (const el of form.elements) {
+    const b = bound.get(el as HTMLInputElement);
+    if (b) r.push(b);
+  }
+  return r;
+}
+
+/** Reset listener: a reset form empties its file inputs without a change event; forget their uploads and keys. */
+export function onReset(ev: Event): void {
+  const form = ev.target as HTMLFormElement;
+  setTimeout(() => {
+    for (const b of boundIn(form)) start(b);
+  });
+}
+
 const held = new WeakSet<HTMLFormElement>();
 
 /**
@@ -183,11 +201,7 @@ const held = new WeakSet<HTMLFormElement>();
  */
 export function holdSubmit(ev: SubmitEvent): void {
   const form = ev.target as HTMLFormElement;
-  const busy: Bound[] = [];
-  for (const el of form.elements) {
-    const b = bound.get(el as HTMLInputElement);
-    if (b?.p) busy.push(b);
-  }
+  const busy = boundIn(form).filter((b) => b.p);
   if (!busy.length && !held.has(form)) return;
   ev.preventDefault();
   ev.stopImmediatePropagation();

@@ -231,6 +231,14 @@ test('a file over the route maxFileSize fires vs3:error, marks the input, and th
   await page.waitForTimeout(500);
   assert.equal(new URL(page.url()).pathname, '/');
   assert.equal(example.posts.length, before);
+  // Not even a novalidate form (which ignores the input's validity) is posted with a failed upload.
+  await page.evaluate(() => {
+    document.querySelector('form').noValidate = true;
+  });
+  await page.click('button[type=submit]');
+  await page.waitForTimeout(500);
+  assert.equal(new URL(page.url()).pathname, '/');
+  assert.equal(example.posts.length, before);
   // A good file next: the error clears and the form goes through.
   const ok = png(2_000);
   await page.setInputFiles('#avatar', { name: 'ok.png', mimeType: 'image/png', buffer: ok });
@@ -242,7 +250,7 @@ test('a file over the route maxFileSize fires vs3:error, marks the input, and th
 });
 
 test('an input added after load is upgraded (MutationObserver) and uploads', async (t) => {
-  const { page, errors } = await openPage(t);
+  const { page, errors, events } = await openPage(t);
   await page.evaluate(() => {
     const i = document.createElement('input');
     i.type = 'file';
@@ -264,6 +272,14 @@ test('an input added after load is upgraded (MutationObserver) and uploads', asy
   await page.locator('#late[data-vs3-state="done"]').waitFor({ timeout: 30_000 });
   const key = await page.locator('input[type=hidden][name=late]').inputValue();
   assert.equal(sha256hex(await storedBytes(key)), sha256hex(bytes));
+  // Metadata that is not JSON fails the file (vs3:error) instead of leaving it uploading.
+  await page.evaluate(() => {
+    document.querySelector('#late').dataset.vs3Metadata = '{not json';
+  });
+  await page.setInputFiles('#late', { name: 'late2.bin', mimeType: 'application/octet-stream', buffer: bytes });
+  await page.locator('#late[data-vs3-state="error"]').waitFor({ timeout: 5_000 });
+  assert.equal(await page.locator('input[type=hidden][name=late]').count(), 0);
+  assert.equal((await events('vs3:error')).at(-1).file, 'late2.bin');
   assert.deepEqual(errors, []);
 });
 

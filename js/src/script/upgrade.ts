@@ -3,7 +3,7 @@
 // vs3:complete and vs3:error, shows data-vs3-state and leaves one hidden input per stored key for
 // the form post. Held form submits (holdSubmit) wait here for the uploads to settle.
 import { loadCore } from '../core.js';
-import { createUploadQueue, type QueueOptions, type UploadHandle, type UploadQueue, type UploadSnapshot } from '../client/queue.js';
+import { createUploadQueue, type QueueOptions, type UploadHandle, type UploadQueue, type UploadResult, type UploadSnapshot } from '../client/queue.js';
 import { workerReader } from '../client/reader.js';
 import type { Vs3Error } from '../errors.js';
 
@@ -35,8 +35,8 @@ interface Bound {
   o: UpgradeOptions;
   /** Hidden inputs with the stored keys. */
   k: HTMLInputElement[];
-  /** Uploads of the current selection. */
-  h: UploadHandle[];
+  /** Uploads of the current selection (undefined: refused before it started, e.g. bad metadata). */
+  h: (UploadHandle | undefined)[];
   /** Uploads not settled yet. */
   p: number;
   /** Selection generation: answers of an earlier selection are ignored. */
@@ -111,7 +111,7 @@ function start(b: Bound) {
   const { i, o } = b;
   const g = ++b.g;
   b.off?.();
-  for (const h of b.h) h.cancel();
+  for (const h of b.h) h?.cancel();
   for (const k of b.k) k.remove();
   b.h = [];
   b.k = [];
@@ -122,12 +122,16 @@ function start(b: Bound) {
   setState(b, 'uploading');
   const q = queueFor(o.endpoint ?? attr(i, 'data-vs3-endpoint') ?? '/api/vs3');
   const route = o.route ?? attr(i, 'data-vs3-route') ?? '';
-  const md = o.metadata ?? (i.dataset.vs3Metadata ? JSON.parse(i.dataset.vs3Metadata) : undefined);
+  // Read at each selection (a page may change data-vs3-metadata); bad JSON fails that file.
+  const meta = (file: File) => {
+    const m = o.metadata ?? (i.dataset.vs3Metadata ? JSON.parse(i.dataset.vs3Metadata) : undefined);
+    return typeof m === 'function' ? m(file) : m;
+  };
   const loaded = files.map(() => 0);
   const total = files.reduce((s, f) => s + f.size, 0);
   let failed = false;
   const onProgress = (s: UploadSnapshot) => {
-    const n = b.h.findIndex((h) => h.id === s.id);
+    const n = b.h.findIndex((h) => h?.id === s.id);
     if (n < 0 || g !== b.g) return;
     loaded[n] = s.bytesUploaded;
     const sum = loaded.reduce((a, c) => a + c, 0);
@@ -138,9 +142,16 @@ function start(b: Bound) {
     for (const f of offs) f();
   };
   for (const file of files) {
-    const h = q.add(file, { route, metadata: typeof md === 'function' ? md(file) : md });
+    let h: UploadHandle | undefined;
+    let stored: Promise<UploadResult>;
+    try {
+      h = q.add(file, { route, metadata: meta(file) });
+      stored = h.promise;
+    } catch (e) {
+      stored = Promise.reject(e);
+    }
     b.h.push(h);
-    h.promise
+    stored
       .then(
         (result) => {
           if (g !== b.g) return;
@@ -154,12 +165,12 @@ function start(b: Bound) {
           b.k.push(k);
           fire(b, 'complete', { ...result, file, keys: keysOf(i) });
         },
-        (error: Vs3Error) => {
+        (error: Pick<Vs3Error, 'message'> & { code?: string }) => {
           if (g !== b.g) return;
           failed = true;
           // The form cannot be submitted with a failed upload: the browser shows this on the input.
           i.setCustomValidity(`${file.name}: ${error.message}`);
-          fire(b, 'error', { file, error, code: error.code, message: error.message });
+          fire(b, 'error', { file, error, code: error.code ?? 'invalid_request', message: error.message });
         },
       )
       .finally(() => {
@@ -197,15 +208,19 @@ const held = new WeakSet<HTMLFormElement>();
 /**
  * Submit listener (window, capture): a form with uploads in progress is held — marked
  * data-vs3-state="uploading" and aria-busy — and submitted once they settle, with the same submit
- * button. If one failed, the input's validity error stops that submit and the browser shows it.
+ * button. If one failed, the input's validity error stops that submit and the browser shows it; a
+ * form with a failed upload is not submitted at all (until a new selection or a reset).
  */
 export function holdSubmit(ev: SubmitEvent): void {
   const form = ev.target as HTMLFormElement;
-  const busy = boundIn(form).filter((b) => b.p);
-  if (!busy.length && !held.has(form)) return;
+  const all = boundIn(form);
+  const busy = all.filter((b) => b.p);
+  // A failed upload blocks the submit even in a novalidate form (which ignores setCustomValidity).
+  const failed = all.some((b) => b.i.getAttribute('data-vs3-state') === 'error');
+  if (!busy.length && !failed && !held.has(form)) return;
   ev.preventDefault();
   ev.stopImmediatePropagation();
-  if (held.has(form)) return;
+  if (held.has(form) || !busy.length) return;
   held.add(form);
   const submitter = ev.submitter as HTMLButtonElement | null;
   form.setAttribute('aria-busy', 'true');

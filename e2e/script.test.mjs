@@ -307,3 +307,20 @@ test('vs3.js from another origin (as from a CDN) finds its worker and wasm there
   assert.ok(requests.includes(`${cdn}/vs3/vs3-worker.js`), `requests: ${requests.join(', ')}`);
   assert.deepEqual(errors, []);
 });
+
+test('data-vs3-base on the script tag says where the worker and wasm are', async (t) => {
+  const page = await browser.newPage();
+  t.after(() => page.close());
+  const requests = [];
+  page.on('request', (r) => requests.push(r.url()));
+  const elsewhere = example.url.replace('127.0.0.1', 'localhost');
+  await page.goto(`${example.url}/no-such-page`);
+  await page.setContent(
+    `<!doctype html><script src="/vs3/vs3.js" data-vs3-base="${elsewhere}/vs3/"></script><input type="file" id="f" name="f" data-vs3-route="documents">`,
+  );
+  await page.locator('#f[data-vs3-state="idle"]').waitFor({ timeout: 5_000 });
+  await page.setInputFiles('#f', { name: 'base.bin', mimeType: 'application/octet-stream', buffer: randomBytes(1000) });
+  await page.locator('#f[data-vs3-state="done"]').waitFor({ timeout: 30_000 });
+  assert.ok(requests.includes(`${elsewhere}/vs3/vs3core.wasm`), `requests: ${requests.join(', ')}`);
+  assert.ok(!requests.includes(`${example.url}/vs3/vs3core.wasm`), 'the wasm was fetched next to vs3.js, not from data-vs3-base');
+});

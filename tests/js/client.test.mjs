@@ -243,6 +243,25 @@ test('cancel: before start, while reading, mid-transfer (the multipart upload is
   assert.deepEqual(await store.list(), []);
 });
 
+test('a handle controlled before the queue accepted its file acts on that file only', { timeout: 20_000 }, async (t) => {
+  // add() returns at once; the core loads and the file is accepted later. Before the fix, cancel()
+  // in between reached the engine with id 0 ("every file"): it cancelled the others and not this one.
+  const { uploader, store } = await setup(t);
+  const q = uploader.queue;
+  const keep = q.add(randomFile(50_000, 'keep.bin').blob, { route: 'files' });
+  const drop = q.add(randomFile(50_000, 'drop.bin').blob, { route: 'files' });
+  const later = q.add(randomFile(50_000, 'later.bin').blob, { route: 'files' });
+  drop.cancel();
+  later.pause();
+  await assert.rejects(drop.promise, { code: 'aborted' });
+  const kept = await keep.promise;
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(later.snapshot()?.state, 'paused');
+  later.resume();
+  const resumed = await later.promise;
+  assert.deepEqual((await store.list()).map((o) => o.key).sort(), [kept.key, resumed.key].sort());
+});
+
 test('bytes swapped on the way are refused by the part URL (CRC32C signed in); nothing is stored', async (t) => {
   const real = fetchTransport();
   const evil = { put: (req) => real.put({ ...req, body: new Uint8Array(req.body.byteLength) }) };

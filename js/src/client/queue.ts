@@ -337,6 +337,8 @@ interface Entry {
   snap?: UploadSnapshot;
   speed: { t: number; b: number }[];
   detach?: () => void;
+  /** Handle actions (pause, cancel, ...) taken before the engine accepted the file. */
+  early?: ((en: RawEngine, id: number, t: number) => void)[];
 }
 
 type Answer<T> = { ok: true; value: T; res: Response } | { ok: false; status: number; code: string; retryAfter: number; error: Vs3Error };
@@ -1136,16 +1138,24 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
   let nextLocal = 0;
   function handleOf(id: number, e: Entry | null, promise: Promise<UploadResult>): UploadHandle {
     // User actions publish at once (no throttle): a paused file must look paused right away.
-    const whenReady = (fn: () => void) => void ready.then(() => (fn(), publish()));
+    // Before the engine accepted the file (its id is still 0, which the engine reads as "every
+    // file") the action waits in entry.early and runs right after acceptance.
+    const act = (fn: (en: RawEngine, id: number, t: number) => void) =>
+      void ready.then(() => {
+        if (!e) return;
+        if (e.id > 0) step((en, t) => fn(en, e.id, t));
+        else (e.early ??= []).push(fn);
+        publish();
+      });
     return {
       get id() {
         return e?.id ?? id;
       },
       promise,
-      pause: () => whenReady(() => e && step((en, t) => en.pause(e.id, t))),
-      resume: () => whenReady(() => e && step((en, t) => en.resume(e.id, t))),
-      cancel: () => whenReady(() => e && step((en, t) => en.cancel(e.id, t))),
-      setPriority: (p: number) => whenReady(() => e && step((en, t) => en.setPriority(e.id, p | 0, t))),
+      pause: () => act((en, i, t) => en.pause(i, t)),
+      resume: () => act((en, i, t) => en.resume(i, t)),
+      cancel: () => act((en, i, t) => en.cancel(i, t)),
+      setPriority: (p: number) => act((en, i, t) => en.setPriority(i, p | 0, t)),
       snapshot: () => (e ? e.snap : undefined),
     };
   }
@@ -1306,6 +1316,7 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
       }
       dirty.add(r.file);
       step(() => {}); // run what add_file decided
+      for (const fn of entry.early?.splice(0) ?? []) step((en, t) => fn(en, entry.id, t));
       publish();
       emit('added', entry.snap!);
     };

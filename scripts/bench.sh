@@ -12,14 +12,16 @@
 #     the handler's local driver (temporary files, deleted afterwards).
 #   Presign: the handler's POST /presign end to end beside @aws-sdk's getSignedUrl alone, and part URLs
 #     per second through POST /multipart/sign (no network). VS3_BENCH_PRESIGN_N / _ROUNDS / _CONCURRENCY.
-# VS3_BENCH_ONLY=sha256|upload|upload-browser|upload-node|presign runs one group (default: all of them).
+#   Bundle sizes: vs3's client (+ worker, wasm), @vs3/react and drop-in script beside UploadThing's React
+#     helpers and Uppy (core + aws-s3, @uppy/react), esbuild-minified and gzip -9 (tests/bench/bundle.mjs).
+# VS3_BENCH_ONLY=sha256|upload|upload-browser|upload-node|presign|bundle runs one group (default: all of them).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 only=${VS3_BENCH_ONLY:-all}
 case "$only" in
-  all | sha256 | upload | upload-browser | upload-node | presign) ;;
-  *) echo "bench.sh: VS3_BENCH_ONLY must be sha256, upload, upload-browser, upload-node or presign (got '$only')" >&2; exit 2 ;;
+  all | sha256 | upload | upload-browser | upload-node | presign | bundle) ;;
+  *) echo "bench.sh: VS3_BENCH_ONLY must be sha256, upload, upload-browser, upload-node, presign or bundle (got '$only')" >&2; exit 2 ;;
 esac
 want() { [ "$only" = all ] || [ "$only" = "$1" ] || { [ "$only" = upload ] && [[ "$1" == upload-* ]]; }; }
 
@@ -42,6 +44,11 @@ fi
 if want presign; then
   echo
   node --no-warnings tests/bench/presign.mjs || status=1
+fi
+
+if want bundle; then
+  echo
+  node tests/bench/bundle.mjs || status=1
 fi
 
 if want upload-browser; then

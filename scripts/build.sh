@@ -25,4 +25,10 @@ npx tsc -p js/tsconfig.node.json
 mkdir -p js/dist/wasm
 cp build/wasm/vs3core.mjs build/wasm/vs3core.wasm js/dist/wasm/
 cp js/src/wasm/vs3core.d.mts js/dist/wasm/
+
+# @vs3/react (react/): the hooks and components, against the vs3 package just built.
+npx tsc -p react/tsconfig.json
+
+# The drop-in <script> build (js/dist/script/: vs3.js, its worker and wasm); prints its gzip size.
+if [ -f scripts/build-script.sh ]; then bash scripts/build-script.sh; fi
 echo "build: ok (native, wasm $(stat -c %s js/dist/wasm/vs3core.wasm) bytes, js/dist)"

@@ -120,8 +120,12 @@ export interface DedupeIndex {
   } | null>;
 }
 
-/** An upload route: what it accepts, who may use it and what happens on completion. Declare with {@link defineRoute}. */
-export interface RouteConfig<M = unknown> {
+/**
+ * An upload route: what it accepts, who may use it and what happens on completion. Declare with
+ * {@link defineRoute}. `M` is the metadata its schema produces, `I` what the schema takes from the
+ * client, and `R` what `onUploadComplete` returns: the three types `@vs3/react` infers end to end.
+ */
+export interface RouteConfig<M = unknown, R = unknown, I = M> {
   /** Largest accepted file: bytes, or "16MB", "1GiB". Required: no route is unbounded. */
   maxFileSize: SizeLike;
   /** Smallest accepted file (bytes or a size string); smaller ones get 400 file_too_small. Default 0. */
@@ -133,7 +137,7 @@ export interface RouteConfig<M = unknown> {
    */
   allowedFileTypes?: string[];
   /** Standard Schema (zod, valibot, arktype, ...) for client metadata. Omitted: no metadata accepted. */
-  metadata?: StandardSchemaV1<unknown, M>;
+  metadata?: StandardSchemaV1<I, M>;
   /** Require the client's SHA-256 (signed into the upload). Default true. */
   requireChecksum?: boolean;
   /** Seconds the presigned URL stays valid. Default 600. */
@@ -154,7 +158,7 @@ export interface RouteConfig<M = unknown> {
    * It runs once per upload as far as the handler's `completions` store remembers (replays get the
    * recorded answer); the default store is in-process only, so make it idempotent on `key` (e.g. an upsert).
    */
-  onUploadComplete?: (ctx: CompleteContext<M>) => unknown | Promise<unknown>;
+  onUploadComplete?: (ctx: CompleteContext<M>) => R | Promise<R>;
   /**
    * Server-side read-back: when storage cannot prove the stored bytes' SHA-256 (Ceph RGW, which
    * ignores x-amz-checksum-*; multipart objects on every S3, whose checksums are of parts), completion
@@ -203,13 +207,13 @@ export interface RouteConfig<M = unknown> {
  * type argument admits every route. The handler validates metadata with each route's own schema.
  */
 // biome-ignore lint/suspicious/noExplicitAny: the one place routes of different metadata types meet (see above)
-export type AnyRouteConfig = RouteConfig<any>;
+export type AnyRouteConfig = RouteConfig<any, any, any>;
 
 /**
  * Declares a route; returns `config` unchanged, typed so that the metadata schema's output type flows
  * into `key`, `onUploadComplete` and the other hooks. Checked when the handler is created (createHandler throws).
  */
-export function defineRoute<M = undefined>(config: RouteConfig<M>): RouteConfig<M> {
+export function defineRoute<M = undefined, R = unknown, I = M>(config: RouteConfig<M, R, I>): RouteConfig<M, R, I> {
   return config;
 }
 

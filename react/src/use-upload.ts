@@ -1,0 +1,293 @@
+// useUpload(route): upload one or more files through a route and render their progress. Built on the
+// queue's store with useSyncExternalStore (at most one render per animation frame), StrictMode-safe
+// (a double mount starts nothing twice), SSR-safe (no queue, no window, until the first upload), and
+// the hook's unfinished uploads are cancelled when its component unmounts unless it says to keep them.
+import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react';
+import { type QueueOptions, type QueueSnapshot, type UploadHandle, type UploadSnapshot, Vs3Error } from 'vs3/client';
+import { DEFAULT_ENDPOINT, useVs3Context } from './provider.js';
+import { EMPTY_SNAPSHOT, QueueHolder } from './store.js';
+import type { TypedUploadResult, UploadFile } from './types.js';
+
+/** Options of {@link useUpload}. `I` is the route's metadata, `R` what its onUploadComplete returns. */
+export interface UseUploadOptions<I = unknown, R = unknown> {
+  /** Where the handler is mounted. Default: the surrounding Vs3Provider's, else "/api/vs3". */
+  endpoint?: string;
+  /** Metadata sent with every file (upload()'s own `metadata` wins). */
+  metadata?: I;
+  /** Queue options when this hook has a queue of its own (no Vs3Provider with the same endpoint above it). */
+  queue?: Omit<QueueOptions, 'endpoint'>;
+  /** Called when upload() was given files, before anything is sent. */
+  onUploadBegin?: (files: Blob[]) => void;
+  /** Called when every file of an upload() call is stored and confirmed. */
+  onUploadComplete?: (results: TypedUploadResult<R>[]) => void;
+  /** Called for each file that failed (not for cancels). */
+  onUploadError?: (error: Vs3Error, file: Blob) => void;
+  /** Uploads in progress go on after the component unmounts (default: they are cancelled). */
+  keepUploadsOnUnmount?: boolean;
+}
+
+/** Options of one {@link UseUploadResult.upload} call. */
+export interface UploadCallOptions<I = unknown> {
+  /** Metadata for the route's schema (overrides the hook's). */
+  metadata?: I;
+  /** Higher first; equal priorities go FIFO. */
+  priority?: number;
+}
+
+/** What {@link useUpload} returns. */
+export interface UseUploadResult<I = unknown, R = unknown> {
+  /**
+   * Uploads files through the route. Resolves with the stored files once all are confirmed; rejects
+   * with the first Vs3Error (which is also in `error`, so a caller that does not await loses nothing).
+   * A file already being uploaded by this hook is not uploaded twice.
+   */
+  upload(files: Blob | readonly Blob[] | FileList, opts?: UploadCallOptions<I>): Promise<TypedUploadResult<R>[]>;
+  /** This hook's files, in the order given (until reset()). */
+  files: readonly UploadFile<R>[];
+  /** 0..1 over this hook's files, by bytes; never goes backwards while the set of files is the same. */
+  progress: number;
+  /** Some file is not finished yet. */
+  isUploading: boolean;
+  /** The last failure (cancels are not failures), until reset(). */
+  error: Vs3Error | undefined;
+  /** Pauses this hook's unfinished files. */
+  pause(): void;
+  /** Resumes this hook's paused files. */
+  resume(): void;
+  /** Cancels this hook's unfinished files (multipart uploads are aborted on storage). */
+  cancel(): void;
+  /** Cancels what is unfinished and forgets every file and the error. */
+  reset(): void;
+}
+
+interface Item {
+  file: Blob;
+  key: string;
+  handle: UploadHandle;
+  ac: AbortController;
+  /** Set once the promise settled before the engine accepted the file (a refusal or a cancel). */
+  early?: { error: Vs3Error };
+  /** Most bytes ever shown as uploaded, so progress never goes backwards when a cut-off part is resent. */
+  shown: number;
+  settled: boolean;
+}
+
+interface Derived {
+  files: readonly UploadFile[];
+  progress: number;
+  isUploading: boolean;
+}
+
+let nextKey = 0;
+
+const FINISHED = new Set(['done', 'failed', 'cancelled']);
+
+function placeholder(item: Item, route: string): UploadSnapshot {
+  const f = item.file as Blob & { name?: string };
+  const err = item.early?.error;
+  return {
+    id: item.handle.id,
+    name: f.name ?? 'blob',
+    size: f.size,
+    type: f.type,
+    route,
+    state: err ? (err.code === 'aborted' ? 'cancelled' : 'failed') : 'queued',
+    bytesHashed: 0,
+    bytesUploaded: 0,
+    progress: 0,
+    speed: 0,
+    eta: err ? 0 : null,
+    multipart: false,
+    partCount: 0,
+    partsStored: 0,
+    retries: 0,
+    deduplicated: false,
+    resumed: false,
+    bytesReused: 0,
+    ...(err ? { error: { code: err.code, message: err.message } } : {}),
+  };
+}
+
+function derive(items: readonly Item[], snap: QueueSnapshot, route: string, prev: Derived | undefined): Derived {
+  const byId = new Map<number, UploadSnapshot>();
+  for (const s of snap.files) byId.set(s.id, s);
+  let total = 0;
+  let up = 0;
+  let unfinished = false;
+  const files = items.map((item, i): UploadFile => {
+    const s = byId.get(item.handle.id) ?? placeholder(item, route);
+    item.shown = s.state === 'done' ? s.size : Math.max(item.shown, s.bytesUploaded);
+    total += s.size;
+    up += item.shown;
+    if (!FINISHED.has(s.state)) unfinished = true;
+    const old = prev?.files[i];
+    // Same file, nothing moved: the same object, so memoized children do not re-render.
+    if (
+      old &&
+      old.file === item.file &&
+      old.state === s.state &&
+      old.bytesUploaded === item.shown &&
+      old.bytesHashed === s.bytesHashed &&
+      old.retries === s.retries
+    )
+      return old;
+    const { result, ...rest } = s;
+    return Object.freeze({
+      ...rest,
+      file: item.file,
+      key: item.key,
+      bytesUploaded: item.shown,
+      progress: s.size ? item.shown / s.size : s.state === 'done' ? 1 : 0,
+      ...(result ? { result: result as TypedUploadResult } : {}),
+    });
+  });
+  const progress = total ? up / total : files.length && !unfinished ? 1 : 0;
+  if (prev && prev.files.length === files.length && prev.files.every((f, i) => f === files[i]) && prev.progress === progress && prev.isUploading === unfinished)
+    return prev;
+  return { files, progress, isUploading: unfinished };
+}
+
+/**
+ * Uploads files through one route and renders their progress. Inside a {@link Vs3Provider} it uses
+ * the provider's queue; otherwise it makes its own on the first upload. For typed routes and
+ * metadata, take it from {@link generateReactHelpers}.
+ */
+export function useUpload<I = unknown, R = unknown>(route: string, options: UseUploadOptions<I, R> = {}): UseUploadResult<I, R> {
+  const ctx = useVs3Context();
+  const endpoint = options.endpoint ?? ctx?.endpoint ?? DEFAULT_ENDPOINT;
+  const opts = useRef(options);
+  opts.current = options;
+
+  // The provider's queue when it serves this endpoint, else one of our own (made on first upload).
+  const own = useRef<{ endpoint: string; holder: QueueHolder } | null>(null);
+  let holder: QueueHolder;
+  if (ctx && ctx.endpoint === endpoint) holder = ctx.holder;
+  else {
+    if (!own.current || own.current.endpoint !== endpoint) own.current = { endpoint, holder: new QueueHolder(() => ({ ...opts.current.queue, endpoint })) };
+    holder = own.current.holder;
+  }
+  const shared = ctx !== null && holder === ctx.holder;
+
+  const items = useRef<Item[]>([]);
+  const [version, setVersion] = useState(0);
+  const [error, setError] = useState<Vs3Error | undefined>(undefined);
+  const bump = useCallback(() => setVersion((v) => v + 1), []);
+
+  // Derived state, recomputed only when the queue's published snapshot or our list changed.
+  const cache = useRef<{ snap: QueueSnapshot; version: number; route: string; value: Derived } | null>(null);
+  const select = (snap: QueueSnapshot): Derived => {
+    const c = cache.current;
+    if (c && c.snap === snap && c.version === version && c.route === route) return c.value;
+    const value = derive(items.current, snap, route, c?.value);
+    cache.current = { snap, version, route, value };
+    return value;
+  };
+  const derived = useSyncExternalStore(
+    holder.subscribe,
+    () => select(holder.getSnapshot()),
+    () => select(EMPTY_SNAPSHOT),
+  );
+
+  // Mount/unmount. StrictMode runs this twice (mount, unmount, mount): the unmount's cancel is
+  // deferred a tick and called off by the second mount.
+  useEffect(() => {
+    const pending = unmountTimers.get(items.current);
+    if (pending !== undefined) clearTimeout(pending);
+    if (!shared) holder.retain();
+    return () => {
+      const keep = opts.current.keepUploadsOnUnmount === true;
+      if (!shared) holder.release(keep);
+      else if (!keep) {
+        const mine = items.current;
+        unmountTimers.set(
+          mine,
+          setTimeout(() => {
+            for (const it of mine) if (!it.settled) it.ac.abort();
+          }, 0),
+        );
+      }
+    };
+  }, [holder, shared]);
+
+  const upload = useCallback(
+    (input: Blob | readonly Blob[] | FileList, call: UploadCallOptions<I> = {}): Promise<TypedUploadResult<R>[]> => {
+      const list: Blob[] = input instanceof Blob ? [input] : Array.from(input as ArrayLike<Blob>);
+      const o = opts.current;
+      const metadata = call.metadata ?? o.metadata;
+      const batch: Item[] = [];
+      for (const file of list) {
+        // The same File while it is still being uploaded: no second upload (StrictMode effects, double clicks).
+        const running = items.current.find((it) => it.file === file && !it.settled);
+        if (running) {
+          batch.push(running);
+          continue;
+        }
+        const ac = new AbortController();
+        const handle = holder.add(file, {
+          route,
+          ...(metadata !== undefined ? { metadata } : {}),
+          ...(call.priority !== undefined ? { priority: call.priority } : {}),
+          signal: ac.signal,
+        });
+        const item: Item = { file, key: `f${++nextKey}`, handle, ac, shown: 0, settled: false };
+        handle.promise.then(
+          () => {
+            item.settled = true;
+            bump();
+          },
+          (e: unknown) => {
+            item.settled = true;
+            const err = e instanceof Vs3Error ? e : new Vs3Error('upload_failed', String((e as Error)?.message ?? e));
+            if (handle.id <= 0) item.early = { error: err };
+            if (err.code !== 'aborted') {
+              setError(err);
+              opts.current.onUploadError?.(err, file);
+            }
+            bump();
+          },
+        );
+        items.current = [...items.current, item];
+        batch.push(item);
+      }
+      bump();
+      holder.flush();
+      if (list.length) o.onUploadBegin?.(list);
+      const all = Promise.all(batch.map((it) => it.handle.promise)).then((results) => {
+        const typed = results as TypedUploadResult<R>[];
+        opts.current.onUploadComplete?.(typed);
+        return typed;
+      });
+      all.catch(() => {}); // the failure is in `error` and onUploadError: awaiting is optional
+      return all;
+    },
+    [holder, route, bump],
+  );
+
+  const each = useCallback((fn: (it: Item) => void) => {
+    for (const it of items.current) if (!it.settled) fn(it);
+  }, []);
+  const pause = useCallback(() => (each((it) => it.handle.pause()), holder.flush()), [each, holder]);
+  const resume = useCallback(() => (each((it) => it.handle.resume()), holder.flush()), [each, holder]);
+  const cancel = useCallback(() => each((it) => it.ac.abort()), [each]);
+  const reset = useCallback(() => {
+    each((it) => it.ac.abort());
+    items.current = [];
+    setError(undefined);
+    bump();
+  }, [each, bump]);
+
+  return {
+    upload,
+    files: derived.files as readonly UploadFile<R>[],
+    progress: derived.progress,
+    isUploading: derived.isUploading,
+    error,
+    pause,
+    resume,
+    cancel,
+    reset,
+  };
+}
+
+/** Cancels scheduled by an unmount, by the hook's item list, so that a StrictMode re-mount can call them off. */
+const unmountTimers = new WeakMap<object, ReturnType<typeof setTimeout>>();

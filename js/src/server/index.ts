@@ -29,6 +29,7 @@ export {
 } from './routes.js';
 export { s3Storage, SHA256_META, type S3Options, type S3Driver } from './s3.js';
 export { localStorage, memoryStore, readExactly, readVerifiedPart, type BlobStore, type LocalOptions, type PutMeta, type StoredUpload } from './local.js';
+export { nextRouteHandlers, type NextRouteHandler, type NextRouteHandlers, type NextRouteOptions } from './next.js';
 export { cleanup, type CleanupOptions, type CleanupResult } from './cleanup.js';
 export { crc32c, crc32cToBase64, crc32cFromBase64 } from '../crc32c.js';
 export type {

@@ -215,11 +215,13 @@ export function useUpload<I = unknown, R = unknown>(route: string, options: UseU
       const o = opts.current;
       const metadata = call.metadata ?? o.metadata;
       const batch: Item[] = [];
+      let reused = 0;
       for (const file of list) {
         // The same File while it is still being uploaded: no second upload (StrictMode effects, double clicks).
         const running = items.current.find((it) => it.file === file && !it.settled);
         if (running) {
           batch.push(running);
+          reused++;
           continue;
         }
         const ac = new AbortController();
@@ -251,10 +253,12 @@ export function useUpload<I = unknown, R = unknown>(route: string, options: UseU
       }
       bump();
       holder.flush();
-      if (list.length) o.onUploadBegin?.(list);
+      // Callbacks belong to the call that started the uploads, not to a repeat of it.
+      const fresh = batch.length - reused;
+      if (fresh) o.onUploadBegin?.(list);
       const all = Promise.all(batch.map((it) => it.handle.promise)).then((results) => {
         const typed = results as TypedUploadResult<R>[];
-        opts.current.onUploadComplete?.(typed);
+        if (fresh) opts.current.onUploadComplete?.(typed);
         return typed;
       });
       all.catch(() => {}); // the failure is in `error` and onUploadError: awaiting is optional

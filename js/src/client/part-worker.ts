@@ -4,7 +4,7 @@
 import { loadCore } from '../core.js';
 import { Vs3Error } from '../errors.js';
 import type { RawPartHasher } from '../wasm/vs3core.mjs';
-import { endPart, feedPart, hashPart, readBytes } from './reader.js';
+import { endPart, feedPart, hashPart, readBytes } from './part-hash.js';
 
 interface ReadMsg {
   type: 'read';

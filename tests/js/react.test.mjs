@@ -3,6 +3,7 @@
 // server rendering (react-dom/server) of the hooks and components without window, fetch or a queue.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -53,4 +54,95 @@ test('server render: hooks and components render their idle state; nothing touch
   } finally {
     globalThis.fetch = realFetch;
   }
+});
+
+test('the packed @vs3/react installs beside vs3 and react: imports, renders on the server, typechecks, fits its budget', async (t) => {
+  const { mkdtemp, mkdir, readdir, readFile, rm, writeFile } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { gzipSync } = await import('node:zlib');
+  const { build } = await import('esbuild');
+  const exec = promisify(execFile);
+  const npm = (args, cwd) => exec('npm', args, { cwd, env: { ...process.env, npm_config_loglevel: 'error' } });
+  const dir = await mkdtemp(path.join(tmpdir(), 'vs3-react-pack-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await npm(['pack', '--pack-destination', dir], path.join(root, 'js'));
+  await npm(['pack', '--pack-destination', dir], path.join(root, 'react'));
+  const tarballs = (await readdir(dir)).filter((f) => f.endsWith('.tgz')).map((f) => path.join(dir, f));
+  assert.equal(tarballs.length, 2);
+  const project = path.join(dir, 'app');
+  await mkdir(project);
+  await writeFile(path.join(project, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+  const versions = (p) => JSON.parse(readFileSync(path.join(root, 'node_modules', p, 'package.json'), 'utf8')).version;
+  await npm(
+    [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--prefer-offline',
+      ...tarballs,
+      `react@${versions('react')}`,
+      `react-dom@${versions('react-dom')}`,
+      `@types/react@${versions('@types/react')}`,
+      `zod@${versions('zod')}`,
+    ],
+    project,
+  );
+  const files = await readdir(path.join(project, 'node_modules/@vs3/react'), { recursive: true });
+  assert.ok(files.includes('dist/index.js') && files.includes('dist/index.d.ts'), 'built files and types');
+  assert.ok(!files.some((f) => f.startsWith('src/') || f.startsWith('test/')), 'no sources or tests');
+
+  // ESM import and a server render, in the installed project.
+  const { stdout } = await exec(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `import { createElement as h } from 'react';
+       import { renderToString } from 'react-dom/server';
+       import { UploadDropzone, Vs3Provider } from '@vs3/react';
+       console.log(renderToString(h(Vs3Provider, null, h(UploadDropzone, { route: 'files' }))));`,
+    ],
+    { cwd: project },
+  );
+  assert.match(stdout, /data-vs3="upload-dropzone" data-state="idle"/);
+
+  // Strict TypeScript over the installed types (no skipLibCheck): typed routes, and a wrong route fails.
+  await writeFile(
+    path.join(project, 'app.tsx'),
+    `import { generateReactHelpers } from '@vs3/react';
+import { defineRoute } from 'vs3/server';
+import { z } from 'zod';
+const routes = { photos: defineRoute({ maxFileSize: '1MB', metadata: z.object({ album: z.string() }), onUploadComplete: () => ({ n: 1 }) }) };
+const { useUpload, UploadButton } = generateReactHelpers<typeof routes>();
+export function App() {
+  const u = useUpload('photos', { metadata: { album: 'a' }, onUploadComplete: (r) => r[0]?.result.n.toFixed() });
+  // @ts-expect-error: no such route
+  useUpload('videos');
+  return <UploadButton route="photos" metadata={{ album: u.files.length ? 'x' : 'y' }} />;
+}
+`,
+  );
+  const tsc = path.join(root, 'node_modules/typescript/bin/tsc');
+  const args = ['--noEmit', '--strict', '--jsx', 'react-jsx', '--module', 'esnext', '--moduleResolution', 'bundler', '--target', 'ES2022'];
+  const typed = await exec(process.execPath, [tsc, ...args, '--lib', 'ES2022,DOM', 'app.tsx'], { cwd: project }).catch((e) => e);
+  assert.equal(typed.code ?? 0, 0, `tsc:\n${typed.stdout}${typed.stderr}`);
+
+  // Size: the hooks and components alone (React and vs3/client are the app's anyway).
+  const out = await build({
+    stdin: {
+      contents: "export { generateReactHelpers, useUpload, useUploadQueue, useDropzone, UploadButton, UploadDropzone, Vs3Provider } from '@vs3/react';",
+      resolveDir: project,
+    },
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'browser',
+    external: ['react', 'react-dom', 'react/jsx-runtime', 'vs3/client'],
+    write: false,
+    logLevel: 'silent',
+  });
+  const size = gzipSync(out.outputFiles[0].contents, { level: 9 }).length;
+  const budget = JSON.parse(await readFile(path.join(root, 'budgets.json'), 'utf8')).react;
+  console.log(`# @vs3/react: ${(size / 1024).toFixed(1)} KiB gzip (budget ${(budget / 1024).toFixed(1)} KiB)`);
+  assert.ok(size <= budget, `${size} bytes over the budget of ${budget}`);
 });

@@ -29,6 +29,7 @@ test('server render: hooks and components render their idle state; nothing touch
     const h = React.createElement;
     const { useUpload, UploadButton, UploadDropzone } = vs3.generateReactHelpers({ endpoint: '/api/up' });
     let seen;
+    // biome-ignore lint/correctness/noComponentHookFactories: it uses the modules this test imports (after its fetch spy is in place)
     function Status() {
       const u = useUpload('files');
       const q = vs3.useUploadQueue();

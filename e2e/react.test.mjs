@@ -255,3 +255,46 @@ test('render count: a 100 MiB upload renders the hook at most once per animation
   assert.ok(r.renders < (r.ms / 1000) * 25 + 10, `${r.renders} renders in ${Math.round(r.ms)} ms`);
   assert.equal((await store.head(r.keys[0])).sha256, expectedSha(100 * MiB, 9));
 });
+
+test('<UploadDropzone>: keyboard (Enter opens the picker), drag and drop (data-state dragging), and paste each upload', async (t) => {
+  const { page, errors } = await openApp(t);
+  await page.evaluate(() => window.__t.mount('dropzone'));
+  const zone = page.locator('[data-vs3="upload-dropzone"]');
+  const doneRow = (name) => zone.locator(`li[data-name="${name}"][data-state="done"]`).waitFor({ timeout: 20_000 });
+
+  await zone.focus();
+  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
+  assert.ok(chooser.isMultiple(), 'the drop zone takes several files');
+  await chooser.setFiles({ name: 'keyboard.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(70_000, 1) });
+  await doneRow('keyboard.bin');
+
+  const dragging = await page.evaluate(() => {
+    const el = document.querySelector('[data-vs3="upload-dropzone"]');
+    const dt = new DataTransfer();
+    dt.items.add(window.__t.makeFile('dropped.bin', 90_000, 5));
+    el.dispatchEvent(new DragEvent('dragenter', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    return new Promise((r) =>
+      requestAnimationFrame(() => {
+        const state = el.getAttribute('data-state');
+        el.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+        r(state);
+      }),
+    );
+  });
+  assert.equal(dragging, 'dragging');
+  await doneRow('dropped.bin');
+
+  await page.evaluate(() => {
+    const dt = new DataTransfer();
+    dt.items.add(window.__t.makeFile('pasted.bin', 40_000, 6));
+    document.querySelector('[data-vs3="upload-dropzone"]').dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+  });
+  await doneRow('pasted.bin');
+
+  const keys = await page.evaluate(() => window.__t.results);
+  assert.equal(keys.length, 3);
+  assert.equal((await store.head(keys[1])).sha256, expectedSha(90_000, 5));
+  assert.equal((await store.head(keys[2])).sha256, expectedSha(40_000, 6));
+  assert.equal(await zone.getAttribute('data-state'), 'done');
+  assert.deepEqual(errors, []);
+});

@@ -2,7 +2,7 @@
 // window.__t, each recording what the hooks rendered so the test can check it.
 import { StrictMode, useEffect, useRef } from 'react';
 import { createRoot } from 'react-dom/client';
-import { UploadButton, UploadDropzone, useUpload, Vs3Provider } from '@vs3/react';
+import { UploadButton, UploadDropzone, useUpload, useUploadQueue, Vs3Provider } from '@vs3/react';
 
 const t = { renders: [], frames: 0, results: [], errors: [], api: null };
 window.__t = t;
@@ -14,9 +14,10 @@ t.makeFile = (name, size, seed = 0) => {
   return new File([u8], name, { type: 'application/octet-stream' });
 };
 
-function Hook({ route, uploadOnMount }) {
+function Hook({ route, uploadOnMount, keep }) {
   const u = useUpload(route, {
     queue: { persist: false },
+    keepUploadsOnUnmount: keep === true,
     onUploadComplete: (rs) => t.results.push(...rs.map((r) => r.key)),
     onUploadError: (e) => t.errors.push(e.code),
   });
@@ -45,6 +46,17 @@ function Hook({ route, uploadOnMount }) {
   return <p id="hook" data-uploading={String(u.isUploading)} data-progress={u.progress} />;
 }
 
+function Queue() {
+  const q = useUploadQueue();
+  t.renders.push({ pending: q.pending, progress: q.progress, states: q.files.map((f) => f.state) });
+  t.api = {
+    add: (files) => Promise.all(files.map((f) => q.add(f, { route: 'files' }).promise.then((r) => r.key))),
+    pauseAll: q.pauseAll,
+    resumeAll: q.resumeAll,
+  };
+  return <p id="queue" data-pending={q.pending} />;
+}
+
 let root = null;
 t.mount = (scenario, props = {}) => {
   t.unmount();
@@ -54,7 +66,13 @@ t.mount = (scenario, props = {}) => {
   document.body.append(el);
   root = createRoot(el);
   let tree;
-  if (scenario === 'hook') tree = <Hook route={props.route ?? 'files'} />;
+  if (scenario === 'hook') tree = <Hook route={props.route ?? 'files'} keep={props.keep} />;
+  if (scenario === 'queue')
+    tree = (
+      <Vs3Provider options={{ persist: false }}>
+        <Queue />
+      </Vs3Provider>
+    );
   if (scenario === 'mount-upload') tree = <Hook route="files" uploadOnMount={t.makeFile('on-mount.bin', props.size ?? 2_000_000, 3)} />;
   if (scenario === 'button')
     tree = <UploadButton route="files" queue={{ persist: false }} onUploadComplete={(rs) => t.results.push(...rs.map((r) => r.key))} />;

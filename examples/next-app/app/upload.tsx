@@ -1,52 +1,59 @@
 'use client';
-// TODO: switch to the React hooks once @vs3/react is published:
-//   const { UploadButton } = generateReactHelpers<typeof routes>();  // import type { routes } from '@/vs3'
-// For now: the plain client, one file at a time.
-import { useEffect, useRef, useState } from 'react';
-import { createUploader, type Uploader } from 'vs3/client';
-import type { routes } from '@/vs3';
+// The components and a hook, typed from vs3.ts's routes: a wrong route name is a compile error, and
+// `result` is what the route's onUploadComplete returns ({ stored: string } for "files").
+import { useState } from 'react';
+import { UploadButton, UploadDropzone, useUpload } from './vs3-react';
 
-type RouteName = keyof typeof routes;
-
-export function Upload() {
-  const uploader = useRef<Uploader | null>(null);
-  const [status, setStatus] = useState('pick a file');
-  const [url, setUrl] = useState<string | null>(null);
-
-  useEffect(() => {
-    uploader.current = createUploader({ endpoint: '/api/vs3' });
-    return () => {
-      uploader.current?.dispose();
-      uploader.current = null;
-    };
-  }, []);
-
-  async function onChange(e: React.ChangeEvent<HTMLInputElement>) {
-    const file = e.target.files?.[0];
-    if (!file || !uploader.current) return;
-    const route: RouteName = 'files';
-    setUrl(null);
-    try {
-      const stored = await uploader.current.upload(file, {
-        route,
-        onProgress: (p) => setStatus(`${p.phase}: ${Math.round((100 * p.uploaded) / Math.max(1, p.total))} %`),
-      });
-      setStatus(`stored ${stored.key} (${stored.size} bytes, verified: ${stored.verified})`);
-      setUrl(stored.url ?? null);
-    } catch (err) {
-      setStatus(`failed: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  }
-
+export function Uploads() {
+  const [stored, setStored] = useState<string[]>([]);
   return (
-    <section>
-      <input type="file" onChange={onChange} />
-      <p data-testid="status">{status}</p>
-      {url && (
-        <a href={url} download>
-          download
-        </a>
+    <>
+      <section>
+        <h2>Drop zone</h2>
+        {/* Styled through [data-state] in globals.css: idle, dragging, uploading, done, error. */}
+        <UploadDropzone route="files" className="zone" onUploadComplete={(results) => setStored((s) => [...s, ...results.map((r) => r.result.stored)])} />
+        {stored.length > 0 && (
+          <ul data-testid="stored">
+            {stored.map((key) => (
+              <li key={key} data-key={key}>
+                {key}
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+      <section>
+        <h2>Button (images up to 10 MB)</h2>
+        <UploadButton route="images" className="button" />
+      </section>
+      <section>
+        <h2>Your own UI: useUpload</h2>
+        <HookUpload />
+      </section>
+    </>
+  );
+}
+
+/** useUpload with a progress bar of its own and the typed result. */
+function HookUpload() {
+  const [last, setLast] = useState<string | null>(null);
+  const { upload, files, progress, isUploading, error, cancel } = useUpload('files', {
+    // result.stored is typed: what the "files" route's onUploadComplete returns.
+    onUploadComplete: ([first]) => first && setLast(`${first.result.stored} (${first.size} bytes, verified: ${first.verified === true})`),
+  });
+  return (
+    <div data-testid="hook" data-state={isUploading ? 'uploading' : error ? 'error' : last ? 'done' : 'idle'}>
+      <input type="file" aria-label="Upload with useUpload" onChange={(e) => e.target.files?.length && void upload(e.target.files)} />
+      {isUploading && (
+        <>
+          <progress value={progress} max={1} /> {Math.floor(progress * 100)}% of {files.length} file(s){' '}
+          <button type="button" onClick={cancel}>
+            Cancel
+          </button>
+        </>
       )}
-    </section>
+      {error && <p role="alert">{error.message}</p>}
+      {last && <p>stored {last}</p>}
+    </div>
   );
 }

@@ -179,11 +179,11 @@ test('errors: a refusal by the server lands in error; the route rules refuse a f
   // The drop zone reads the route's rules (GET /routes) and refuses the file itself.
   await page.evaluate(() => window.__t.mount('dropzone', { route: 'small' }));
   const zone = page.locator('[data-vs3="upload-dropzone"]');
-  await zone.locator('[data-vs3="hint"]').filter({ hasText: 'up to 1000 B' }).waitFor();
+  await zone.locator('[data-vs3="hint"]').filter({ hasText: 'up to 1 KB' }).waitFor();
   const before = snapshotCounts();
   await zone.locator('input[type=file]').setInputFiles({ name: 'big.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(5000) });
   await page.locator('[data-vs3="upload-dropzone"][data-state="error"]').waitFor();
-  assert.match(await zone.locator('[role=status]').textContent(), /big\.bin is larger than 1000 B/);
+  assert.match(await zone.locator('[role=status]').textContent(), /big\.bin is larger than 1 KB/);
   assert.deepEqual(snapshotCounts(), before, 'nothing was sent for the refused file');
 });
 

@@ -102,10 +102,19 @@ export function checkFiles(
   return { accepted, rejected };
 }
 
-/** 1536 -> "1.5 KB" (powers of 1024, as the server's size strings read). */
+/**
+ * Bytes as the server's size strings read them: exact binary multiples as KiB/MiB/GiB/TiB ("1GiB" ->
+ * "1 GiB"), anything else in powers of 1000 as KB/MB/GB/TB ("100MB" -> "100 MB", 1500 -> "1.5 KB").
+ */
 export function formatBytes(n: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) (n /= 1024), i++;
-  return `${Number.isInteger(n) ? n : n.toFixed(1)} ${units[i]}`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  for (let k = units.length; k >= 1; k--) {
+    const bin = 1024 ** k;
+    if (n >= bin && n % bin === 0) return `${n / bin} ${units[k - 1]!.replace('B', 'iB')}`;
+  }
+  for (let k = units.length; k >= 1; k--) {
+    const v = n / 1000 ** k;
+    if (v >= 1) return `${Number.isInteger(v) ? v : Number(v.toFixed(1))} ${units[k - 1]}`;
+  }
+  return `${n} B`;
 }

@@ -147,3 +147,41 @@ export function App() {
   console.log(`# @vs3/react: ${(size / 1024).toFixed(1)} KiB gzip (budget ${(budget / 1024).toFixed(1)} KiB)`);
   assert.ok(size <= budget, `${size} bytes over the budget of ${budget}`);
 });
+
+test('client-side rules read sizes and types as the server does', async () => {
+  const { formatBytes, matchesTypes, checkFiles } = await import('@vs3/react');
+  const { defineRoute, createHandler, memoryStore, localStorage } = await import('vs3/server');
+  // Sizes: the server's "100MB" is 10^8 bytes and "1GiB" 2^30; the hint says what the route says.
+  const h = createHandler({
+    secret: 'x'.repeat(40),
+    storage: localStorage({ store: memoryStore(), secret: 'y'.repeat(40) }),
+    routes: { a: defineRoute({ maxFileSize: '100MB' }), b: defineRoute({ maxFileSize: '1GiB' }), c: defineRoute({ maxFileSize: '4.5MB' }) },
+  });
+  const { routes } = await (await h(new Request('http://x/api/vs3/routes'))).json();
+  assert.deepEqual(
+    [routes.a, routes.b, routes.c].map((r) => formatBytes(r.maxFileSize)),
+    ['100 MB', '1 GiB', '4.5 MB'],
+  );
+  assert.equal(formatBytes(512), '512 B');
+  // Types: a MIME pattern AND an extension when both kinds are given.
+  assert.ok(matchesTypes({ name: 'a.PNG', type: 'image/png' }, ['image/*', '.png']));
+  assert.ok(!matchesTypes({ name: 'a.jpg', type: 'image/jpeg' }, ['image/*', '.png']));
+  assert.ok(!matchesTypes({ name: 'a.png', type: 'text/plain' }, ['image/*']));
+  const f = (name, size, type = '') => new File([new Uint8Array(size)], name, { type });
+  const { accepted, rejected } = checkFiles(
+    [f('ok.png', 10, 'image/png'), f('big.png', 2000, 'image/png'), f('x.txt', 1, 'text/plain'), f('two.png', 5, 'image/png')],
+    {
+      accept: ['image/*'],
+      maxFileSize: 1000,
+      maxFiles: 1,
+    },
+  );
+  assert.deepEqual(
+    accepted.map((x) => x.name),
+    ['ok.png'],
+  );
+  assert.deepEqual(
+    rejected.map((r) => r.code),
+    ['file_too_large', 'invalid_file_type', 'too_many_files'],
+  );
+});

@@ -3,7 +3,7 @@
 // (a double mount starts nothing twice), SSR-safe (no queue, no window, until the first upload), and
 // the hook's unfinished uploads are cancelled when its component unmounts unless it says to keep them.
 import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react';
-import { type QueueOptions, type QueueSnapshot, type UploadHandle, type UploadSnapshot, Vs3Error } from 'vs3/client';
+import { type QueueOptions, type QueueSnapshot, type UploadHandle, type UploadResult, type UploadSnapshot, Vs3Error } from 'vs3/client';
 import { DEFAULT_ENDPOINT, useVs3Context } from './provider.js';
 import { EMPTY_SNAPSHOT, QueueHolder } from './store.js';
 import type { TypedUploadResult, UploadFile } from './types.js';
@@ -65,8 +65,8 @@ interface Item {
   key: string;
   handle: UploadHandle;
   ac: AbortController;
-  /** Set once the promise settled before the engine accepted the file (a refusal or a cancel). */
-  early?: { error: Vs3Error };
+  /** How the upload's promise settled (its snapshot may reach React a frame later). */
+  outcome?: { error: Vs3Error } | { result: UploadResult };
   /** Most bytes ever shown as uploaded, so progress never goes backwards when a cut-off part is resent. */
   shown: number;
   settled: boolean;
@@ -84,7 +84,7 @@ const FINISHED = new Set(['done', 'failed', 'cancelled']);
 
 function placeholder(item: Item, route: string): UploadSnapshot {
   const f = item.file as Blob & { name?: string };
-  const err = item.early?.error;
+  const err = item.outcome && 'error' in item.outcome ? item.outcome.error : undefined;
   return {
     id: item.handle.id,
     name: f.name ?? 'blob',
@@ -108,6 +108,12 @@ function placeholder(item: Item, route: string): UploadSnapshot {
   };
 }
 
+function settledSnapshot(s: UploadSnapshot, outcome: NonNullable<Item['outcome']>): UploadSnapshot {
+  if ('result' in outcome) return { ...s, state: 'done', bytesUploaded: s.size, progress: 1, speed: 0, eta: 0, result: outcome.result };
+  const { code, message } = outcome.error;
+  return { ...s, state: code === 'aborted' ? 'cancelled' : 'failed', speed: 0, eta: 0, error: { code, message } };
+}
+
 function derive(items: readonly Item[], snap: QueueSnapshot, route: string, prev: Derived | undefined): Derived {
   const byId = new Map<number, UploadSnapshot>();
   for (const s of snap.files) byId.set(s.id, s);
@@ -115,7 +121,10 @@ function derive(items: readonly Item[], snap: QueueSnapshot, route: string, prev
   let up = 0;
   let unfinished = false;
   const files = items.map((item, i): UploadFile => {
-    const s = byId.get(item.handle.id) ?? placeholder(item, route);
+    let s = byId.get(item.handle.id) ?? placeholder(item, route);
+    // The promise settled but the queue's snapshot saying so is still a frame away: show the outcome
+    // now, so that files, isUploading and error agree in every render.
+    if (item.outcome && !FINISHED.has(s.state)) s = settledSnapshot(s, item.outcome);
     item.shown = s.state === 'done' ? s.size : Math.max(item.shown, s.bytesUploaded);
     total += s.size;
     up += item.shown;
@@ -233,14 +242,15 @@ export function useUpload<I = unknown, R = unknown>(route: string, options: UseU
         });
         const item: Item = { file, key: `f${++nextKey}`, handle, ac, shown: 0, settled: false };
         handle.promise.then(
-          () => {
+          (result) => {
             item.settled = true;
+            item.outcome = { result };
             bump();
           },
           (e: unknown) => {
             item.settled = true;
             const err = e instanceof Vs3Error ? e : new Vs3Error('upload_failed', String((e as Error)?.message ?? e));
-            if (handle.id <= 0) item.early = { error: err };
+            item.outcome = { error: err };
             if (err.code !== 'aborted') {
               setError(err);
               opts.current.onUploadError?.(err, file);

@@ -37,6 +37,7 @@ function Hook({ route, uploadOnMount, keep }) {
         (e) => ({ error: e.code }),
       ),
     cancel: () => latest.current.cancel(),
+    clear: () => latest.current.clear(),
     pause: () => latest.current.pause(),
     resume: () => latest.current.resume(),
   };

@@ -185,6 +185,38 @@ test('errors: a refusal by the server lands in error; the route rules refuse a f
   await page.locator('[data-vs3="upload-dropzone"][data-state="error"]').waitFor();
   assert.match(await zone.locator('[role=status]').textContent(), /big\.bin is larger than 1 KB/);
   assert.deepEqual(snapshotCounts(), before, 'nothing was sent for the refused file');
+
+  // The next pick that works shows done: the earlier refusal is not the zone's state any more.
+  await zone.locator('input[type=file]').setInputFiles({ name: 'fits.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(500, 7) });
+  await page.locator('[data-vs3="upload-dropzone"][data-state="done"]').waitFor();
+  assert.match(await zone.locator('[role=status]').textContent(), /Uploaded fits\.bin/);
+
+  // And after a failure on the server's side (the hook's route refuses), a good file clears it too.
+  await page.evaluate(() => window.__t.mount('hook', { route: 'small' }));
+  assert.deepEqual(await page.evaluate(() => window.__t.api.upload([window.__t.makeFile('big.bin', 5000)])), { error: 'file_too_large' });
+  await page.evaluate(() => window.__t.api.clear());
+  assert.deepEqual(await page.evaluate(() => window.__t.api.upload([window.__t.makeFile('ok.bin', 800)])).then((k) => k.length), 1);
+  await until(async () => (await renders(page)).at(-1).files.length === 1);
+  const cleared = (await renders(page)).at(-1);
+  assert.equal(cleared.error, undefined);
+  assert.deepEqual(
+    cleared.files.map((f) => f.state),
+    ['done'],
+  );
+});
+
+test('upload() after the component unmounted is refused (aborted) and makes no queue, no request', async (t) => {
+  const { page } = await openApp(t);
+  await page.evaluate(() => window.__t.mount('hook'));
+  await page.evaluate(() => {
+    window.__stale = window.__t.api;
+    window.__t.unmount();
+  });
+  await new Promise((r) => setTimeout(r, 100));
+  const before = snapshotCounts();
+  assert.deepEqual(await page.evaluate(() => window.__stale.upload([window.__t.makeFile('late.bin', 1000)])), { error: 'aborted' });
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual(snapshotCounts(), before);
 });
 
 test('cancel mid-upload: the multipart upload is aborted on storage, nothing is stored, no error shown', async (t) => {
@@ -262,26 +294,26 @@ test('<UploadDropzone>: keyboard (Enter opens the picker), drag and drop (data-s
   const zone = page.locator('[data-vs3="upload-dropzone"]');
   const doneRow = (name) => zone.locator(`li[data-name="${name}"][data-state="done"]`).waitFor({ timeout: 20_000 });
 
-  await zone.focus();
-  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
+  // Listening first: Playwright turns file-chooser interception on asynchronously.
+  const chosen = page.waitForEvent('filechooser');
+  await zone.locator('[data-vs3="hint"]').waitFor();
+  await zone.locator('button[data-vs3="choose"]').focus();
+  await page.keyboard.press('Enter');
+  const chooser = await chosen;
   assert.ok(chooser.isMultiple(), 'the drop zone takes several files');
   await chooser.setFiles({ name: 'keyboard.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(70_000, 1) });
   await doneRow('keyboard.bin');
 
-  const dragging = await page.evaluate(() => {
-    const el = document.querySelector('[data-vs3="upload-dropzone"]');
+  await page.evaluate(() => {
     const dt = new DataTransfer();
     dt.items.add(window.__t.makeFile('dropped.bin', 90_000, 5));
-    el.dispatchEvent(new DragEvent('dragenter', { dataTransfer: dt, bubbles: true, cancelable: true }));
-    return new Promise((r) =>
-      requestAnimationFrame(() => {
-        const state = el.getAttribute('data-state');
-        el.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
-        r(state);
-      }),
-    );
+    window.__dt = dt;
+    document.querySelector('[data-vs3="upload-dropzone"]').dispatchEvent(new DragEvent('dragenter', { dataTransfer: dt, bubbles: true, cancelable: true }));
   });
-  assert.equal(dragging, 'dragging');
+  await page.locator('[data-vs3="upload-dropzone"][data-state="dragging"]').waitFor({ timeout: 5000 });
+  await page.evaluate(() =>
+    document.querySelector('[data-vs3="upload-dropzone"]').dispatchEvent(new DragEvent('drop', { dataTransfer: window.__dt, bubbles: true, cancelable: true })),
+  );
   await doneRow('dropped.bin');
 
   await page.evaluate(() => {

@@ -1,7 +1,7 @@
 // <UploadButton> and <UploadDropzone>: unstyled components over useUpload and useDropzone. They carry
 // data-state attributes (idle, dragging, uploading, done, error) for CSS and announce progress and
 // errors through a role=status line; the file picker is a real <input type=file> behind a button.
-import { type ReactNode, useId } from 'react';
+import { type ReactNode, useId, useRef } from 'react';
 import { useDropzone } from './use-dropzone.js';
 import { formatBytes, type FileRejection } from './rules.js';
 import { type UseUploadOptions, type UseUploadResult, useUpload } from './use-upload.js';
@@ -38,8 +38,9 @@ function stateOf(u: UseUploadResult<unknown, unknown>, rejected: boolean, draggi
 
 const pct = (p: number) => `${Math.floor(p * 100)}%`;
 
+/** For the live region: progress in steps of 10 %, so screen readers are not flooded. */
 function statusText(u: UseUploadResult<unknown, unknown>, state: UploadState, rejections: FileRejection[]): string {
-  if (state === 'uploading') return `Uploading ${pct(u.progress)}`;
+  if (state === 'uploading') return `Uploading ${Math.floor(u.progress * 10) * 10}%`;
   if (state === 'error') return rejections[0]?.message ?? u.error?.message ?? 'Upload failed';
   if (state === 'done') return u.files.length === 1 ? `Uploaded ${u.files[0]!.name}` : `Uploaded ${u.files.length} files`;
   return '';
@@ -62,7 +63,9 @@ export function UploadButton<I = unknown, R = unknown>(props: UploadComponentPro
     ...(disabled !== undefined ? { disabled } : {}),
     onDrop: (accepted, rejected) => {
       if (rejected.length) onRejected?.(rejected);
-      if (accepted.length) void u.upload(accepted);
+      if (!accepted.length) return;
+      u.clear(); // the state shown is this pick's, not an earlier failure's
+      void u.upload(accepted);
     },
   });
   const state = stateOf(u as UseUploadResult<unknown, unknown>, zone.rejections.length > 0 && !u.isUploading);
@@ -95,26 +98,33 @@ export function UploadDropzone<I = unknown, R = unknown>(props: UploadComponentP
   const zone = useDropzone({
     route,
     multiple,
+    noClick: true,
     ...(opts.endpoint !== undefined ? { endpoint: opts.endpoint } : {}),
     ...(accept ? { accept } : {}),
     ...(maxFileSize !== undefined ? { maxFileSize } : {}),
     ...(disabled !== undefined ? { disabled } : {}),
     onDrop: (accepted, rejected) => {
       if (rejected.length) onRejected?.(rejected);
-      if (accepted.length) void u.upload(accepted);
+      if (!accepted.length) return;
+      u.clear(); // the state shown is this pick's, not an earlier failure's
+      void u.upload(accepted);
     },
   });
   const state = stateOf(u as UseUploadResult<unknown, unknown>, zone.rejections.length > 0 && !u.isUploading, zone.isDragActive);
   const statusId = useId();
   const types = accept ?? zone.rules?.allowedFileTypes ?? [];
   const max = maxFileSize ?? zone.rules?.maxFileSize;
+  const choose = useRef<HTMLButtonElement | null>(null);
   const hint = [types.length ? types.join(', ') : '', max !== undefined ? `up to ${formatBytes(max)}` : ''].filter(Boolean).join(', ');
   const content =
     typeof children === 'function' ? (
       children(state, u)
     ) : (
       <>
-        {children ?? <span data-vs3="label">{multiple ? 'Drop files here, paste, or click to choose' : 'Drop a file here, paste, or click to choose'}</span>}
+        {children ?? <span data-vs3="label">{multiple ? 'Drop files here or paste them' : 'Drop a file here or paste it'}</span>}
+        <button type="button" ref={choose} data-vs3="choose" onClick={zone.open} disabled={disabled} aria-describedby={statusId}>
+          {multiple ? 'Choose files' : 'Choose a file'}
+        </button>
         {hint && <span data-vs3="hint">{hint}</span>}
         {u.isUploading && <progress value={u.progress} max={1} data-vs3="progress" />}
         {u.files.length > 0 && (
@@ -130,9 +140,9 @@ export function UploadDropzone<I = unknown, R = unknown>(props: UploadComponentP
           <button
             type="button"
             data-vs3="cancel"
-            onClick={(e) => {
-              e.stopPropagation();
+            onClick={() => {
               u.cancel();
+              choose.current?.focus(); // this button is about to go: keep keyboard focus in the zone
             }}
           >
             Cancel
@@ -141,7 +151,22 @@ export function UploadDropzone<I = unknown, R = unknown>(props: UploadComponentP
       </>
     );
   return (
-    <div {...zone.getRootProps({ className, 'aria-describedby': statusId })} data-vs3="upload-dropzone" data-state={state}>
+    <div
+      {...zone.getRootProps({
+        className,
+        // A group with a real button inside, not one big button: the list, the Cancel button and the
+        // status line stay visible to assistive technology.
+        role: 'group',
+        tabIndex: -1,
+        'aria-label': typeof children === 'string' ? children : 'File upload',
+        // Clicks on the zone's own buttons do their own thing; elsewhere a click picks files.
+        onClick: (e) => {
+          if (!(e.target as Element).closest?.('button')) zone.open();
+        },
+      })}
+      data-vs3="upload-dropzone"
+      data-state={state}
+    >
       <input {...zone.getInputProps()} />
       {content}
       <span id={statusId} role="status" aria-live="polite" data-vs3="status">

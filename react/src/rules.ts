@@ -2,6 +2,7 @@
 // fetched once per endpoint and used to check files before anything is sent and to fill `accept`.
 // The server checks everything again; this only spares the user a round trip for an obvious refusal.
 import { useEffect, useState } from 'react';
+import { isActiveType } from 'vs3/client';
 
 /** One route's public rules, as `GET {endpoint}/routes` answers. */
 export interface RouteRules {
@@ -45,6 +46,7 @@ export function fetchRouteRules(endpoint: string, fetchImpl: typeof fetch = fetc
 export function useRouteRules(endpoint: string, route: string | undefined): RouteRules | undefined {
   const [rules, setRules] = useState<RouteRules | undefined>(undefined);
   useEffect(() => {
+    setRules(undefined); // another route's rules must not check this route's files
     if (!route) return;
     let live = true;
     fetchRouteRules(endpoint).then(
@@ -76,7 +78,9 @@ export function matchesTypes(file: { name: string; type: string }, types: readon
   const mimes = types.filter((t) => !t.startsWith('.')).map((t) => t.toLowerCase());
   const exts = types.filter((t) => t.startsWith('.')).map((t) => t.toLowerCase());
   const type = file.type.toLowerCase();
-  const mimeOk = !mimes.length || mimes.some((m) => (m.endsWith('/*') ? type.startsWith(m.slice(0, -1)) : m === type));
+  // No type from the browser: the server infers one from the extension, so only it can tell.
+  // A wildcard never admits a type a browser runs as a page (SVG, HTML, XML, scripts), as on the server.
+  const mimeOk = !mimes.length || type === '' || mimes.some((m) => (m.endsWith('/*') ? !isActiveType(type) && type.startsWith(m.slice(0, -1)) : m === type));
   const extOk = !exts.length || exts.includes(extOf(file.name));
   return mimeOk && extOk;
 }

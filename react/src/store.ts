@@ -1,7 +1,7 @@
 // The React side of the upload queue: a holder that creates the queue only when it is first needed
 // (never during render or on the server) and republishes its snapshots at most once per animation
 // frame, so hooks built on useSyncExternalStore re-render at most once a frame however fast bytes move.
-import { type AddOptions, createUploadQueue, type QueueOptions, type QueueSnapshot, type UploadHandle, type UploadQueue } from 'vs3/client';
+import { type AddOptions, Vs3Error, createUploadQueue, type QueueOptions, type QueueSnapshot, type UploadHandle, type UploadQueue } from 'vs3/client';
 
 /** The snapshot of a queue that does not exist yet (server render, before the first upload). */
 export const EMPTY_SNAPSHOT: QueueSnapshot = Object.freeze({
@@ -33,6 +33,8 @@ export class QueueHolder {
   private disposeTimer: ReturnType<typeof setTimeout> | undefined;
   /** Aborted at shutdown: every upload added through this holder listens to it. */
   private life = new AbortController();
+  /** The owner unmounted for good: add() refuses instead of making a queue nobody would dispose. */
+  private released = false;
   /** Uploads added through this holder that have not settled. */
   private readonly inFlight = new Set<Promise<void>>();
   /** Renders React was told about (tests and diagnostics). */
@@ -94,6 +96,8 @@ export class QueueHolder {
    * shuts down, even if the engine has not accepted it yet.
    */
   add<M>(file: Blob, opts: AddOptions<M>): UploadHandle {
+    // The owner is gone (e.g. an upload() that finished awaiting after unmount): no new queue.
+    if (this.released) return refused();
     const life = this.life;
     const signal = opts.signal ? anySignal([opts.signal, life.signal]) : life.signal;
     const handle = this.get().add(file, { ...opts, signal });
@@ -110,6 +114,7 @@ export class QueueHolder {
   retain(): void {
     if (this.disposeTimer !== undefined) clearTimeout(this.disposeTimer);
     this.disposeTimer = undefined;
+    this.released = false;
   }
 
   /**
@@ -121,6 +126,7 @@ export class QueueHolder {
     this.retain();
     this.disposeTimer = setTimeout(() => {
       this.disposeTimer = undefined;
+      this.released = true;
       void this.shutdown(keep ? Number.POSITIVE_INFINITY : undefined, keep);
     }, 0);
   }
@@ -162,4 +168,12 @@ function anySignal(signals: AbortSignal[]): AbortSignal {
     else s.addEventListener('abort', () => ac.abort(s.reason), { once: true });
   }
   return ac.signal;
+}
+
+/** The handle of an upload refused because its owner unmounted: rejected with aborted, controls do nothing. */
+function refused(): UploadHandle {
+  const promise = Promise.reject(new Vs3Error('aborted', 'the component that started this upload has unmounted', 0));
+  promise.catch(() => {});
+  const none = () => {};
+  return { id: 0, promise, pause: none, resume: none, cancel: none, setPriority: none, snapshot: () => undefined };
 }

@@ -78,23 +78,35 @@ async function filesOf(entry: Entry, out: File[], budget: { left: number }): Pro
   }
 }
 
-/** The files of a drop: folders walked (at most 10,000 files), plain files as they are. */
-async function droppedFiles(dt: DataTransfer): Promise<File[]> {
+/**
+ * The files of a drop: folders walked (at most 10,000 files; more are reported as too many), plain
+ * files as they are. Everything the DataTransfer holds is taken before the first await: it is
+ * emptied once the drop event returns. A folder that cannot be read keeps the files found so far.
+ */
+function droppedFiles(dt: DataTransfer): { plain: File[]; walk: Promise<{ files: File[]; truncated: boolean }> } {
   const items = Array.from(dt.items ?? []).filter((i) => i.kind === 'file');
   const entries = items.map((i) => (i as DataTransferItem & { webkitGetAsEntry?(): Entry | null }).webkitGetAsEntry?.() ?? null);
-  if (!entries.some((e) => e?.isDirectory)) return Array.from(dt.files);
-  const out: File[] = [];
-  const budget = { left: 10_000 };
-  // Entries must be taken synchronously (above); files of plain entries come from getAsFile.
+  if (!entries.some((e) => e?.isDirectory)) return { plain: Array.from(dt.files), walk: Promise.resolve({ files: [], truncated: false }) };
+  const plain: File[] = [];
+  const folders: Entry[] = [];
   for (const [i, e] of entries.entries()) {
-    if (e) await filesOf(e, out, budget);
+    if (e?.isDirectory) folders.push(e);
     else {
       const f = items[i]?.getAsFile();
-      if (f) out.push(f);
+      if (f) plain.push(f);
     }
   }
-  return out;
+  const walk = (async () => {
+    const files: File[] = [];
+    const budget = { left: 10_000 };
+    for (const e of folders) await filesOf(e, files, budget).catch(() => {});
+    return { files: files.filter((f) => !JUNK.test(f.name)), truncated: budget.left <= 0 };
+  })();
+  return { plain, walk };
 }
+
+/** Files operating systems leave in folders, never meant to be uploaded. */
+const JUNK = /^(\.DS_Store|Thumbs\.db|desktop\.ini|\._.*)$/i;
 
 /**
  * A drop zone: drag and drop (folders too), paste, click or Enter/Space to pick. Files are checked
@@ -104,7 +116,8 @@ export function useDropzone(options: UseDropzoneOptions = {}): UseDropzoneResult
   const ctx = useVs3Context();
   const rules = useRouteRules(options.endpoint ?? ctx?.endpoint ?? DEFAULT_ENDPOINT, options.route);
   const input = useRef<HTMLInputElement | null>(null);
-  const depth = useRef(0);
+  // Elements the drag is over: a counter would stick when one of them is removed mid-drag.
+  const entered = useRef(new Set<EventTarget>());
   const [isDragActive, setDragActive] = useState(false);
   const [rejections, setRejections] = useState<FileRejection[]>([]);
   const opts = useRef(options);
@@ -120,9 +133,11 @@ export function useDropzone(options: UseDropzoneOptions = {}): UseDropzoneResult
   const latestLimits = useRef(limits);
   latestLimits.current = limits;
 
-  const take = useCallback((files: File[]) => {
+  const take = useCallback((files: File[], truncated = false) => {
     if (opts.current.disabled || !files.length) return;
     const { accepted, rejected } = checkFiles(files, latestLimits.current);
+    if (truncated)
+      rejected.push({ file: files.at(-1)!, code: 'too_many_files', message: 'the folder has more than 10,000 files: only the first 10,000 were taken' });
     setRejections(rejected);
     opts.current.onDrop?.(accepted, rejected);
   }, []);
@@ -155,20 +170,26 @@ export function useDropzone(options: UseDropzoneOptions = {}): UseDropzoneResult
       }, p.onKeyDown),
       onDragEnter: chain((e: DragEvent<HTMLElement>) => {
         e.preventDefault();
-        if (depth.current++ === 0 && !opts.current.disabled) setDragActive(true);
+        entered.current.add(e.target);
+        if (!opts.current.disabled) setDragActive(true);
       }, p.onDragEnter),
       onDragOver: chain((e: DragEvent<HTMLElement>) => {
         e.preventDefault();
         if (e.dataTransfer) e.dataTransfer.dropEffect = opts.current.disabled ? 'none' : 'copy';
       }, p.onDragOver),
-      onDragLeave: chain(() => {
-        if (--depth.current <= 0) (depth.current = 0), setDragActive(false);
+      onDragLeave: chain((e: DragEvent<HTMLElement>) => {
+        const root = e.currentTarget;
+        entered.current.delete(e.target);
+        for (const t of entered.current) if (!(t instanceof Node) || !root.contains(t)) entered.current.delete(t);
+        if (!entered.current.size) setDragActive(false);
       }, p.onDragLeave),
       onDrop: chain((e: DragEvent<HTMLElement>) => {
         e.preventDefault();
-        depth.current = 0;
+        entered.current.clear();
         setDragActive(false);
-        if (e.dataTransfer) void droppedFiles(e.dataTransfer).then(take, () => take(Array.from(e.dataTransfer.files)));
+        if (!e.dataTransfer) return;
+        const { plain, walk } = droppedFiles(e.dataTransfer);
+        void walk.then(({ files, truncated }) => take([...plain, ...files], truncated));
       }, p.onDrop),
       onPaste: chain((e: ClipboardEvent<HTMLElement>) => {
         if (opts.current.paste === false) return;

@@ -63,9 +63,10 @@ export function useUploadQueue(options: UseUploadQueueOptions = {}): UseUploadQu
         holder.flush();
         return h;
       },
-      pauseAll: () => act(() => holder.get().pauseAll()),
-      resumeAll: () => act(() => holder.get().resumeAll()),
-      cancelAll: () => act(() => holder.get().cancelAll()),
+      // No queue yet: nothing to pause or cancel (and no reason to load one).
+      pauseAll: () => act(() => holder.peek()?.pauseAll()),
+      resumeAll: () => act(() => holder.peek()?.resumeAll()),
+      cancelAll: () => act(() => holder.peek()?.cancelAll()),
       restore: () => holder.get().restore(),
       resume: (id, file) => holder.get().resume(id, file),
       discard: (id) => holder.get().discard(id),
@@ -84,13 +85,13 @@ export function useUploadQueueSelector<T>(
   options: UseUploadQueueOptions & { equal?: (a: T, b: T) => boolean } = {},
 ): T {
   const holder = useHolder(options);
-  const memo = useRef<{ snap: QueueSnapshot; value: T } | null>(null);
+  const memo = useRef<{ snap: QueueSnapshot; selector: (s: QueueSnapshot) => T; value: T } | null>(null);
   const pick = (snap: QueueSnapshot): T => {
     const m = memo.current;
-    if (m && m.snap === snap) return m.value;
+    if (m && m.snap === snap && m.selector === selector) return m.value;
     const next = selector(snap);
     const value = m && (options.equal ?? Object.is)(m.value, next) ? m.value : next;
-    memo.current = { snap, value };
+    memo.current = { snap, selector, value };
     return value;
   };
   return useSyncExternalStore(

@@ -58,11 +58,17 @@ export interface UseUploadResult<I = unknown, R = unknown> {
   cancel(): void;
   /** Cancels what is unfinished and forgets every file and the error. */
   reset(): void;
+  /** Forgets finished files (done, failed, cancelled) and the error; unfinished files go on. */
+  clear(): void;
 }
 
 interface Item {
   file: Blob;
   key: string;
+  /** The queue holder the upload was added to (its ids mean nothing in another queue). */
+  holder: QueueHolder;
+  /** The file's last snapshot, shown once its queue is gone. */
+  last?: UploadSnapshot;
   handle: UploadHandle;
   ac: AbortController;
   /** How the upload's promise settled (its snapshot may reach React a frame later). */
@@ -114,17 +120,18 @@ function settledSnapshot(s: UploadSnapshot, outcome: NonNullable<Item['outcome']
   return { ...s, state: code === 'aborted' ? 'cancelled' : 'failed', speed: 0, eta: 0, error: { code, message } };
 }
 
-function derive(items: readonly Item[], snap: QueueSnapshot, route: string, prev: Derived | undefined): Derived {
+function derive(items: readonly Item[], snap: QueueSnapshot, holder: QueueHolder, route: string, prev: Derived | undefined): Derived {
   const byId = new Map<number, UploadSnapshot>();
   for (const s of snap.files) byId.set(s.id, s);
   let total = 0;
   let up = 0;
   let unfinished = false;
   const files = items.map((item, i): UploadFile => {
-    let s = byId.get(item.handle.id) ?? placeholder(item, route);
+    let s = (item.holder === holder ? byId.get(item.handle.id) : undefined) ?? item.last ?? placeholder(item, route);
     // The promise settled but the queue's snapshot saying so is still a frame away: show the outcome
     // now, so that files, isUploading and error agree in every render.
     if (item.outcome && !FINISHED.has(s.state)) s = settledSnapshot(s, item.outcome);
+    item.last = s;
     item.shown = s.state === 'done' ? s.size : Math.max(item.shown, s.bytesUploaded);
     total += s.size;
     up += item.shown;
@@ -137,7 +144,10 @@ function derive(items: readonly Item[], snap: QueueSnapshot, route: string, prev
       old.state === s.state &&
       old.bytesUploaded === item.shown &&
       old.bytesHashed === s.bytesHashed &&
-      old.retries === s.retries
+      old.retries === s.retries &&
+      old.speed === s.speed &&
+      old.eta === s.eta &&
+      old.error === s.error
     )
       return old;
     const { result, ...rest } = s;
@@ -183,12 +193,12 @@ export function useUpload<I = unknown, R = unknown>(route: string, options: UseU
   const bump = useCallback(() => setVersion((v) => v + 1), []);
 
   // Derived state, recomputed only when the queue's published snapshot or our list changed.
-  const cache = useRef<{ snap: QueueSnapshot; version: number; route: string; value: Derived } | null>(null);
+  const cache = useRef<{ snap: QueueSnapshot; version: number; route: string; holder: QueueHolder; value: Derived } | null>(null);
   const select = (snap: QueueSnapshot): Derived => {
     const c = cache.current;
-    if (c && c.snap === snap && c.version === version && c.route === route) return c.value;
-    const value = derive(items.current, snap, route, c?.value);
-    cache.current = { snap, version, route, value };
+    if (c && c.snap === snap && c.version === version && c.route === route && c.holder === holder) return c.value;
+    const value = derive(items.current, snap, holder, route, c?.value);
+    cache.current = { snap, version, route, holder, value };
     return value;
   };
   const derived = useSyncExternalStore(
@@ -198,22 +208,24 @@ export function useUpload<I = unknown, R = unknown>(route: string, options: UseU
   );
 
   // Mount/unmount. StrictMode runs this twice (mount, unmount, mount): the unmount's cancel is
-  // deferred a tick and called off by the second mount.
+  // deferred a tick and called off by the second mount — of the same queue only: when the queue
+  // changes (a new endpoint, a provider appears), the old queue's uploads are cancelled.
+  const pendingCancel = useRef<{ holder: QueueHolder; timer: ReturnType<typeof setTimeout> } | null>(null);
   useEffect(() => {
-    const pending = unmountTimers.get(items.current);
-    if (pending !== undefined) clearTimeout(pending);
+    if (pendingCancel.current?.holder === holder) {
+      clearTimeout(pendingCancel.current.timer);
+      pendingCancel.current = null;
+    }
     if (!shared) holder.retain();
     return () => {
       const keep = opts.current.keepUploadsOnUnmount === true;
       if (!shared) holder.release(keep);
       else if (!keep) {
-        const mine = items.current;
-        unmountTimers.set(
-          mine,
-          setTimeout(() => {
-            for (const it of mine) if (!it.settled) it.ac.abort();
-          }, 0),
-        );
+        const mine = items.current.filter((it) => it.holder === holder);
+        const timer = setTimeout(() => {
+          for (const it of mine) if (!it.settled) it.ac.abort();
+        }, 0);
+        pendingCancel.current = { holder, timer };
       }
     };
   }, [holder, shared]);
@@ -240,7 +252,7 @@ export function useUpload<I = unknown, R = unknown>(route: string, options: UseU
           ...(call.priority !== undefined ? { priority: call.priority } : {}),
           signal: ac.signal,
         });
-        const item: Item = { file, key: `f${++nextKey}`, handle, ac, shown: 0, settled: false };
+        const item: Item = { file, key: `f${++nextKey}`, holder, handle, ac, shown: 0, settled: false };
         handle.promise.then(
           (result) => {
             item.settled = true;
@@ -251,7 +263,8 @@ export function useUpload<I = unknown, R = unknown>(route: string, options: UseU
             item.settled = true;
             const err = e instanceof Vs3Error ? e : new Vs3Error('upload_failed', String((e as Error)?.message ?? e));
             item.outcome = { error: err };
-            if (err.code !== 'aborted') {
+            // A file reset() or clear() forgot: its late failure is not this hook's error any more.
+            if (err.code !== 'aborted' && items.current.includes(item)) {
               setError(err);
               opts.current.onUploadError?.(err, file);
             }
@@ -289,6 +302,11 @@ export function useUpload<I = unknown, R = unknown>(route: string, options: UseU
     setError(undefined);
     bump();
   }, [each, bump]);
+  const clear = useCallback(() => {
+    items.current = items.current.filter((it) => !it.settled);
+    setError(undefined);
+    bump();
+  }, [bump]);
 
   return {
     upload,
@@ -300,8 +318,6 @@ export function useUpload<I = unknown, R = unknown>(route: string, options: UseU
     resume,
     cancel,
     reset,
+    clear,
   };
 }
-
-/** Cancels scheduled by an unmount, by the hook's item list, so that a StrictMode re-mount can call them off. */
-const unmountTimers = new WeakMap<object, ReturnType<typeof setTimeout>>();

@@ -49,7 +49,8 @@ test('server render: hooks and components render their idle state; nothing touch
     assert.match(html, /data-vs3="upload-button" data-state="idle"/);
     assert.match(html, /data-vs3="upload-dropzone" data-state="idle"/);
     assert.match(html, /<input type="file"/);
-    assert.match(html, /role="button" tabindex="0"/);
+    assert.match(html, /role="group"/);
+    assert.match(html, /data-vs3="choose"/);
     assert.match(html, /Choose file/);
     assert.equal(fetched, 0, 'route rules are fetched in an effect, never while rendering on the server');
   } finally {
@@ -167,6 +168,10 @@ test('client-side rules read sizes and types as the server does', async () => {
   assert.ok(matchesTypes({ name: 'a.PNG', type: 'image/png' }, ['image/*', '.png']));
   assert.ok(!matchesTypes({ name: 'a.jpg', type: 'image/jpeg' }, ['image/*', '.png']));
   assert.ok(!matchesTypes({ name: 'a.png', type: 'text/plain' }, ['image/*']));
+  // As the server: a wildcard never admits SVG; a file the browser gave no type is the server's to judge.
+  assert.ok(!matchesTypes({ name: 'logo.svg', type: 'image/svg+xml' }, ['image/*']));
+  assert.ok(matchesTypes({ name: 'logo.svg', type: 'image/svg+xml' }, ['image/svg+xml']));
+  assert.ok(matchesTypes({ name: 'photo.heic', type: '' }, ['image/*']));
   const f = (name, size, type = '') => new File([new Uint8Array(size)], name, { type });
   const { accepted, rejected } = checkFiles(
     [f('ok.png', 10, 'image/png'), f('big.png', 2000, 'image/png'), f('x.txt', 1, 'text/plain'), f('two.png', 5, 'image/png')],

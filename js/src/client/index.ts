@@ -27,3 +27,4 @@ export { xhrTransport, fetchTransport, defaultTransport, type Transport, type Pu
 export { loadCore, planParts, RetryPolicy, CoreHasher, hashBlob, type PartPlan } from '../core.js';
 export { Vs3Error, type Vs3ErrorCode } from '../errors.js';
 export { indexedDbStore, memoryResumeStore, type ResumeStore, type ResumeRecord, type ResumePart, type InterruptedUpload } from './resume.js';
+export { isActiveType } from '../sniff.js';

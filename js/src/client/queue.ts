@@ -1149,7 +1149,7 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
       });
     return {
       get id() {
-        return e?.id ?? id;
+        return e && e.id > 0 ? e.id : id;
       },
       promise,
       pause: () => act((en, i, t) => en.pause(i, t)),

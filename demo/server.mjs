@@ -51,7 +51,7 @@ const mounts = [
   ['/vendor/idb/', idbDir + path.sep],
   ['/', path.join(here, 'public/')],
 ];
-const browserFiles = /^(client\/|wasm\/vs3core\.(mjs|wasm)$|core\.js$|errors\.js$|crc32c\.js$)/;
+const browserFiles = /^(client\/|wasm\/vs3core\.(mjs|wasm)$|core\.js$|errors\.js$|crc32c\.js$|sniff\.js$)/;
 
 function serveStatic(req, res, pathname) {
   for (const [prefix, dir] of mounts) {

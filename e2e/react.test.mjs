@@ -107,6 +107,13 @@ async function openApp(t) {
   return { page, errors };
 }
 
+/** Holds every PUT at the server until the test ends or calls release(); returns the PUT count so far. */
+function holdPuts(t) {
+  hold = new Promise((r) => (release = r));
+  t.after(() => ((hold = null), release()));
+  return counts.PUT ?? 0;
+}
+
 const renders = (page) => page.evaluate(() => window.__t.renders);
 const snapshotCounts = () => ({ ...counts });
 async function until(fn, ms = 15_000) {
@@ -223,9 +230,7 @@ test('cancel mid-upload: the multipart upload is aborted on storage, nothing is 
   const { page } = await openApp(t);
   await page.evaluate(() => window.__t.mount('hook'));
   const objects = (await store.list()).length;
-  hold = new Promise((r) => (release = r));
-  t.after(() => ((hold = null), release()));
-  const puts = counts.PUT ?? 0;
+  const puts = holdPuts(t);
   const done = page.evaluate(() => window.__t.api.upload([window.__t.makeFile('cancel.bin', 30 * 1024 * 1024)]));
   await until(() => (counts.PUT ?? 0) > puts);
   await page.evaluate(() => window.__t.api.cancel());
@@ -241,9 +246,7 @@ test('unmount mid-upload: the upload is cancelled and aborted on storage', async
   const { page } = await openApp(t);
   await page.evaluate(() => window.__t.mount('hook'));
   const objects = (await store.list()).length;
-  hold = new Promise((r) => (release = r));
-  t.after(() => ((hold = null), release()));
-  const puts = counts.PUT ?? 0;
+  const puts = holdPuts(t);
   const aborts = counts['/multipart/abort'] ?? 0;
   const done = page.evaluate(() => window.__t.api.upload([window.__t.makeFile('unmount.bin', 30 * 1024 * 1024)]));
   await until(() => (counts.PUT ?? 0) > puts);
@@ -334,9 +337,7 @@ test('<UploadDropzone>: keyboard (Enter opens the picker), drag and drop (data-s
 test('keepUploadsOnUnmount: the upload goes on to the end after the component is gone', async (t) => {
   const { page } = await openApp(t);
   await page.evaluate(() => window.__t.mount('hook', { keep: true }));
-  hold = new Promise((r) => (release = r));
-  t.after(() => ((hold = null), release()));
-  const puts = counts.PUT ?? 0;
+  const puts = holdPuts(t);
   const done = page.evaluate(() => window.__t.api.upload([window.__t.makeFile('kept.bin', 12 * 1024 * 1024, 4)]));
   await until(() => (counts.PUT ?? 0) > puts);
   await page.evaluate(() => window.__t.unmount());
@@ -350,9 +351,7 @@ test('keepUploadsOnUnmount: the upload goes on to the end after the component is
 test('useUploadQueue under a Vs3Provider: files added, paused and resumed through the shared queue', async (t) => {
   const { page, errors } = await openApp(t);
   await page.evaluate(() => window.__t.mount('queue'));
-  hold = new Promise((r) => (release = r));
-  t.after(() => ((hold = null), release()));
-  const puts = counts.PUT ?? 0;
+  const puts = holdPuts(t);
   const done = page.evaluate(() => window.__t.api.add([window.__t.makeFile('q1.bin', 11 * 1024 * 1024, 1), window.__t.makeFile('q2.bin', 300_000, 2)]));
   await until(() => (counts.PUT ?? 0) > puts);
   await page.evaluate(() => window.__t.api.pauseAll());

@@ -46,17 +46,14 @@ function statusText(u: UseUploadResult<unknown, unknown>, state: UploadState, re
   return '';
 }
 
-/**
- * A button that opens the file picker and uploads what is picked. Unstyled: style it through
- * `className` and `[data-state]` (idle, uploading, done, error).
- */
-export function UploadButton<I = unknown, R = unknown>(props: UploadComponentProps<I, R>): ReactNode {
-  const { route, multiple = false, accept, maxFileSize, disabled, className, onRejected, children, ...opts } = props;
+/** What both components share: useUpload, and a useDropzone whose accepted files it uploads. */
+function usePickAndUpload<I, R>(props: UploadComponentProps<I, R>, multiple: boolean) {
+  const { route, multiple: _m, accept, maxFileSize, disabled, className: _c, onRejected, children: _ch, ...opts } = props;
   const u = useUpload<I, R>(route, opts);
   const zone = useDropzone({
     route,
     multiple,
-    noClick: true,
+    noClick: true, // the button opens the picker (the drop zone's own click handler does elsewhere)
     ...(opts.endpoint !== undefined ? { endpoint: opts.endpoint } : {}),
     ...(accept ? { accept } : {}),
     ...(maxFileSize !== undefined ? { maxFileSize } : {}),
@@ -68,6 +65,16 @@ export function UploadButton<I = unknown, R = unknown>(props: UploadComponentPro
       void u.upload(accepted);
     },
   });
+  return { u, zone };
+}
+
+/**
+ * A button that opens the file picker and uploads what is picked. Unstyled: style it through
+ * `className` and `[data-state]` (idle, uploading, done, error).
+ */
+export function UploadButton<I = unknown, R = unknown>(props: UploadComponentProps<I, R>): ReactNode {
+  const { multiple = false, disabled, className, children } = props;
+  const { u, zone } = usePickAndUpload(props, multiple);
   const state = stateOf(u as UseUploadResult<unknown, unknown>, zone.rejections.length > 0 && !u.isUploading);
   const statusId = useId();
   const label =
@@ -93,23 +100,8 @@ export function UploadButton<I = unknown, R = unknown>(props: UploadComponentPro
  * done or error on the zone and on each file.
  */
 export function UploadDropzone<I = unknown, R = unknown>(props: UploadComponentProps<I, R>): ReactNode {
-  const { route, multiple = true, accept, maxFileSize, disabled, className, onRejected, children, ...opts } = props;
-  const u = useUpload<I, R>(route, opts);
-  const zone = useDropzone({
-    route,
-    multiple,
-    noClick: true,
-    ...(opts.endpoint !== undefined ? { endpoint: opts.endpoint } : {}),
-    ...(accept ? { accept } : {}),
-    ...(maxFileSize !== undefined ? { maxFileSize } : {}),
-    ...(disabled !== undefined ? { disabled } : {}),
-    onDrop: (accepted, rejected) => {
-      if (rejected.length) onRejected?.(rejected);
-      if (!accepted.length) return;
-      u.clear(); // the state shown is this pick's, not an earlier failure's
-      void u.upload(accepted);
-    },
-  });
+  const { multiple = true, accept, maxFileSize, disabled, className, children } = props;
+  const { u, zone } = usePickAndUpload(props, multiple);
   const state = stateOf(u as UseUploadResult<unknown, unknown>, zone.rejections.length > 0 && !u.isUploading, zone.isDragActive);
   const statusId = useId();
   const types = accept ?? zone.rules?.allowedFileTypes ?? [];

@@ -10,12 +10,10 @@ import { serve } from '@hono/node-server';
 import express from 'express';
 import Fastify from 'fastify';
 import { Hono } from 'hono';
-import { createNodeUploader, fastifyPlugin, fileSource, fsStore, nodeListener } from 'vs3/node';
+import { createNodeUploader, fastifyPlugin, fsStore, nodeListener } from 'vs3/node';
 import { createHandler, defineRoute, localStorage } from 'vs3/server';
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { SECRET, sha256hex, tempDir } from './helpers.mjs';
+import { SECRET, sha256hex, tempDir, uploadFromDisk } from './helpers.mjs';
 
 function makeHandler(dir, ips) {
   return createHandler({
@@ -78,12 +76,7 @@ for (const [name, start] of Object.entries(adapters)) {
     else assert.equal(await health.text(), 'ok', "the app's own routes still answer");
     const up = createNodeUploader({ endpoint: `${srv.url}/api/vs3` });
     for (const size of [300_000, 12 * 1024 * 1024 + 5]) {
-      const file = path.join(dir, `f${size}.bin`);
-      const bytes = randomBytes(size);
-      await writeFile(file, bytes);
-      const src = await fileSource(file);
-      const r = await up.upload(src, { route: 'files' });
-      await src.close();
+      const { r, bytes } = await uploadFromDisk(up, dir, size);
       assert.equal(r.sha256, sha256hex(bytes));
       assert.equal(r.verified, true);
       assert.deepEqual(r.result, { ok: true });

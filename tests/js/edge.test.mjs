@@ -5,27 +5,16 @@ import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { Miniflare } from 'miniflare';
 import { ensureBucket, s3OptionsFromEnv } from 'vs3/node';
-import { SECRET } from './helpers.mjs';
+import { SECRET, bundleWorker, s3Bindings } from './helpers.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const sha256hex = (b) => createHash('sha256').update(b).digest('hex');
 const ORIGIN = 'http://edge.test';
 
 async function bundle() {
-  const out = await build({
-    entryPoints: [path.join(root, 'tests/edge/worker.mjs')],
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    mainFields: ['module', 'main'],
-    conditions: ['worker', 'browser', 'import'],
-    write: false,
-    logLevel: 'silent',
-  });
-  return out.outputFiles[0].text;
+  return bundleWorker(path.join(root, 'tests/edge/worker.mjs'));
 }
 
 let script;
@@ -104,14 +93,7 @@ test('workerd signs for real S3 (Ceph RGW): presign in workerd, PUT to RGW, comp
   skip: s3 ? false : 'no S3 endpoint',
 }, async (t) => {
   await ensureBucket(s3);
-  const mf = worker({
-    DRIVER: 's3',
-    S3_ENDPOINT: s3.endpoint,
-    S3_BUCKET: s3.bucket,
-    S3_REGION: s3.region,
-    S3_ACCESS_KEY_ID: s3.accessKeyId,
-    S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-  });
+  const mf = worker({ DRIVER: 's3', ...s3Bindings(s3) });
   t.after(() => mf.dispose());
   const bytes = randomBytes(1_000_003);
   const sha256 = sha256hex(bytes);

@@ -18,12 +18,11 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
 import { Miniflare } from 'miniflare';
-import { createNodeUploader, ensureBucket, fileSource, s3OptionsFromEnv } from 'vs3/node';
+import { createNodeUploader, ensureBucket, s3OptionsFromEnv } from 'vs3/node';
 import { createHandler, defineRoute, memoryStore, localStorage, nextRouteHandlers } from 'vs3/server';
 import { launchChromium } from '../../e2e/browser.mjs';
-import { SECRET, sha256hex, tempDir } from './helpers.mjs';
+import { SECRET, bundleWorker, s3Bindings, sha256hex, tempDir, uploadFromDisk } from './helpers.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const nextApp = path.join(root, 'examples/next-app');
@@ -197,12 +196,7 @@ test('examples/next-app: next build, next start, uploads through app/api/vs3/[..
   t.after(() => up.dispose());
   // One single PUT and one multipart upload (two 8 MiB-ish parts), both through Next's route.
   for (const size of [300_000, 12 * 1024 * 1024 + 5]) {
-    const file = path.join(dir, `n${size}.bin`);
-    const bytes = randomBytes(size);
-    await writeFile(file, bytes);
-    const src = await fileSource(file);
-    const r = await up.upload(src, { route: 'files' });
-    await src.close();
+    const { r, bytes } = await uploadFromDisk(up, dir, size, { prefix: 'n' });
     assert.equal(r.sha256, sha256hex(bytes));
     assert.equal(r.verified, true);
     assert.deepEqual(r.result, { stored: r.key }, "onUploadComplete's answer");
@@ -398,29 +392,12 @@ test('examples/cloudflare-worker in workerd: uploads presigned by the worker go 
   timeout: 120_000,
 }, async (t) => {
   await ensureBucket(s3);
-  const out = await build({
-    entryPoints: [path.join(root, 'examples/cloudflare-worker/src/index.ts')],
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    mainFields: ['module', 'main'],
-    conditions: ['worker', 'browser', 'import'],
-    write: false,
-    logLevel: 'silent',
-  });
   const mf = new Miniflare({
     modules: true,
-    script: out.outputFiles[0].text,
+    script: await bundleWorker(path.join(root, 'examples/cloudflare-worker/src/index.ts')),
     compatibilityDate: '2025-09-01',
     // The bindings wrangler.toml ([vars]) and `wrangler secret put` would give it.
-    bindings: {
-      VS3_SECRET: SECRET,
-      S3_ENDPOINT: s3.endpoint,
-      S3_BUCKET: s3.bucket,
-      S3_REGION: s3.region,
-      S3_ACCESS_KEY_ID: s3.accessKeyId,
-      S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-    },
+    bindings: { VS3_SECRET: SECRET, ...s3Bindings(s3) },
   });
   t.after(() => mf.dispose());
   const origin = (await mf.ready).origin;
@@ -430,12 +407,7 @@ test('examples/cloudflare-worker in workerd: uploads presigned by the worker go 
   const up = createNodeUploader({ endpoint: `${origin}/api/vs3` });
   t.after(() => up.dispose());
   for (const size of [1_000_003, 12 * 1024 * 1024 + 5]) {
-    const file = path.join(dir, `w${size}.bin`);
-    const bytes = randomBytes(size);
-    await writeFile(file, bytes);
-    const src = await fileSource(file);
-    const r = await up.upload(src, { route: 'files' });
-    await src.close();
+    const { r, bytes } = await uploadFromDisk(up, dir, size, { prefix: 'w' });
     assert.equal(r.sha256, sha256hex(bytes));
     // RGW checks no checksums: workerd read the object back from RGW and hashed it.
     assert.equal(r.verified, true);

@@ -45,3 +45,46 @@ export function post(handler, pathname, body, headers = {}) {
     }),
   );
 }
+
+/**
+ * Writes `size` random bytes to dir/{prefix}{size}.bin and uploads that file from disk through
+ * `uploader` (vs3/node's createNodeUploader) on `route`; returns { r (the result), bytes }.
+ */
+export async function uploadFromDisk(uploader, dir, size, { prefix = 'f', route = 'files' } = {}) {
+  const { writeFile } = await import('node:fs/promises');
+  const { fileSource } = await import('vs3/node');
+  const file = path.join(dir, `${prefix}${size}.bin`);
+  const bytes = randomBytes(size);
+  await writeFile(file, bytes);
+  const src = await fileSource(file);
+  try {
+    return { r: await uploader.upload(src, { route }), bytes };
+  } finally {
+    await src.close();
+  }
+}
+
+/** Bundles a Worker script for workerd (Miniflare) with esbuild, as wrangler would; returns its code. */
+export async function bundleWorker(entry) {
+  const { build } = await import('esbuild');
+  const out = await build({
+    entryPoints: [entry],
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    mainFields: ['module', 'main'],
+    conditions: ['worker', 'browser', 'import'],
+    write: false,
+    logLevel: 'silent',
+  });
+  return out.outputFiles[0].text;
+}
+
+/** A Worker's S3 bindings (as wrangler.toml [vars] and secrets give them) from s3OptionsFromEnv(). */
+export const s3Bindings = (s3) => ({
+  S3_ENDPOINT: s3.endpoint,
+  S3_BUCKET: s3.bucket,
+  S3_REGION: s3.region,
+  S3_ACCESS_KEY_ID: s3.accessKeyId,
+  S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+});

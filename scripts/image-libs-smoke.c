@@ -20,13 +20,13 @@ enum { W = 64, H = 48 };
 #define STR(x) STR_(x) /* jconfig.h defines LIBJPEG_TURBO_VERSION as a bare 2.1.5 */
 
 static int failures = 0;
-static void check(int ok, const char *what) {
+static void check(int ok, const char* what) {
   if (!ok) {
     printf("FAIL: %s\n", what);
     failures++;
   }
 }
-static void print_webp_version(const char *name, int v) {
+static void print_webp_version(const char* name, int v) {
   printf("%s %d.%d.%d\n", name, (v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff);
 }
 
@@ -35,17 +35,17 @@ struct jpeg_err {
   jmp_buf jump;
 };
 static void jpeg_error_exit(j_common_ptr cinfo) {
-  longjmp(((struct jpeg_err *)cinfo->err)->jump, 1);
+  longjmp(((struct jpeg_err*)cinfo->err)->jump, 1);
 }
 
 /* libjpeg API: encode RGB at quality 90, then decode with DCT-domain scaling 1/2. */
-static void jpeg_roundtrip(const unsigned char *rgb) {
+static void jpeg_roundtrip(const unsigned char* rgb) {
   struct jpeg_compress_struct c;
   struct jpeg_decompress_struct d;
   struct jpeg_err err;
-  unsigned char *jpg = NULL;
+  unsigned char* jpg = NULL;
   unsigned long jpg_size = 0;
-  unsigned char *out = NULL;
+  unsigned char* out = NULL;
   if (setjmp(err.jump)) {
     check(0, "libjpeg threw an error");
     free(jpg);
@@ -92,14 +92,13 @@ static void jpeg_roundtrip(const unsigned char *rgb) {
   for (unsigned y = 0; y < oh; y++)
     for (unsigned x = 0; x < ow; x++)
       for (int k = 0; k < 3; k++) {
-        const unsigned char *s = rgb + ((2 * y) * W + 2 * x) * 3 + k;
+        const unsigned char* s = rgb + ((2 * y) * W + 2 * x) * 3 + k;
         double ref = (s[0] + s[3] + s[W * 3] + s[W * 3 + 3]) / 4.0;
         double diff = out[(y * ow + x) * 3 + k] - ref;
         err_sum += diff < 0 ? -diff : diff;
       }
   double mae = err_sum / (ow * oh * 3);
-  printf("jpeg: %lu bytes q90, decoded at scale 1/2 to %ux%u, mean abs error %.2f\n", jpg_size,
-         ow, oh, mae);
+  printf("jpeg: %lu bytes q90, decoded at scale 1/2 to %ux%u, mean abs error %.2f\n", jpg_size, ow, oh, mae);
   check(ow == W / 2 && oh == H / 2, "jpeg scaled size");
   check(mae < 4.0, "jpeg pixels");
 
@@ -107,40 +106,39 @@ static void jpeg_roundtrip(const unsigned char *rgb) {
   tjhandle tj = tjInitDecompress();
   int tw = 0, th = 0, sub = 0, cs = 0;
   int r = tjDecompressHeader3(tj, jpg, jpg_size, &tw, &th, &sub, &cs);
-  printf("turbojpeg: header %dx%d, subsampling %d, last error \"%s\"\n", tw, th, sub,
-         tjGetErrorStr2(tj));
+  printf("turbojpeg: header %dx%d, subsampling %d, last error \"%s\"\n", tw, th, sub, tjGetErrorStr2(tj));
   check(r == 0 && tw == W && th == H, "turbojpeg header");
   tjDestroy(tj);
   free(jpg);
   free(out);
 }
 
-static void webp_roundtrip(const unsigned char *rgba) {
+static void webp_roundtrip(const unsigned char* rgba) {
   uint8_t *lossy = NULL, *lossless = NULL;
   size_t lossy_size = WebPEncodeRGBA(rgba, W, H, W * 4, 80, &lossy);
   size_t lossless_size = WebPEncodeLosslessRGBA(rgba, W, H, W * 4, &lossless);
   check(lossy_size > 0 && lossless_size > 0, "webp encode");
   int w = 0, h = 0;
-  uint8_t *dec = WebPDecodeRGBA(lossless, lossless_size, &w, &h);
-  check(dec != NULL && w == W && h == H && memcmp(dec, rgba, W * H * 4) == 0,
-        "webp lossless round trip");
+  uint8_t* dec = WebPDecodeRGBA(lossless, lossless_size, &w, &h);
+  check(dec != NULL && w == W && h == H && memcmp(dec, rgba, W * H * 4) == 0, "webp lossless round trip");
   WebPFree(dec);
   WebPData data = {lossy, lossy_size};
-  WebPDemuxer *dmux = WebPDemux(&data);
+  WebPDemuxer* dmux = WebPDemux(&data);
   check(dmux != NULL, "webp demux");
   uint32_t cw = dmux ? WebPDemuxGetI(dmux, WEBP_FF_CANVAS_WIDTH) : 0;
   uint32_t frames = dmux ? WebPDemuxGetI(dmux, WEBP_FF_FRAME_COUNT) : 0;
   uint32_t flags = dmux ? WebPDemuxGetI(dmux, WEBP_FF_FORMAT_FLAGS) : 0;
   WebPDemuxDelete(dmux);
-  printf("webp: lossy q80 %zu bytes, lossless %zu bytes (decodes exactly), demux: width %u, "
-         "%u frame(s), alpha %s\n",
-         lossy_size, lossless_size, cw, frames, (flags & ALPHA_FLAG) ? "yes" : "no");
+  printf(
+      "webp: lossy q80 %zu bytes, lossless %zu bytes (decodes exactly), demux: width %u, "
+      "%u frame(s), alpha %s\n",
+      lossy_size, lossless_size, cw, frames, (flags & ALPHA_FLAG) ? "yes" : "no");
   check(cw == W && frames == 1, "webp demux info");
   WebPFree(lossy);
   WebPFree(lossless);
 }
 
-static void png_roundtrip(const unsigned char *rgba) {
+static void png_roundtrip(const unsigned char* rgba) {
   png_image img;
   memset(&img, 0, sizeof img);
   img.version = PNG_IMAGE_VERSION;
@@ -149,37 +147,35 @@ static void png_roundtrip(const unsigned char *rgba) {
   img.format = PNG_FORMAT_RGBA;
   png_alloc_size_t size = 0;
   int ok = png_image_write_to_memory(&img, NULL, &size, 0, rgba, 0, NULL);
-  unsigned char *buf = malloc(size);
+  unsigned char* buf = malloc(size);
   ok = ok && png_image_write_to_memory(&img, buf, &size, 0, rgba, 0, NULL);
   check(ok, "png encode");
   png_image rd;
   memset(&rd, 0, sizeof rd);
   rd.version = PNG_IMAGE_VERSION;
-  unsigned char *out = NULL;
+  unsigned char* out = NULL;
   ok = png_image_begin_read_from_memory(&rd, buf, size);
   if (ok) {
     rd.format = PNG_FORMAT_RGBA;
     out = malloc(PNG_IMAGE_SIZE(rd));
     ok = png_image_finish_read(&rd, NULL, out, 0, NULL);
   }
-  printf("png: %lu bytes RGBA (zlib-compressed), read back %ux%u %s\n", (unsigned long)size,
-         rd.width, rd.height, ok ? "ok" : rd.message);
-  check(ok && rd.width == W && rd.height == H && memcmp(out, rgba, W * H * 4) == 0,
-        "png round trip");
+  printf("png: %lu bytes RGBA (zlib-compressed), read back %ux%u %s\n", (unsigned long)size, rd.width, rd.height,
+         ok ? "ok" : rd.message);
+  check(ok && rd.width == W && rd.height == H && memcmp(out, rgba, W * H * 4) == 0, "png round trip");
   free(out);
   free(buf);
 }
 
 int main(void) {
   printf("zlib %s\n", zlibVersion());
-  printf("libjpeg-turbo %s (LIBJPEG_TURBO_VERSION_NUMBER %d, JPEG_LIB_VERSION %d)\n",
-         STR(LIBJPEG_TURBO_VERSION), LIBJPEG_TURBO_VERSION_NUMBER, JPEG_LIB_VERSION);
+  printf("libjpeg-turbo %s (LIBJPEG_TURBO_VERSION_NUMBER %d, JPEG_LIB_VERSION %d)\n", STR(LIBJPEG_TURBO_VERSION),
+         LIBJPEG_TURBO_VERSION_NUMBER, JPEG_LIB_VERSION);
   print_webp_version("libwebp encoder", WebPGetEncoderVersion());
   print_webp_version("libwebp decoder", WebPGetDecoderVersion());
   print_webp_version("libwebpdemux", WebPGetDemuxVersion());
   png_uint_32 pv = png_access_version_number();
-  printf("libpng %u.%u.%u (header %s)\n", pv / 10000, pv / 100 % 100, pv % 100,
-         PNG_LIBPNG_VER_STRING);
+  printf("libpng %u.%u.%u (header %s)\n", pv / 10000, pv / 100 % 100, pv % 100, PNG_LIBPNG_VER_STRING);
 
   static unsigned char rgb[W * H * 3], rgba[W * H * 4];
   for (int y = 0; y < H; y++)

@@ -53,3 +53,30 @@ export function Vs3Provider({ endpoint = DEFAULT_ENDPOINT, options, children }: 
   }, [holder]);
   return <Ctx.Provider value={ref.current}>{children}</Ctx.Provider>;
 }
+
+/**
+ * The queue a hook uses: its Vs3Provider's when that serves `endpoint`, else one of its own (made on
+ * first use, shut down when the component unmounts; `keep()` read then says whether uploads in
+ * progress go on to the end). `shared` tells which.
+ */
+export function useQueueHolder(
+  endpointOption: string | undefined,
+  queue: () => Omit<QueueOptions, 'endpoint'> | undefined,
+  keep: () => boolean = () => false,
+): { holder: QueueHolder; shared: boolean } {
+  const ctx = useVs3Context();
+  const endpoint = endpointOption ?? ctx?.endpoint ?? DEFAULT_ENDPOINT;
+  const latest = useRef({ queue, keep });
+  latest.current = { queue, keep };
+  const own = useRef<{ endpoint: string; holder: QueueHolder } | null>(null);
+  const shared = ctx !== null && ctx.endpoint === endpoint;
+  if (!shared && (!own.current || own.current.endpoint !== endpoint))
+    own.current = { endpoint, holder: new QueueHolder(() => ({ ...latest.current.queue(), endpoint })) };
+  const holder = shared ? ctx.holder : own.current!.holder;
+  useEffect(() => {
+    if (shared) return;
+    holder.retain();
+    return () => holder.release(latest.current.keep());
+  }, [holder, shared]);
+  return { holder, shared };
+}

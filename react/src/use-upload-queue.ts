@@ -1,9 +1,9 @@
 // useUploadQueue(): the whole queue (every file of a Vs3Provider's queue, or of a queue of its own)
 // with its controls; useUploadQueueSelector(): one slice of it, re-rendering only when that changes.
-import { useEffect, useRef, useSyncExternalStore } from 'react';
+import { useRef, useSyncExternalStore } from 'react';
 import type { AddOptions, InterruptedUpload, QueueOptions, QueueSnapshot, UploadHandle } from 'vs3/client';
-import { DEFAULT_ENDPOINT, useVs3Context } from './provider.js';
-import { EMPTY_SNAPSHOT, QueueHolder } from './store.js';
+import { useQueueHolder } from './provider.js';
+import { EMPTY_SNAPSHOT, type QueueHolder } from './store.js';
 
 /** Options of {@link useUploadQueue}. */
 export interface UseUploadQueueOptions {
@@ -31,23 +31,7 @@ export interface UseUploadQueueResult extends QueueSnapshot {
   discard(id: string): Promise<boolean>;
 }
 
-function useHolder(options: UseUploadQueueOptions): QueueHolder {
-  const ctx = useVs3Context();
-  const endpoint = options.endpoint ?? ctx?.endpoint ?? DEFAULT_ENDPOINT;
-  const latest = useRef(options);
-  latest.current = options;
-  const own = useRef<{ endpoint: string; holder: QueueHolder } | null>(null);
-  const shared = ctx !== null && ctx.endpoint === endpoint;
-  if (!shared && (!own.current || own.current.endpoint !== endpoint))
-    own.current = { endpoint, holder: new QueueHolder(() => ({ ...latest.current.queue, endpoint })) };
-  const holder = shared ? ctx.holder : own.current!.holder;
-  useEffect(() => {
-    if (shared) return;
-    holder.retain();
-    return () => holder.release();
-  }, [holder, shared]);
-  return holder;
-}
+const useHolder = (options: UseUploadQueueOptions): QueueHolder => useQueueHolder(options.endpoint, () => options.queue).holder;
 
 /** The upload queue of the surrounding Vs3Provider (or a queue of its own) as React state, with its controls. */
 export function useUploadQueue(options: UseUploadQueueOptions = {}): UseUploadQueueResult {

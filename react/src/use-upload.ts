@@ -4,8 +4,8 @@
 // the hook's unfinished uploads are cancelled when its component unmounts unless it says to keep them.
 import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { type QueueOptions, type QueueSnapshot, type UploadHandle, type UploadResult, type UploadSnapshot, Vs3Error } from 'vs3/client';
-import { DEFAULT_ENDPOINT, useVs3Context } from './provider.js';
-import { EMPTY_SNAPSHOT, QueueHolder } from './store.js';
+import { useQueueHolder } from './provider.js';
+import { EMPTY_SNAPSHOT, type QueueHolder } from './store.js';
 import type { TypedUploadResult, UploadFile } from './types.js';
 
 /** Options of {@link useUpload}. `I` is the route's metadata, `R` what its onUploadComplete returns. */
@@ -172,20 +172,15 @@ function derive(items: readonly Item[], snap: QueueSnapshot, holder: QueueHolder
  * metadata, take it from {@link generateReactHelpers}.
  */
 export function useUpload<I = unknown, R = unknown>(route: string, options: UseUploadOptions<I, R> = {}): UseUploadResult<I, R> {
-  const ctx = useVs3Context();
-  const endpoint = options.endpoint ?? ctx?.endpoint ?? DEFAULT_ENDPOINT;
   const opts = useRef(options);
   opts.current = options;
 
   // The provider's queue when it serves this endpoint, else one of our own (made on first upload).
-  const own = useRef<{ endpoint: string; holder: QueueHolder } | null>(null);
-  let holder: QueueHolder;
-  if (ctx && ctx.endpoint === endpoint) holder = ctx.holder;
-  else {
-    if (!own.current || own.current.endpoint !== endpoint) own.current = { endpoint, holder: new QueueHolder(() => ({ ...opts.current.queue, endpoint })) };
-    holder = own.current.holder;
-  }
-  const shared = ctx !== null && holder === ctx.holder;
+  const { holder, shared } = useQueueHolder(
+    options.endpoint,
+    () => opts.current.queue,
+    () => opts.current.keepUploadsOnUnmount === true,
+  );
 
   const items = useRef<Item[]>([]);
   const [version, setVersion] = useState(0);
@@ -216,11 +211,9 @@ export function useUpload<I = unknown, R = unknown>(route: string, options: UseU
       clearTimeout(pendingCancel.current.timer);
       pendingCancel.current = null;
     }
-    if (!shared) holder.retain();
     return () => {
-      const keep = opts.current.keepUploadsOnUnmount === true;
-      if (!shared) holder.release(keep);
-      else if (!keep) {
+      // A queue of our own is shut down by useQueueHolder; in a provider's, cancel only ours.
+      if (shared && opts.current.keepUploadsOnUnmount !== true) {
         const mine = items.current.filter((it) => it.holder === holder);
         const timer = setTimeout(() => {
           for (const it of mine) if (!it.settled) it.ac.abort();

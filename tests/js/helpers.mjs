@@ -1,9 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { getRequestListener } from '@hono/node-server';
+import { build } from 'esbuild';
+import { fileSource } from 'vs3/node';
 
 export const sha256hex = (buf) => createHash('sha256').update(buf).digest('hex');
 export const SECRET = 'test-secret-0123456789abcdef0123456789';
@@ -51,8 +53,6 @@ export function post(handler, pathname, body, headers = {}) {
  * `uploader` (vs3/node's createNodeUploader) on `route`; returns { r (the result), bytes }.
  */
 export async function uploadFromDisk(uploader, dir, size, { prefix = 'f', route = 'files' } = {}) {
-  const { writeFile } = await import('node:fs/promises');
-  const { fileSource } = await import('vs3/node');
   const file = path.join(dir, `${prefix}${size}.bin`);
   const bytes = randomBytes(size);
   await writeFile(file, bytes);
@@ -66,7 +66,6 @@ export async function uploadFromDisk(uploader, dir, size, { prefix = 'f', route 
 
 /** Bundles a Worker script for workerd (Miniflare) with esbuild, as wrangler would; returns its code. */
 export async function bundleWorker(entry) {
-  const { build } = await import('esbuild');
   const out = await build({
     entryPoints: [entry],
     bundle: true,

@@ -338,6 +338,8 @@ test('examples/react-vite: tsc, vite build, server.mjs; the styled components an
   const files = [await writeRandom(dir, 'one.bin', 9 * 1024 * 1024 + 3), await writeRandom(dir, 'two.txt', 12_345)];
   await zone.locator('input[type=file]').setInputFiles(files.map((f) => f.file));
   await page.locator('[data-vs3="upload-dropzone"][data-state="done"]').waitFor(UP);
+  // The border colour has a 0.15 s transition: wait for it to end rather than read a midpoint.
+  await zone.evaluate((el) => Promise.all(el.getAnimations().map((a) => a.finished)));
   assert.equal(await css(zone, 'borderTopColor'), 'rgb(21, 128, 61)', '[data-state="done"] is styled');
   assert.deepEqual(await zone.locator('[data-vs3="files"] li').evaluateAll((els) => els.map((e) => e.dataset.state)), ['done', 'done']);
   const keys = await page.locator('[data-testid="stored"] li').evaluateAll((els) => els.map((e) => e.dataset.key));

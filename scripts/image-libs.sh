@@ -218,14 +218,17 @@ build_jpeg() {
     "$prefix/include/"
 }
 
-# libwebp: libwebp and libwebpdemux only (1.2.4 compiles sharpyuv into libwebp; from 1.3 it is its
-# own libsharpyuv). No tools, no libwebpmux, no libwebpdecoder (a decode-only copy of libwebp), no
-# WebP-JS demo; only the two library targets are built, headers installed by hand. wasm: no
-# threads (workers are the JS side's job) and no SIMD (libwebp's default under Emscripten).
+# libwebp: libwebp, libwebpdemux and libwebpmux (the pipeline writes an ICC profile into WebP output
+# with WebPMux); 1.2.4 compiles sharpyuv into libwebp, from 1.3 it is its own libsharpyuv. No tools,
+# no libwebpdecoder (a decode-only copy of libwebp), no WebP-JS demo; only the library targets are
+# built, headers installed by hand. wasm: no threads (workers are the JS side's job); SIMD on:
+# WEBP_ENABLE_SIMD=ON makes libwebp's cmake/cpu.cmake compile the *_sse2.c and *_sse41.c files with
+# "-msimd128 -msse2" / "-msimd128 -msse4.1", which Emscripten maps to WebAssembly SIMD, and its
+# cpu.c (EMSCRIPTEN branch) then reports those features from the WEBP_HAVE_SSE2/SSE41 defines.
 build_webp() {
   local target=$1 prefix src obj extra=()
   prefix=$(prefix_of "$target"); src=$(srcdir_of libwebp); obj=$out_dir/obj/webp-$target
-  [ "$target" = wasm ] && extra=(-DWEBP_USE_THREAD=OFF -DWEBP_ENABLE_SIMD=OFF)
+  [ "$target" = wasm ] && extra=(-DWEBP_USE_THREAD=OFF -DWEBP_ENABLE_SIMD=ON)
   rm -rf "$obj"
   cmake_for "$target" -S "$src" -B "$obj" -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_C_FLAGS="$(cflags_for "$target")" -DCMAKE_POSITION_INDEPENDENT_CODE=ON \
@@ -233,11 +236,16 @@ build_webp() {
     -DWEBP_BUILD_ANIM_UTILS=OFF -DWEBP_BUILD_CWEBP=OFF -DWEBP_BUILD_DWEBP=OFF \
     -DWEBP_BUILD_GIF2WEBP=OFF -DWEBP_BUILD_IMG2WEBP=OFF -DWEBP_BUILD_VWEBP=OFF \
     -DWEBP_BUILD_WEBPINFO=OFF -DWEBP_BUILD_WEBPMUX=OFF -DWEBP_BUILD_EXTRAS=OFF \
-    -DWEBP_BUILD_WEBP_JS=OFF -DWEBP_BUILD_LIBWEBPMUX=OFF "${extra[@]}"
-  cmake --build "$obj" -j "$jobs" --target webp webpdemux
+    -DWEBP_BUILD_WEBP_JS=OFF -DWEBP_BUILD_LIBWEBPMUX=ON "${extra[@]}"
+  cmake --build "$obj" -j "$jobs" --target webp webpdemux libwebpmux
+  if [ "$target" = wasm ]; then
+    # Fail rather than silently ship a scalar build: the SSE2 objects must be in libwebp.a.
+    grep -q 'WEBP_HAVE_SSE2 1' "$obj/src/webp/config.h"
+    [ "$(emnm "$obj/libwebp.a" | grep -c ' T VP8DspInitSSE2$')" -ge 1 ]   # -c: no SIGPIPE under pipefail
+  fi
   mkdir -p "$prefix/include/webp" "$prefix/lib"
-  cp "$obj/libwebp.a" "$obj/libwebpdemux.a" "$prefix/lib/"
-  cp "$src"/src/webp/{decode,encode,types,demux,mux_types}.h "$prefix/include/webp/"
+  cp "$obj/libwebp.a" "$obj/libwebpdemux.a" "$obj/libwebpmux.a" "$prefix/lib/"
+  cp "$src"/src/webp/{decode,encode,types,demux,mux,mux_types}.h "$prefix/include/webp/"
   if [ -f "$obj/libsharpyuv.a" ]; then
     cp "$obj/libsharpyuv.a" "$prefix/lib/"
     mkdir -p "$prefix/include/webp/sharpyuv"; cp "$src"/sharpyuv/sharpyuv*.h "$prefix/include/webp/sharpyuv/"
@@ -271,7 +279,8 @@ for target in native wasm; do
   run_build zlib "$target" "$zkey" build_zlib libz.a
   run_build libjpeg-turbo "$target" "libjpeg-turbo $(version_of libjpeg-turbo) cfg$cfg_version $tc" \
     build_jpeg libturbojpeg.a
-  run_build libwebp "$target" "libwebp $(version_of libwebp) cfg$cfg_version $tc" build_webp libwebpdemux.a
+  # webp4: + libwebpmux, wasm SIMD (bumps only this stamp; the other libraries stay cached).
+  run_build libwebp "$target" "libwebp $(version_of libwebp) cfg$cfg_version webp4 $tc" build_webp libwebpmux.a
   run_build libpng "$target" "libpng1.6 $(version_of libpng1.6) cfg$cfg_version $tc; $zkey" \
     build_png libpng16.a
 done
@@ -283,7 +292,7 @@ smoke_src=$root/scripts/image-libs-smoke.c
 # Full paths, not -l: the linker must not pick the system's (native) libz or libjpeg instead.
 libs_of() {
   local l d=$out_dir/$1/lib
-  for l in turbojpeg jpeg webpdemux webp sharpyuv png16 z; do
+  for l in turbojpeg jpeg webpmux webpdemux webp sharpyuv png16 z; do
     [ -f "$d/lib$l.a" ] && echo "$d/lib$l.a"
   done
 }

@@ -14,14 +14,17 @@
 #     per second through POST /multipart/sign (no network). VS3_BENCH_PRESIGN_N / _ROUNDS / _CONCURRENCY.
 #   Bundle sizes: vs3's client (+ worker, wasm), @vs3/react and drop-in script beside UploadThing's React
 #     helpers and Uppy (core + aws-s3, @uppy/react), esbuild-minified and gzip -9 (tests/bench/bundle.mjs).
-# VS3_BENCH_ONLY=sha256|upload|upload-browser|upload-node|presign|bundle runs one group (default: all of them).
+#   Images: a 12 MP JPEG to a 1920 px WebP q80 in headless Chromium, a worker each: vs3's processImage vs
+#     canvas (createImageBitmap + OffscreenCanvas.convertToBlob) vs jSquash (jpeg + resize + webp); time,
+#     WASM and renderer memory, WASM module sizes (gzip -9). VS3_BENCH_IMAGE_ROUNDS (3) (tests/bench/image.mjs).
+# VS3_BENCH_ONLY=sha256|upload|upload-browser|upload-node|presign|bundle|image runs one group (default: all of them).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 only=${VS3_BENCH_ONLY:-all}
 case "$only" in
-  all | sha256 | upload | upload-browser | upload-node | presign | bundle) ;;
-  *) echo "bench.sh: VS3_BENCH_ONLY must be sha256, upload, upload-browser, upload-node, presign or bundle (got '$only')" >&2; exit 2 ;;
+  all | sha256 | upload | upload-browser | upload-node | presign | bundle | image) ;;
+  *) echo "bench.sh: VS3_BENCH_ONLY must be sha256, upload, upload-browser, upload-node, presign, bundle or image (got '$only')" >&2; exit 2 ;;
 esac
 want() { [ "$only" = all ] || [ "$only" = "$1" ] || { [ "$only" = upload ] && [[ "$1" == upload-* ]]; }; }
 
@@ -49,6 +52,11 @@ fi
 if want bundle; then
   echo
   node tests/bench/bundle.mjs || status=1
+fi
+
+if want image; then
+  echo
+  node tests/bench/image.mjs || status=1
 fi
 
 if want upload-browser; then

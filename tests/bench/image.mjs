@@ -190,7 +190,7 @@ try {
           (row.error
             ? `FAILED: ${row.error}`
             : `load ${row.loadMs.toFixed(0)} ms, first ${first.ms.toFixed(0)} ms, warm ${warm.ms.toFixed(0)} ms, ${(warm.size / 1024).toFixed(1)} KiB, PSNR ${row.checks.map((c) => c.psnr.toFixed(1)).join('/')} dB`) +
-          `; wasm memory ${(row.wasm?.bytes / MiB || 0).toFixed(1)} MiB; renderer peak +${((peak - start) / MiB).toFixed(1)} MiB over start (+${((start - info.idle) / MiB).toFixed(1)} at start); renderer CPU ${cpu.toFixed(2)} s in ${wall.toFixed(2)} s`,
+          `; wasm memory ${(row.wasm?.bytes / MiB || 0).toFixed(1)} MiB${row.wasm?.count ? ` (${row.wasm.sizes.map((x) => `${path.basename(x.wasm)} ${(x.bytes / MiB).toFixed(1)}`).join(' + ')})` : ''}; renderer peak +${((peak - start) / MiB).toFixed(1)} MiB over start (+${((start - info.idle) / MiB).toFixed(1)} at start); renderer CPU ${cpu.toFixed(2)} s in ${wall.toFixed(2)} s`,
       );
     }
   }

@@ -3,16 +3,19 @@
 // byteLength at the end is the peak) and the URL of every .wasm file it fetched (to name the module
 // each library picked, e.g. jSquash's SIMD or plain WebP encoder).
 
-const memories = new Set();
+const memories = new Map(); // memory -> the .wasm it belongs to ('?' if not known)
 const wasmUrls = new Set();
 
-function noteImports(imports) {
+const note = (m, label) => {
+  if (!memories.has(m) || memories.get(m) === '?') memories.set(m, label);
+};
+function noteImports(imports, label = '?') {
   for (const ns of Object.values(imports ?? {})) {
-    for (const v of Object.values(ns ?? {})) if (v instanceof WebAssembly.Memory) memories.add(v);
+    for (const v of Object.values(ns ?? {})) if (v instanceof WebAssembly.Memory) note(v, label);
   }
 }
-function noteInstance(instance) {
-  for (const v of Object.values(instance?.exports ?? {})) if (v instanceof WebAssembly.Memory) memories.add(v);
+function noteInstance(instance, label = '?') {
+  for (const v of Object.values(instance?.exports ?? {})) if (v instanceof WebAssembly.Memory) note(v, label);
 }
 
 const W = WebAssembly;
@@ -24,16 +27,17 @@ W.instantiate = async (source, imports) => {
   return r;
 };
 W.instantiateStreaming = async (source, imports) => {
-  noteImports(imports);
   const res = await source;
-  if (res?.url) wasmUrls.add(new URL(res.url).pathname);
+  const label = res?.url ? new URL(res.url).pathname : '?';
+  if (res?.url) wasmUrls.add(label);
+  noteImports(imports, label);
   const r = await instantiateStreaming.call(W, res, imports);
-  noteInstance(r.instance);
+  noteInstance(r.instance, label);
   return r;
 };
 function TrackedMemory(desc) {
   const m = new Memory(desc);
-  memories.add(m);
+  note(m, '?');
   return m;
 }
 TrackedMemory.prototype = Memory.prototype;
@@ -54,9 +58,11 @@ self.fetch = (input, init) => {
   return realFetch.call(self, input, init);
 };
 
-/** { bytes: sum of all memories' current sizes, count, urls: .wasm paths fetched }. */
+/**
+ * { bytes: sum of all memories' current sizes, count, sizes: [{ wasm, bytes }] (wasm: the file's path
+ * when it was instantiated from a fetch), urls: .wasm paths fetched }.
+ */
 export function wasmReport() {
-  let bytes = 0;
-  for (const m of memories) bytes += m.buffer.byteLength;
-  return { bytes, count: memories.size, urls: [...wasmUrls].sort() };
+  const sizes = [...memories].map(([m, wasm]) => ({ wasm, bytes: m.buffer.byteLength }));
+  return { bytes: sizes.reduce((a, s) => a + s.bytes, 0), count: sizes.length, sizes, urls: [...wasmUrls].sort() };
 }

@@ -62,6 +62,23 @@ export type Vs3ErrorCode =
   | 'file_mismatch'
   | 'hash_failed'
   | 'invalid_part_plan'
+  // images (vs3/image, the upload option transform)
+  /** Not an image the pipeline decodes (HEIC, AVIF, GIF, …; JPEG, PNG and WebP are). */
+  | 'unsupported_image'
+  /** The image's bytes are damaged: the decoder gave up. */
+  | 'corrupt_image'
+  /** The image ends before its data does (a cut-off download or copy). */
+  | 'truncated_image'
+  /** More pixels than the limit (maxPixels, default 100 MP): refused from the header, before decoding. */
+  | 'image_too_large'
+  /** Decoding would need more memory than the limit (maxMemory). */
+  | 'image_memory_limit'
+  /** processImage options out of range (quality, sizes, variant names…). */
+  | 'bad_image_options'
+  /** The encoder failed to write the output. */
+  | 'encode_failed'
+  /** A variant upload: the route takes none, or the original it belongs to is not stored. */
+  | 'variant_not_allowed'
   | 'internal_error';
 
 /**

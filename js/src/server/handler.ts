@@ -381,13 +381,42 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     const fileInfo: FileInfo = { name, size, type, ...(sha256 ? { sha256 } : {}) };
     const id = crypto.randomUUID();
     const keyCtx = { route: route.name, file: fileInfo, metadata, auth, id, safeName };
-    const key = validateKey(route.config.key ? await route.config.key(keyCtx) : `${route.name}/${id}/${safeName}`);
+    const variant = body.variant === undefined ? undefined : await variantOf(route, body.variant);
+    const key = validateKey(
+      variant
+        ? `${variant.of}.variants/${variant.name}${/\.[a-z0-9]{1,8}$/i.exec(safeName)?.[0]?.toLowerCase() ?? ''}`
+        : route.config.key
+          ? await route.config.key(keyCtx)
+          : `${route.name}/${id}/${safeName}`,
+    );
     // The handler's own objects (dedupe markers) live under .vs3/; an upload must never overwrite one.
     if (key.startsWith(INTERNAL_PREFIX)) throw new Vs3Error('invalid_key', `object keys under ${INTERNAL_PREFIX} are reserved`);
     const objectHeaders = await objectHeadersOf(route, keyCtx);
     // What both kinds of upload token carry; uid tags the object this upload stores.
-    const claims = { v: 1 as const, route: route.name, key, name, size, type, sha256, metadata, uid: newTag() };
+    const claims = { v: 1 as const, route: route.name, key, name, size, type, sha256, metadata, uid: newTag(), ...(variant ? { var: variant.name } : {}) };
     return { route, name, size, type, sha256, metadata, key, auth, objectHeaders, claims };
+  }
+
+  /**
+   * A variant upload's claim to belong to another upload: the route takes variants (of this name),
+   * the token is that upload's (this route, not itself a variant, issued within resumeWindow), and
+   * storage holds the object that upload stored. Answers the key it goes under.
+   */
+  async function variantOf(route: CompiledRoute, v: unknown): Promise<{ of: string; name: string }> {
+    const allowed = route.config.variants;
+    const refuse = (m: string, status = 400) => new Vs3Error('variant_not_allowed', m, status);
+    if (!allowed) throw refuse(`route ${route.name} takes no variants`);
+    const { of, name } = (v ?? {}) as { of?: unknown; name?: unknown };
+    if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/.test(name)) throw refuse('variant.name: letters, digits, - and _, up to 32');
+    if (Array.isArray(allowed) && !allowed.includes(name)) throw refuse(`route ${route.name} takes the variants ${allowed.join(', ')}, not ${name}`);
+    const parent = await verifyToken(hmac, of, now(), { allowExpired: true });
+    const issued = typeof parent.iat === 'number' ? parent.iat : parent.exp - mpExpiresIn * 1000;
+    if (!(now() - issued <= resumeWindow * 1000)) throw new Vs3Error('token_expired', 'the original upload is older than the resume window', 403);
+    if (parent.route !== route.name) throw refuse('the original was uploaded through another route');
+    if (parent.var !== undefined) throw refuse('a variant cannot have variants');
+    const stored = await storage.head(parent.key);
+    if (!stored || (parent.uid && stored.upload && stored.upload !== parent.uid)) throw refuse('the original upload is not stored (complete it first)', 409);
+    return { of: parent.key, name };
   }
 
   /** The route's `object` options as headers storage keeps with the object. */
@@ -432,7 +461,7 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
       what: 'single uploads',
       endpoint: 'presign',
     });
-    if (sha256 && route.config.dedupe) {
+    if (sha256 && route.config.dedupe && !claims.var) {
       const existing = await deduplicate(req, route, { name, size, type, sha256, metadata });
       if (existing) return json({ existing });
     }
@@ -476,20 +505,24 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
   async function finish(
     req: Request,
     route: CompiledRoute,
-    claims: Pick<UploadClaims, 'key' | 'name' | 'size' | 'type' | 'sha256' | 'metadata'>,
+    claims: Pick<UploadClaims, 'key' | 'name' | 'size' | 'type' | 'sha256' | 'metadata' | 'var'>,
     verified: boolean,
     deduplicated = false,
   ) {
     const file = { key: claims.key, name: claims.name, size: claims.size, type: claims.type, sha256: claims.sha256 };
-    const result = await route.config.onUploadComplete?.({
-      route: route.name,
-      key: claims.key,
-      file,
-      metadata: claims.metadata,
-      request: req,
-      verified,
-      ...(deduplicated ? { deduplicated } : {}),
-    });
+    // A variant's original ran the hook; the variant is only stored.
+    const result =
+      claims.var !== undefined
+        ? undefined
+        : await route.config.onUploadComplete?.({
+            route: route.name,
+            key: claims.key,
+            file,
+            metadata: claims.metadata,
+            request: req,
+            verified,
+            ...(deduplicated ? { deduplicated } : {}),
+          });
     const url = storage.downloadUrl
       ? await storage.downloadUrl(claims.key, options.downloadUrlExpiresIn ?? 3600, ctxFor(req), downloadOptions(route, claims))
       : undefined;
@@ -896,8 +929,9 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
   }
 
   /** Default index: a marker per (route, sha256). Best effort: the upload itself succeeded regardless. */
-  async function recordForDedupe(req: Request, route: CompiledRoute, c: Pick<UploadClaims, 'key' | 'name' | 'size' | 'type' | 'sha256' | 'uid'>) {
-    if (route.config.dedupe !== true || !c.sha256) return;
+  async function recordForDedupe(req: Request, route: CompiledRoute, c: Pick<UploadClaims, 'key' | 'name' | 'size' | 'type' | 'sha256' | 'uid' | 'var'>) {
+    // Variants are not offered to other uploads as their stored copy.
+    if (route.config.dedupe !== true || !c.sha256 || c.var !== undefined) return;
     // uid: the upload whose object was verified; a lookup takes the key only while it still holds that object.
     const marker = { key: c.key, name: c.name, size: c.size, type: c.type, sha256: c.sha256, ...(c.uid ? { uid: c.uid } : {}) };
     try {

@@ -188,6 +188,13 @@ export interface RouteConfig<M = unknown, R = unknown, I = M> {
    */
   inlineImages?: boolean;
   /**
+   * Variants (e.g. thumbnails from vs3/image's transform) may be stored under an upload's key, as
+   * `<key>.variants/<name>.<ext>`: true for any name, or the names allowed. A variant upload proves
+   * it belongs to a stored upload of this route with that upload's token; it passes the route's type,
+   * size and content checks like any file, and does not run onUploadComplete. Default false.
+   */
+  variants?: boolean | readonly string[];
+  /**
    * This route's rate limits instead of the handler's rateLimit.rules (one rule for every endpoint,
    * or one per endpoint); false: none on this route. Needs the handler's rateLimit option (store, key).
    */

@@ -26,6 +26,8 @@ export interface UploadClaims {
    * "this upload's object" from another one under the same key, and deletes only its own.
    */
   uid?: string;
+  /** A variant upload: its name (stored under another upload's key, RouteConfig.variants). */
+  var?: string;
 }
 
 export async function signToken(hmac: Hmac, claims: UploadClaims): Promise<string> {

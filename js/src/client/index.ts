@@ -12,6 +12,8 @@ export {
   type UploadState,
   type UploadResult,
   type RetryOptions,
+  type TransformOutput,
+  type StoredVariant,
 } from './queue.js';
 export {
   coreReader,

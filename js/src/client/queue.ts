@@ -102,6 +102,42 @@ export interface AddOptions<M = unknown> {
   resume?: boolean;
   /** Browsers: the file's FileSystemFileHandle, kept with the resume state so restore() can reopen it. */
   handle?: FileSystemFileHandle;
+  /**
+   * Runs on the file before anything else — e.g. `imageTransform({ maxWidth: 2560, variants: { thumb: { maxWidth: 256 } } })`
+   * from vs3/image. What it returns is what is checked, hashed, sent and limited by the route (not the
+   * original). Variants it returns are uploaded after the main file, under its key (the route must take
+   * variants: RouteConfig.variants), and listed in UploadResult.variants.
+   */
+  transform?: ((file: Blob, ctx: { signal: AbortSignal }) => Promise<Blob | TransformOutput>) | undefined;
+}
+
+/** What a transform may return besides a plain Blob: the new file, its name, and variants of it. */
+export interface TransformOutput {
+  /** The file to upload instead of the original. */
+  blob: Blob;
+  /** Its name (default: the original's); its type is blob.type. */
+  name?: string;
+  /** Extra objects to store under the main file's key, by name (letters, digits, `-`, `_`). */
+  variants?: Record<string, { blob: Blob; width?: number; height?: number }>;
+}
+
+/** A variant stored under its main file's key (UploadResult.variants). */
+export interface StoredVariant {
+  /** The variant's name (TransformOutput.variants). */
+  name: string;
+  /** Its object key: the main file's key + `.variants/<name>.<ext>`. */
+  key: string;
+  /** Time-limited download URL, if the storage driver gives one. */
+  url?: string;
+  /** Bytes. */
+  size: number;
+  /** Content-Type. */
+  type: string;
+  /** Pixels, when the transform said. */
+  width?: number;
+  height?: number;
+  /** SHA-256 of the stored bytes (verified by the handler like any upload). */
+  sha256?: string;
 }
 
 /** A stored file, as the handler's completion answered. */
@@ -127,6 +163,8 @@ export interface UploadResult {
   verified?: boolean;
   /** What the route's onUploadComplete returned. */
   result: unknown;
+  /** Variants a transform made, stored under this file's key after it (absent when there were none). */
+  variants?: StoredVariant[];
 }
 
 /** Where an upload is: queued, uploading, paused, completing, or finished as done, failed or cancelled. */
@@ -172,6 +210,8 @@ export interface UploadSnapshot {
   readonly bytesReused: number;
   /** SHA-256 (lowercase hex) of the whole file, once hashed. */
   readonly sha256?: string;
+  /** Set on a variant a transform made (its name): it is stored under its main file's key. */
+  readonly variant?: string;
   /** The completion answer, once done. */
   readonly result?: UploadResult;
   /** Why it failed or was cancelled (code 'aborted' for a cancel). */
@@ -339,6 +379,8 @@ interface Entry {
   detach?: () => void;
   /** Handle actions (pause, cancel, ...) taken before the engine accepted the file. */
   early?: ((en: RawEngine, id: number, t: number) => void)[];
+  /** A variant of another upload: the server keys it under that upload's key (proved by its token). */
+  variant?: { of: string; name: string };
 }
 
 type Answer<T> = { ok: true; value: T; res: Response } | { ok: false; status: number; code: string; retryAfter: number; error: Vs3Error };
@@ -500,6 +542,7 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
               file: { name: e.name, size: e.source.size, type: e.type },
               metadata: e.metadata,
               partSize: engine!.stats(e.id).partSize,
+              ...(e.variant ? { variant: e.variant } : {}),
             }),
             (v: { key: string; token: string; uploadId: string; dedupe?: boolean }) => {
               e.token = v.token;
@@ -520,6 +563,7 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
               route: e.route,
               file: { name: e.name, size: e.source.size, type: e.type, sha256: e.sha256 },
               metadata: e.metadata,
+              ...(e.variant ? { variant: e.variant } : {}),
             }),
             (v: {
               existing?: { file: Omit<UploadResult, 'result'>; result: unknown };
@@ -1083,6 +1127,7 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
       resumed: s.resumed,
       bytesReused: s.bytesReused,
       ...(s.sha256 ? { sha256: s.sha256 } : {}),
+      ...(e.variant ? { variant: e.variant.name } : {}),
       ...(e.result && s.state === 'done' ? { result: e.result } : {}),
       ...(err ? { error: { code: err.code, message: err.message } } : {}),
     });
@@ -1236,7 +1281,12 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
   }
 
   /** from: 'auto' looks for an interrupted upload this file may continue; a record resumes that one. */
-  function enqueue<M>(file: FileSource | Promise<FileSource>, opts: AddOptions<M>, from: 'auto' | Promise<ResumeRecord>): UploadHandle {
+  function enqueue<M>(
+    file: FileSource | Promise<FileSource>,
+    opts: AddOptions<M>,
+    from: 'auto' | Promise<ResumeRecord>,
+    variant?: { of: string; name: string },
+  ): UploadHandle {
     let resolve!: (r: UploadResult) => void, reject!: (e: unknown) => void;
     const promise = new Promise<UploadResult>((res, rej) => ((resolve = res), (reject = rej)));
     const entry: Entry = {
@@ -1255,6 +1305,7 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
       pending: [],
       speed: [],
       ...(opts.handle ? { handle: opts.handle } : {}),
+      ...(variant ? { variant } : {}),
     };
     const local = --nextLocal; // negative until the engine assigns the id
     const handle = handleOf(local, entry, promise);
@@ -1326,8 +1377,81 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
     return handle;
   }
 
+  /**
+   * add() with a transform: the transform starts now (so several run at once, e.g. in vs3/image's
+   * worker pool), its output is queued as the file, and its variants follow the main file once it is
+   * stored, each proved to belong to it by its upload token.
+   */
+  function enqueueTransformed<M>(file: FileSource, opts: AddOptions<M>): UploadHandle {
+    const stop = new AbortController();
+    if (opts.signal) opts.signal.addEventListener('abort', () => stop.abort(), { once: true });
+    const out = (async () => {
+      const r = await opts.transform!(file as Blob, { signal: stop.signal });
+      const o: TransformOutput = r instanceof Blob ? { blob: r } : r;
+      if (!(o?.blob instanceof Blob)) throw new Vs3Error('invalid_request', 'transform must resolve to a Blob or { blob }', 400);
+      const name = opts.name ?? o.name ?? (file as { name?: string }).name ?? 'blob';
+      return { ...o, file: new File([o.blob], name, { type: o.blob.type }) };
+    })();
+    // The output's type is its blob's (a transform to WebP is not the original's image/jpeg).
+    const { transform: _t, type: _y, ...rest } = opts;
+    const main = enqueue(
+      out.then((o) => o.file),
+      rest,
+      'auto',
+    );
+    const withVariants = async (res: UploadResult): Promise<UploadResult> => {
+      const o = await out;
+      const names = Object.keys(o.variants ?? {});
+      const token = entries.get(main.id)?.token;
+      // A deduplicated file was stored by another upload: there is no token to prove it by.
+      if (!names.length || !token) return res;
+      const base = res.name.replace(/\.[^.]*$/, '');
+      const stored = await Promise.all(
+        names.map(async (name) => {
+          const v = o.variants![name]!;
+          const ext = /^image\/(\w+)/.exec(v.blob.type)?.[1]?.replace('jpeg', 'jpg') ?? 'bin';
+          const vf = new File([v.blob], `${base}.${name}.${ext}`, { type: v.blob.type });
+          const h = enqueue(
+            vf,
+            {
+              route: opts.route,
+              priority: opts.priority ?? 0,
+              resume: false,
+              ...(opts.metadata !== undefined ? { metadata: opts.metadata } : {}),
+              ...(opts.signal ? { signal: opts.signal } : {}),
+            },
+            'auto',
+            { of: token, name },
+          );
+          const r = await h.promise;
+          const sv: StoredVariant = { name, key: r.key, size: r.size, type: r.type };
+          if (r.url) sv.url = r.url;
+          if (r.sha256) sv.sha256 = r.sha256;
+          if (v.width !== undefined) sv.width = v.width;
+          if (v.height !== undefined) sv.height = v.height;
+          return sv;
+        }),
+      );
+      return { ...res, variants: stored };
+    };
+    const promise = main.promise.then(withVariants);
+    promise.catch(() => stop.abort());
+    return {
+      get id() {
+        return main.id;
+      },
+      promise,
+      pause: main.pause,
+      resume: main.resume,
+      cancel: () => (stop.abort(), main.cancel()),
+      setPriority: main.setPriority,
+      snapshot: main.snapshot,
+    };
+  }
+
   const queue: UploadQueue = {
     add(file, opts) {
+      if (opts.transform && !(file instanceof Promise)) return enqueueTransformed(file, opts);
       return enqueue(file, opts, 'auto');
     },
     async restore() {

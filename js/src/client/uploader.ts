@@ -1,7 +1,7 @@
 // createUploader({ endpoint }).upload(file, { route }): one file through the upload queue, as a promise.
 // Kept for the simple case; createUploadQueue (queue.ts) is the full API for many files.
 import { abortedError } from '../errors.js';
-import { createUploadQueue, type QueueOptions, type UploadQueue, type UploadResult, type UploadSnapshot } from './queue.js';
+import { type AddOptions, createUploadQueue, type QueueOptions, type UploadQueue, type UploadResult, type UploadSnapshot } from './queue.js';
 import type { FileSource } from './reader.js';
 
 /**
@@ -44,6 +44,8 @@ export interface UploadOptions<M = unknown> {
   type?: string;
   /** Higher first; equal priorities go FIFO. Default 0. */
   priority?: number;
+  /** Runs on the file first (e.g. vs3/image's imageTransform): see AddOptions.transform. */
+  transform?: AddOptions['transform'] | undefined;
 }
 
 /** Options of {@link createUploader}: those of the upload queue behind it. */

@@ -6,6 +6,7 @@
 #include <emscripten/val.h>
 
 #include <cmath>
+#include <utility>
 #include <vector>
 
 #include "vs3/crc32c.hpp"
@@ -13,6 +14,7 @@
 #include "vs3/part_planner.hpp"
 #include "vs3/retry.hpp"
 #include "vs3/sha256.hpp"
+#include "vs3/sniff.hpp"
 #include "vs3/xxh.hpp"
 
 using emscripten::val;
@@ -340,6 +342,27 @@ class EngineJs {
   vs3::engine::Engine e_;
 };
 
+// Sniffing (vs3/sniff.hpp): the head crosses as a std::string, which Embind fills from a Uint8Array
+// (a byte-by-byte copy into the heap: callers pass the file's first kSniffBytes, 1 KiB, as the
+// server reads them). All of it is sniffed, as js/src/sniff.ts would.
+const std::uint8_t* bytes_of(const std::string& s) {
+  return reinterpret_cast<const std::uint8_t*>(s.data());
+}
+
+std::string sniffType(const std::string& head) {
+  return std::string(vs3::sniff_type(bytes_of(head), head.size()));
+}
+
+struct ContentCheckJs {
+  bool ok;
+  std::string sniffed, reason;
+};
+
+ContentCheckJs checkContent(const std::string& declared, const std::string& head) {
+  vs3::ContentCheck c = vs3::check_content(declared, bytes_of(head), head.size());
+  return ContentCheckJs{c.ok, std::string(c.detected), std::move(c.reason)};
+}
+
 }  // namespace
 
 EMSCRIPTEN_BINDINGS(vs3core) {
@@ -366,6 +389,12 @@ EMSCRIPTEN_BINDINGS(vs3core) {
       .function("decide", &RetryPolicyJs::decide)
       .function("ceilingMs", &RetryPolicyJs::ceilingMs);
   function("isRetryableStatus", &isRetryableStatus);
+  function("sniffType", &sniffType);
+  value_object<ContentCheckJs>("ContentCheck")
+      .field("ok", &ContentCheckJs::ok)
+      .field("sniffed", &ContentCheckJs::sniffed)
+      .field("reason", &ContentCheckJs::reason);
+  function("checkContent", &checkContent);
   class_<PartHasherJs>("PartHasher")
       .constructor<>()
       .function("buffer", &PartHasherJs::buffer)

@@ -43,6 +43,16 @@ export interface RawPartPlan {
   multipart: boolean;
 }
 
+/** What the core's checkContent says about a file's first bytes and its declared type (js/src/sniff.ts's rules). */
+export interface RawContentCheck {
+  /** false: the bytes contradict the declared type (see reason); the upload should not be sent. */
+  ok: boolean;
+  /** The type the bytes are, from their signature ('' when none we know: text, CSV, JSON...). */
+  sniffed: string;
+  /** Why not, for the error message ('' when ok), e.g. "declared image/png but the bytes are image/jpeg". */
+  reason: string;
+}
+
 /** @internal */
 export interface RawRetryDecision {
   retry: boolean;
@@ -194,6 +204,20 @@ export interface Vs3CoreModule {
   planParts(size: number, preferredPartSize: number, memoryBudget: number, maxConcurrency: number): RawPartPlan;
   /** Whether an HTTP status is worth retrying: 0 (no response), 408, 409, 425, 429, 500, 502, 503, 504. */
   isRetryableStatus(status: number): boolean;
+  /**
+   * The type a file's first bytes say it is (magic numbers: JPEG, PNG, WebP, GIF, AVIF, HEIC, PDF, ZIP,
+   * ELF/PE/Mach-O...; HTML, SVG and XML by their opening), '' when none we know. Pass the first 1024
+   * bytes (what the server reads back); the view is copied into the heap. Same table and rules as the
+   * server's sniffType (js/src/sniff.ts).
+   */
+  sniffType(head: Uint8Array): string;
+  /**
+   * Whether bytes starting with head may be stored as the declared type (a Content-Type; parameters
+   * and case are ignored): a type with a signature needs it; application/octet-stream takes
+   * anything; other types never take HTML, SVG, XML or executables unless declared as such. The
+   * server's checkContent at completion, run before sending.
+   */
+  checkContent(declared: string, head: Uint8Array): RawContentCheck;
 }
 
 /** Emscripten module options for loadCore(). */

@@ -3,7 +3,7 @@
 // (a double mount starts nothing twice), SSR-safe (no queue, no window, until the first upload), and
 // the hook's unfinished uploads are cancelled when its component unmounts unless it says to keep them.
 import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react';
-import { type QueueOptions, type QueueSnapshot, type UploadHandle, type UploadResult, type UploadSnapshot, Vs3Error } from 'vs3/client';
+import { type AddOptions, type QueueOptions, type QueueSnapshot, type UploadHandle, type UploadResult, type UploadSnapshot, Vs3Error } from 'vs3/client';
 import { useQueueHolder } from './provider.js';
 import { EMPTY_SNAPSHOT, type QueueHolder } from './store.js';
 import type { TypedUploadResult, UploadFile } from './types.js';
@@ -24,6 +24,12 @@ export interface UseUploadOptions<I = unknown, R = unknown> {
   onUploadError?: (error: Vs3Error, file: Blob) => void;
   /** Uploads in progress go on after the component unmounts (default: they are cancelled). */
   keepUploadsOnUnmount?: boolean;
+  /**
+   * Runs on each file before it is sent, e.g. `imageTransform({ maxWidth: 2048 })` from vs3/image:
+   * the processed image is what is checked and uploaded, its variants are stored under its key
+   * (AddOptions.transform).
+   */
+  transform?: AddOptions['transform'];
 }
 
 /** Options of one {@link UseUploadResult.upload} call. */
@@ -243,6 +249,7 @@ export function useUpload<I = unknown, R = unknown>(route: string, options: UseU
           route,
           ...(metadata !== undefined ? { metadata } : {}),
           ...(call.priority !== undefined ? { priority: call.priority } : {}),
+          ...(o.transform ? { transform: o.transform } : {}),
           signal: ac.signal,
         });
         const item: Item = { file, key: `f${++nextKey}`, holder, handle, ac, shown: 0, settled: false };

@@ -34,7 +34,7 @@ test.after(() => rm(dir, { recursive: true, force: true }));
 
 test('the tarball holds the built package only, with exports, types and engines', async () => {
   const pkg = JSON.parse(await readFile(path.join(project, 'node_modules/vs3/package.json'), 'utf8'));
-  for (const entry of ['./server', './client', './node', './core']) {
+  for (const entry of ['./server', './client', './node', './core', './image']) {
     assert.ok(pkg.exports[entry].types, `${entry} has types`);
     await stat(path.join(project, 'node_modules/vs3', pkg.exports[entry].types));
     await stat(path.join(project, 'node_modules/vs3', pkg.exports[entry].default));
@@ -46,6 +46,11 @@ test('the tarball holds the built package only, with exports, types and engines'
     files.some((f) => f.endsWith('vs3core.wasm')),
     'the WASM core is in the package',
   );
+  assert.ok(
+    files.some((f) => f.endsWith('vs3image.wasm')),
+    'the image module is in the package',
+  );
+  assert.ok(pkg.exports['./image'].node, 'vs3/image has a Node entry (reads the wasm from disk)');
   assert.ok(!files.some((f) => /^(src|tests?)\//.test(f) || f.endsWith('.test.mjs')), 'no sources or tests');
 });
 
@@ -59,11 +64,15 @@ test('every public entry imports from ESM in a fresh project; the Node core load
     const s = await import('vs3/server'); const c = await import('vs3/client'); const n = await import('vs3/node'); const k = await import('vs3/core');
     if (typeof s.createHandler !== 'function' || typeof c.createUploadQueue !== 'function' || typeof n.createNodeUploader !== 'function' || typeof k.loadCore !== 'function') process.exit(1);
     const core = await n.loadCoreNode();
-    console.log(typeof core.Sha256);`,
+    console.log(typeof core.Sha256);
+    // vs3/image in Node: the module is read from the installed package; HEIC bytes are refused by the pipeline.
+    const { processImage } = await import('vs3/image');
+    const heic = new Blob([new Uint8Array([0, 0, 0, 24, 102, 116, 121, 112, 104, 101, 105, 99, 0, 0, 0, 0])]);
+    console.log(await processImage(heic).catch((e) => e.code));`,
     ],
     project,
   );
-  assert.equal(out.trim(), 'function');
+  assert.equal(out.trim(), 'function\nunsupported_image');
 });
 
 test('the vs3 command is installed with the package (bin) and runs', () => {
@@ -121,7 +130,7 @@ createUploadQueue({ endpont: '/api/vs3' });
   }
 });
 
-test('size budgets: the browser client bundle, the server bundle and the WASM core (gzip)', async () => {
+test('size budgets: the browser client bundle, the server bundle, the WASM core and the image module (gzip)', async () => {
   const entry = async (code, platform) => {
     const out = await build({
       stdin: { contents: code, resolveDir: project, loader: 'js' },
@@ -149,7 +158,12 @@ test('size budgets: the browser client bundle, the server bundle and the WASM co
     logLevel: 'silent',
   });
   const worker = workerOut.outputFiles[0].contents;
-  const sizes = { client: gz(client), server: gz(server), wasm: gz(wasm), wasmGlue: gz(glue), worker: gz(worker) };
+  // vs3/image: its page half (pool, options; the glue is bundled with it) and its own WASM module,
+  // which the client never loads (the client bundle above must not grow by any of it).
+  const image = await entry("export { processImage, imageTransform } from 'vs3/image';", 'browser');
+  const imageWasm = await readFile(path.join(project, 'node_modules/vs3/dist/wasm/vs3image.wasm'));
+  assert.doesNotMatch(new TextDecoder().decode(client), /vs3image|createVs3Image/, 'the client bundle has none of the image module');
+  const sizes = { client: gz(client), server: gz(server), wasm: gz(wasm), wasmGlue: gz(glue), worker: gz(worker), image: gz(image), imageWasm: gz(imageWasm) };
   console.log(
     `# sizes (gzip -9): ${Object.entries(sizes)
       .map(([k, v]) => `${k} ${kib(v)} (budget ${kib(budgets[k] ?? Number.NaN)})`)

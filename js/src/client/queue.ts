@@ -1337,6 +1337,13 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
         if (found) (rec = found.rec), (entry.release = found.release);
       }
       const fail = (err: Vs3Error) => (entry.release?.(), err);
+      // The bytes must be what the declared type says: the core's magic-byte check (the twin of the
+      // one the server runs at completion) refuses an ELF called photo.png before anything is sent.
+      if (entry.type) {
+        const head = new Uint8Array(await src.slice(0, 1024).arrayBuffer());
+        const c = (await coreP).checkContent(entry.type, head);
+        if (!c.ok) throw fail(new Vs3Error('content_mismatch', `${entry.name}: ${c.reason}`, 415, { sniffed: c.sniffed }));
+      }
       if (disposed || !engine) throw fail(abortedError('queue disposed'));
       if (opts.signal?.aborted) throw fail(abortedError());
       if (rec && src.size !== rec.size)

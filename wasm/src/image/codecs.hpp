@@ -1,0 +1,54 @@
+// Internal interface between the pipeline (pipeline.cpp) and the codec wrappers (jpeg.cpp,
+// png.cpp, webp.cpp): what a decoder returns, what it asks the pipeline while decoding, and the
+// encoders. Not installed: only wasm/src/image/ includes it.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "vs3/image/image.hpp"
+#include "vs3/image/pixels.hpp"
+
+namespace vs3 {
+namespace image {
+
+enum class Format { jpeg, png, webp, other };
+
+// The format from the first bytes; *mime is always set (application/octet-stream when unknown),
+// *unsupported_message when the format is not decodable here.
+Format sniff(const std::uint8_t* data, std::size_t size, const char** mime, const char** unsupported_message);
+
+struct Decoded {
+  Info info;
+  Bitmap bitmap;                  // RGB or RGBA; empty when only the header was read
+  std::vector<std::uint8_t> icc;  // the ICC profile, read only when Options::keep_icc
+};
+
+// What a decoder asks the pipeline once it knows the header (both in pipeline.cpp).
+// The size (stored orientation) the decode must at least have to cover every variant; (0, 0) when
+// a variant wants the original size.
+void decode_target(const Options& options, const Info& info, std::uint32_t* width, std::uint32_t* height);
+// ok, image_too_large or image_memory_limit (with *message) for a decode to (dw, dh) x channels
+// that needs decoder_bytes of the decoder's own memory on top of the output bitmap.
+Error check_budget(const Options& options, const Info& info, std::uint32_t dw, std::uint32_t dh, int channels,
+                   std::uint64_t decoder_bytes, std::string* message);
+
+// options == nullptr: header only (probe). Otherwise decode, checking the limits first.
+Error decode_jpeg(const std::uint8_t* data, std::size_t size, const Options* options, Decoded* out,
+                  std::string* message);
+Error decode_png(const std::uint8_t* data, std::size_t size, const Options* options, Decoded* out,
+                 std::string* message);
+Error decode_webp(const std::uint8_t* data, std::size_t size, const Options* options, Decoded* out,
+                  std::string* message);
+
+// icc: embed when non-null and non-empty. Alpha is kept in WebP, composited over white in JPEG.
+Error encode_webp(const View& image, const VariantOptions& v, const std::vector<std::uint8_t>* icc,
+                  std::vector<std::uint8_t>* out, std::string* message);
+Error encode_jpeg(const View& image, const VariantOptions& v, const std::vector<std::uint8_t>* icc,
+                  std::vector<std::uint8_t>* out, std::string* message);
+// Rough peak bytes an encoder needs for a w x h output (for the memory estimate).
+std::uint64_t encoder_bytes(const VariantOptions& v, std::uint32_t w, std::uint32_t h);
+
+}  // namespace image
+}  // namespace vs3

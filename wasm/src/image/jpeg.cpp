@@ -1,0 +1,324 @@
+// JPEG through the libjpeg API of libjpeg-turbo: header (Exif orientation, ICC), the decode at the
+// smallest DCT scale M/8 that still covers the largest variant, CMYK/YCCK to RGB, and the encoder.
+// Every libjpeg error longjmps back to the setjmp of the function that owns the codec object; those
+// functions keep their C++ objects alive across the jump (constructed before setjmp, in *State).
+#include <csetjmp>
+#include <cstdio>  // jpeglib.h needs FILE
+#include <cstring>
+#include <memory>
+#include <new>
+
+#include "codecs.hpp"
+
+extern "C" {
+#include <jerror.h>
+#include <jpeglib.h>
+}
+
+namespace vs3 {
+namespace image {
+namespace {
+
+constexpr int kMaxScans = 500;  // progressive files with more scans are refused (decode time)
+
+struct ErrorMgr {
+  jpeg_error_mgr pub;
+  std::jmp_buf jump;
+  Error code = Error::corrupt_image;
+  char text[JMSG_LENGTH_MAX];
+};
+
+Error classify(int msg_code) {
+  switch (msg_code) {
+    case JERR_OUT_OF_MEMORY:
+    case JERR_NO_BACKING_STORE:
+    case JERR_TFILE_CREATE:
+    case JERR_TFILE_READ:
+    case JERR_TFILE_SEEK:
+    case JERR_TFILE_WRITE: return Error::image_memory_limit;
+    case JERR_INPUT_EOF:
+    case JERR_INPUT_EMPTY:
+    case JWRN_JPEG_EOF: return Error::truncated_image;
+    default: return Error::corrupt_image;
+  }
+}
+
+[[noreturn]] void on_error_exit(j_common_ptr c) {
+  auto* e = reinterpret_cast<ErrorMgr*>(c->err);
+  e->code = classify(c->err->msg_code);
+  c->err->format_message(c, e->text);
+  std::longjmp(e->jump, 1);
+}
+
+// Warnings are ignored (libjpeg fills damaged blocks and goes on, as browsers do) except a
+// premature end of data, which is the truncated_image error.
+void on_emit_message(j_common_ptr c, int level) {
+  if (level < 0 && c->err->msg_code == JWRN_JPEG_EOF) on_error_exit(c);
+  if (level < 0) c->err->num_warnings++;
+}
+
+void on_output_message(j_common_ptr) {}  // never print
+
+void on_progress(j_common_ptr c) {
+  if (!c->is_decompressor) return;
+  auto* d = reinterpret_cast<j_decompress_ptr>(c);
+  if (d->input_scan_number > kMaxScans) {
+    auto* e = reinterpret_cast<ErrorMgr*>(c->err);
+    e->code = Error::corrupt_image;
+    std::snprintf(e->text, sizeof e->text, "progressive JPEG with more than %d scans", kMaxScans);
+    std::longjmp(e->jump, 1);
+  }
+}
+
+void init_errors(ErrorMgr* e) {
+  jpeg_std_error(&e->pub);
+  e->pub.error_exit = on_error_exit;
+  e->pub.emit_message = on_emit_message;
+  e->pub.output_message = on_output_message;
+  e->text[0] = 0;
+}
+
+bool starts_with(const jpeg_saved_marker_ptr m, const char* tag, unsigned n) {
+  return m->data_length >= n && std::memcmp(m->data, tag, n) == 0;
+}
+
+void read_markers(j_decompress_ptr d, Info* info) {
+  for (jpeg_saved_marker_ptr m = d->marker_list; m; m = m->next) {
+    if (m->marker == JPEG_APP0 + 1 && info->orientation == 1 && starts_with(m, "Exif\0\0", 6)) {
+      info->orientation = exif_orientation(m->data + 6, m->data_length - 6);
+    } else if (m->marker == JPEG_APP0 + 2 && starts_with(m, "ICC_PROFILE\0", 12)) {
+      info->has_icc = true;
+    }
+  }
+}
+
+// Estimate of libjpeg's own memory for the decode: the whole-image coefficient buffer of
+// progressive / multi-scan files, else a few MCU rows; plus a constant for tables and buffers.
+std::uint64_t libjpeg_bytes(j_decompress_ptr d) {
+  std::uint64_t bytes = 256 * 1024;
+  for (int i = 0; i < d->num_components; ++i) {
+    const jpeg_component_info& c = d->comp_info[i];
+    const std::uint64_t row_blocks = std::uint64_t(c.width_in_blocks) + c.h_samp_factor;
+    if (jpeg_has_multiple_scans(d)) {
+      bytes += row_blocks * (std::uint64_t(c.height_in_blocks) + c.v_samp_factor) * DCTSIZE2 * sizeof(JCOEF);
+    } else {
+      bytes += row_blocks * DCTSIZE * c.v_samp_factor * 2 * DCTSIZE * 2;
+    }
+  }
+  bytes += std::uint64_t(d->output_width) * 4 * 16;  // upsampling and colour conversion rows
+  return bytes;
+}
+
+struct DecodeState {
+  ErrorMgr err;
+  jpeg_decompress_struct cinfo;
+  jpeg_progress_mgr progress;
+  Decoded* out = nullptr;
+  const Options* options = nullptr;
+  Bitmap cmyk_row;  // one row of CMYK when the file is CMYK/YCCK
+  std::string* message = nullptr;
+  Error result = Error::ok;
+  JOCTET* icc = nullptr;
+  unsigned icc_len = 0;
+};
+
+// The body that may longjmp: only state in *s survives a jump.
+void run_decode(DecodeState* s, const std::uint8_t* data, std::size_t size) {
+  j_decompress_ptr d = &s->cinfo;
+  jpeg_mem_src(d, data, static_cast<unsigned long>(size));
+  jpeg_save_markers(d, JPEG_APP0 + 1, 0xFFFF);
+  jpeg_save_markers(d, JPEG_APP0 + 2, 0xFFFF);
+  jpeg_read_header(d, TRUE);
+  Info& info = s->out->info;
+  info.width = d->image_width;
+  info.height = d->image_height;
+  info.frames = 1;
+  read_markers(d, &info);
+  if (!s->options) return;
+  const Options& o = *s->options;
+  if (std::uint64_t(d->image_width) * d->image_height > o.max_input_pixels) {
+    s->result = Error::image_too_large;
+    *s->message = "JPEG is " + std::to_string(d->image_width) + "x" + std::to_string(d->image_height) +
+                  ", above the limit of " + std::to_string(o.max_input_pixels) + " pixels";
+    return;
+  }
+  const bool cmyk = d->jpeg_color_space == JCS_CMYK || d->jpeg_color_space == JCS_YCCK;
+  d->out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
+  d->dct_method = JDCT_ISLOW;
+  std::uint32_t need_w = 0, need_h = 0;
+  decode_target(o, info, &need_w, &need_h);
+  d->scale_denom = 8;
+  d->scale_num = 8;
+  if (need_w && need_h) {
+    for (unsigned num = 1; num <= 8; ++num) {
+      d->scale_num = num;
+      jpeg_calc_output_dimensions(d);
+      if (d->output_width >= need_w && d->output_height >= need_h) break;
+    }
+  }
+  jpeg_calc_output_dimensions(d);
+  const std::uint64_t own = libjpeg_bytes(d) + (cmyk ? std::uint64_t(d->output_width) * 4 : 0);
+  s->result = check_budget(o, info, d->output_width, d->output_height, 3, own, s->message);
+  if (s->result != Error::ok) return;
+  // libjpeg's own cap (a long: 2 GiB at most in wasm32); its coefficient buffer above it fails
+  // with "Backing store not supported" -> image_memory_limit.
+  const std::uint64_t bitmap = std::uint64_t(d->output_width) * d->output_height * 3;
+  std::uint64_t cap = o.max_memory_bytes > bitmap ? o.max_memory_bytes - bitmap : 1;
+  if (cap > 0x7fffffffull) cap = 0x7fffffffull;
+  d->mem->max_memory_to_use = static_cast<long>(cap);
+  if (o.keep_icc && info.has_icc) jpeg_read_icc_profile(d, &s->icc, &s->icc_len);
+
+  jpeg_start_decompress(d);
+  Bitmap& bmp = s->out->bitmap;
+  if (!bmp.allocate(d->output_width, d->output_height, 3) || (cmyk && !s->cmyk_row.allocate(d->output_width, 1, 4))) {
+    s->result = Error::image_memory_limit;
+    *s->message = "out of memory for the decoded JPEG";
+    return;
+  }
+  const int expect = cmyk ? 4 : 3;
+  if (d->output_components != expect) {
+    s->result = Error::corrupt_image;
+    *s->message = "unexpected JPEG colour components";
+    return;
+  }
+  // Adobe CMYK JPEGs (Photoshop) store inverted values; plain CMYK ones do not.
+  const bool inverted = d->saw_Adobe_marker;
+  while (d->output_scanline < d->output_height) {
+    std::uint8_t* row = bmp.pixels.get() + std::size_t(d->output_scanline) * bmp.stride();
+    JSAMPROW rows[1] = {cmyk ? s->cmyk_row.pixels.get() : row};
+    if (jpeg_read_scanlines(d, rows, 1) != 1) {
+      s->result = Error::corrupt_image;
+      *s->message = "JPEG decoder made no progress";
+      return;
+    }
+    if (cmyk) {
+      const std::uint8_t* p = s->cmyk_row.pixels.get();
+      for (std::uint32_t x = 0; x < d->output_width; ++x, p += 4) {
+        unsigned c = p[0], m = p[1], y = p[2], k = p[3];
+        if (!inverted) {
+          c = 255 - c;
+          m = 255 - m;
+          y = 255 - y;
+          k = 255 - k;
+        }
+        row[x * 3 + 0] = static_cast<std::uint8_t>((c * k + 127) / 255);
+        row[x * 3 + 1] = static_cast<std::uint8_t>((m * k + 127) / 255);
+        row[x * 3 + 2] = static_cast<std::uint8_t>((y * k + 127) / 255);
+      }
+    }
+  }
+  jpeg_finish_decompress(d);  // reads up to EOI: a file cut after the last row is truncated too
+}
+
+struct EncodeState {
+  ErrorMgr err;
+  jpeg_compress_struct cinfo;
+  unsigned char* buf = nullptr;
+  unsigned long len = 0;
+  Bitmap row;  // one RGB row when the input has alpha
+  Error result = Error::ok;
+};
+
+void run_encode(EncodeState* s, const View& image, const VariantOptions& v, const std::vector<std::uint8_t>* icc) {
+  j_compress_ptr c = &s->cinfo;
+  jpeg_mem_dest(c, &s->buf, &s->len);
+  c->image_width = image.width;
+  c->image_height = image.height;
+  c->input_components = 3;
+  c->in_color_space = JCS_RGB;
+  jpeg_set_defaults(c);
+  jpeg_set_quality(c, v.quality, TRUE);
+  c->optimize_coding = TRUE;
+  c->dct_method = JDCT_ISLOW;
+  c->comp_info[0].h_samp_factor = 2;  // 4:2:0
+  c->comp_info[0].v_samp_factor = 2;
+  if (v.progressive) jpeg_simple_progression(c);
+  jpeg_start_compress(c, TRUE);
+  if (icc && !icc->empty()) jpeg_write_icc_profile(c, icc->data(), static_cast<unsigned>(icc->size()));
+  const bool alpha = image.channels == 4;
+  while (c->next_scanline < c->image_height) {
+    const std::uint8_t* src = image.pixels + std::size_t(c->next_scanline) * image.stride;
+    JSAMPROW rows[1] = {const_cast<JSAMPROW>(src)};
+    if (alpha) {  // composite over white
+      std::uint8_t* d = s->row.pixels.get();
+      for (std::uint32_t x = 0; x < image.width; ++x) {
+        const unsigned a = src[x * 4 + 3];
+        for (int k = 0; k < 3; ++k)
+          d[x * 3 + k] = static_cast<std::uint8_t>((src[x * 4 + k] * a + 255 * (255 - a) + 127) / 255);
+      }
+      rows[0] = d;
+    }
+    jpeg_write_scanlines(c, rows, 1);
+  }
+  jpeg_finish_compress(c);
+}
+
+}  // namespace
+
+Error decode_jpeg(const std::uint8_t* data, std::size_t size, const Options* options, Decoded* out,
+                  std::string* message) {
+  out->info.mime = "image/jpeg";
+  // On the heap: what run_decode changes must not live in this frame's registers across longjmp.
+  std::unique_ptr<DecodeState> s(new (std::nothrow) DecodeState);
+  if (!s) {
+    *message = "out of memory";
+    return Error::image_memory_limit;
+  }
+  s->out = out;
+  s->options = options;
+  s->message = message;
+  init_errors(&s->err);
+  s->cinfo.err = &s->err.pub;
+  s->progress.progress_monitor = on_progress;
+  if (setjmp(s->err.jump)) {
+    s->result = s->err.code;
+    *message = std::string("JPEG: ") + s->err.text;
+  } else {
+    jpeg_create_decompress(&s->cinfo);
+    s->cinfo.progress = &s->progress;
+    run_decode(s.get(), data, size);
+  }
+  jpeg_destroy_decompress(&s->cinfo);
+  if (s->icc) {
+    if (s->result == Error::ok) out->icc.assign(s->icc, s->icc + s->icc_len);
+    std::free(s->icc);
+  }
+  if (s->result != Error::ok) out->bitmap = Bitmap();
+  return s->result;
+}
+
+Error encode_jpeg(const View& image, const VariantOptions& v, const std::vector<std::uint8_t>* icc,
+                  std::vector<std::uint8_t>* out, std::string* message) {
+  if (image.width > JPEG_MAX_DIMENSION || image.height > JPEG_MAX_DIMENSION) {
+    *message = "JPEG output is limited to 65500 px per side";
+    return Error::encode_failed;
+  }
+  std::unique_ptr<EncodeState> s(new (std::nothrow) EncodeState);
+  if (!s || (image.channels == 4 && !s->row.allocate(image.width, 1, 3))) {
+    *message = "out of memory encoding JPEG";
+    return Error::image_memory_limit;
+  }
+  init_errors(&s->err);
+  s->cinfo.err = &s->err.pub;
+  if (setjmp(s->err.jump)) {
+    s->result = s->err.code == Error::image_memory_limit ? Error::image_memory_limit : Error::encode_failed;
+    *message = std::string("JPEG encoder: ") + s->err.text;
+  } else {
+    jpeg_create_compress(&s->cinfo);
+    run_encode(s.get(), image, v, icc);
+  }
+  jpeg_destroy_compress(&s->cinfo);
+  if (s->result == Error::ok) out->assign(s->buf, s->buf + s->len);
+  std::free(s->buf);
+  return s->result;
+}
+
+std::uint64_t encoder_bytes(const VariantOptions& v, std::uint32_t w, std::uint32_t h) {
+  const std::uint64_t px = std::uint64_t(w) * h;
+  if (v.format == OutputFormat::jpeg) return px * 4 + 64 * 1024;  // coefficients (optimize_coding) + output
+  if (v.lossless) return px * 24 + 512 * 1024;                    // ARGB copies, hash chain, refs
+  return px * 6 + 256 * 1024;                                     // YUVA planes, tokens, output
+}
+
+}  // namespace image
+}  // namespace vs3

@@ -1,0 +1,220 @@
+// WebP through libwebp: header and metadata chunks (EXIF orientation, ICCP, frame count) with
+// WebPDemux, still images with WebPDecode into our buffer, animations' first frame with
+// WebPAnimDecoder; the encoder (WebPConfig) and the ICCP chunk (WebPMux) for kept profiles.
+#include <algorithm>
+#include <cstring>
+
+#include "codecs.hpp"
+
+#include <webp/decode.h>
+#include <webp/demux.h>
+#include <webp/encode.h>
+#include <webp/mux.h>
+
+namespace vs3 {
+namespace image {
+namespace {
+
+Error status_error(VP8StatusCode st) {
+  switch (st) {
+    case VP8_STATUS_OK: return Error::ok;
+    case VP8_STATUS_NOT_ENOUGH_DATA: return Error::truncated_image;
+    case VP8_STATUS_OUT_OF_MEMORY: return Error::image_memory_limit;
+    case VP8_STATUS_UNSUPPORTED_FEATURE: return Error::unsupported_image;
+    default: return Error::corrupt_image;
+  }
+}
+
+struct Demux {
+  WebPDemuxer* d = nullptr;
+  ~Demux() { WebPDemuxDelete(d); }
+};
+struct AnimDecoder {
+  WebPAnimDecoder* d = nullptr;
+  ~AnimDecoder() { WebPAnimDecoderDelete(d); }
+};
+
+}  // namespace
+
+Error decode_webp(const std::uint8_t* data, std::size_t size, const Options* options, Decoded* out,
+                  std::string* message) {
+  Info& info = out->info;
+  info.mime = "image/webp";
+  WebPBitstreamFeatures f;
+  VP8StatusCode st = WebPGetFeatures(data, size, &f);
+  if (st != VP8_STATUS_OK) {
+    *message = st == VP8_STATUS_NOT_ENOUGH_DATA ? "WebP: data ends inside the header" : "WebP: bad header";
+    return status_error(st);
+  }
+  const WebPData whole = {data, size};
+  WebPDemuxState state = WEBP_DEMUX_PARSING_HEADER;
+  Demux demux;
+  demux.d = WebPDemuxPartial(&whole, &state);
+  if (!demux.d || state == WEBP_DEMUX_PARSE_ERROR) {
+    const bool early = state == WEBP_DEMUX_PARSING_HEADER;
+    *message = early ? "WebP: data ends inside the container header" : "WebP: bad container";
+    return early ? Error::truncated_image : Error::corrupt_image;
+  }
+  info.width = WebPDemuxGetI(demux.d, WEBP_FF_CANVAS_WIDTH);
+  info.height = WebPDemuxGetI(demux.d, WEBP_FF_CANVAS_HEIGHT);
+  const std::uint32_t flags = WebPDemuxGetI(demux.d, WEBP_FF_FORMAT_FLAGS);
+  info.animated = f.has_animation != 0;
+  info.frames = std::max<std::uint32_t>(WebPDemuxGetI(demux.d, WEBP_FF_FRAME_COUNT), 1);
+  info.has_alpha = f.has_alpha != 0 || (flags & ALPHA_FLAG) != 0;
+  WebPChunkIterator it;
+  if (WebPDemuxGetChunk(demux.d, "EXIF", 1, &it)) {
+    info.orientation = exif_orientation(it.chunk.bytes, it.chunk.size);
+    WebPDemuxReleaseChunkIterator(&it);
+  }
+  if (WebPDemuxGetChunk(demux.d, "ICCP", 1, &it)) {
+    info.has_icc = it.chunk.size > 0;
+    if (options && options->keep_icc && info.has_icc) out->icc.assign(it.chunk.bytes, it.chunk.bytes + it.chunk.size);
+    WebPDemuxReleaseChunkIterator(&it);
+  }
+  if (!options) return Error::ok;
+  if (state != WEBP_DEMUX_DONE) {
+    *message = "WebP: data ends early";
+    out->icc.clear();
+    return Error::truncated_image;
+  }
+  const std::uint64_t px = std::uint64_t(info.width) * info.height;
+  if (px > options->max_input_pixels) {
+    *message = "WebP is " + std::to_string(info.width) + "x" + std::to_string(info.height) + ", above the limit of " +
+               std::to_string(options->max_input_pixels) + " pixels";
+    out->icc.clear();
+    return Error::image_too_large;
+  }
+  const int ch = info.has_alpha || info.animated ? 4 : 3;
+  // Lossless decodes through a full ARGB buffer; an animation keeps two canvases besides ours.
+  const std::uint64_t own =
+      (info.animated ? px * 8 : (f.format == 2 ? px * 4 : std::uint64_t(info.width) * 64)) + 512 * 1024;
+  Error e = check_budget(*options, info, info.width, info.height, ch, own, message);
+  if (e == Error::ok && !out->bitmap.allocate(info.width, info.height, ch)) {
+    *message = "out of memory for the decoded WebP";
+    e = Error::image_memory_limit;
+  }
+  if (e != Error::ok) {
+    out->icc.clear();
+    return e;
+  }
+  Bitmap& bmp = out->bitmap;
+  if (info.animated) {
+    WebPAnimDecoderOptions ao;
+    WebPAnimDecoderOptionsInit(&ao);
+    ao.color_mode = MODE_RGBA;
+    ao.use_threads = 0;
+    AnimDecoder anim;
+    anim.d = WebPAnimDecoderNew(&whole, &ao);
+    std::uint8_t* frame = nullptr;
+    int timestamp = 0;
+    if (!anim.d || !WebPAnimDecoderGetNext(anim.d, &frame, &timestamp) || !frame) {
+      *message = "WebP: cannot decode the first animation frame";
+      out->bitmap = Bitmap();
+      out->icc.clear();
+      return Error::corrupt_image;
+    }
+    std::memcpy(bmp.pixels.get(), frame, bmp.bytes());
+    return Error::ok;
+  }
+  WebPDecoderConfig config;
+  if (!WebPInitDecoderConfig(&config)) {
+    *message = "WebP: decoder version mismatch";
+    return Error::corrupt_image;
+  }
+  config.options.use_threads = 0;
+  config.output.colorspace = ch == 4 ? MODE_RGBA : MODE_RGB;
+  config.output.is_external_memory = 1;
+  config.output.u.RGBA.rgba = bmp.pixels.get();
+  config.output.u.RGBA.stride = static_cast<int>(bmp.stride());
+  config.output.u.RGBA.size = bmp.bytes();
+  st = WebPDecode(data, size, &config);
+  WebPFreeDecBuffer(&config.output);
+  if (st != VP8_STATUS_OK) {
+    *message = st == VP8_STATUS_NOT_ENOUGH_DATA ? "WebP: data ends early" : "WebP: the decoder refused the data";
+    out->bitmap = Bitmap();
+    out->icc.clear();
+    return status_error(st);
+  }
+  return Error::ok;
+}
+
+namespace {
+struct Picture {
+  WebPPicture p;
+  WebPMemoryWriter w;
+  Picture() {
+    WebPPictureInit(&p);
+    WebPMemoryWriterInit(&w);
+  }
+  ~Picture() {
+    WebPPictureFree(&p);
+    WebPMemoryWriterClear(&w);
+  }
+};
+struct Mux {
+  WebPMux* m = nullptr;
+  WebPData assembled = {nullptr, 0};
+  ~Mux() {
+    WebPMuxDelete(m);
+    WebPDataClear(&assembled);
+  }
+};
+}  // namespace
+
+Error encode_webp(const View& image, const VariantOptions& v, const std::vector<std::uint8_t>* icc,
+                  std::vector<std::uint8_t>* out, std::string* message) {
+  if (image.width > WEBP_MAX_DIMENSION || image.height > WEBP_MAX_DIMENSION) {
+    *message = "WebP output is limited to 16383 px per side; set maxWidth/maxHeight";
+    return Error::encode_failed;
+  }
+  WebPConfig config;
+  if (!WebPConfigInit(&config)) {
+    *message = "WebP: encoder version mismatch";
+    return Error::encode_failed;
+  }
+  config.quality = static_cast<float>(v.quality);
+  config.method = v.method;
+  config.lossless = v.lossless ? 1 : 0;
+  config.exact = 0;
+  config.thread_level = 0;
+  if (!WebPValidateConfig(&config)) {
+    *message = "WebP: invalid encoder settings";
+    return Error::encode_failed;
+  }
+  Picture pic;
+  pic.p.use_argb = v.lossless ? 1 : 0;
+  pic.p.width = static_cast<int>(image.width);
+  pic.p.height = static_cast<int>(image.height);
+  const int stride = static_cast<int>(image.stride);
+  const int ok = image.channels == 4 ? WebPPictureImportRGBA(&pic.p, image.pixels, stride)
+                                     : WebPPictureImportRGB(&pic.p, image.pixels, stride);
+  if (!ok) {
+    *message = "out of memory encoding WebP";
+    return Error::image_memory_limit;
+  }
+  pic.p.writer = WebPMemoryWrite;
+  pic.p.custom_ptr = &pic.w;
+  if (!WebPEncode(&config, &pic.p)) {
+    *message = "WebP encoder failed (error " + std::to_string(int(pic.p.error_code)) + ")";
+    return pic.p.error_code == VP8_ENC_ERROR_OUT_OF_MEMORY ? Error::image_memory_limit : Error::encode_failed;
+  }
+  if (!icc || icc->empty()) {
+    out->assign(pic.w.mem, pic.w.mem + pic.w.size);
+    return Error::ok;
+  }
+  Mux mux;
+  mux.m = WebPMuxNew();
+  const WebPData bitstream = {pic.w.mem, pic.w.size};
+  const WebPData profile = {icc->data(), icc->size()};
+  if (!mux.m || WebPMuxSetImage(mux.m, &bitstream, 0) != WEBP_MUX_OK ||
+      WebPMuxSetChunk(mux.m, "ICCP", &profile, 0) != WEBP_MUX_OK ||
+      WebPMuxAssemble(mux.m, &mux.assembled) != WEBP_MUX_OK) {
+    *message = "WebP: cannot add the ICC profile";
+    return Error::encode_failed;
+  }
+  out->assign(mux.assembled.bytes, mux.assembled.bytes + mux.assembled.size);
+  return Error::ok;
+}
+
+}  // namespace image
+}  // namespace vs3

@@ -31,15 +31,19 @@ const modules = new Map<unknown, Promise<Vs3ImageModule>>();
 
 function instantiate(src: ImageWasmSource | undefined): Promise<Vs3ImageModule> {
   if (src === undefined) return createVs3Image();
+  // locateFile: with the bytes or the module in hand no URL is needed, and the glue's default
+  // (new URL(…, import.meta.url)) throws where import.meta.url is not a URL (bundled for workerd).
+  const here = (p: string) => p;
   if (src instanceof WebAssembly.Module) {
     return createVs3Image({
+      locateFile: here,
       instantiateWasm(imports, done) {
         void WebAssembly.instantiate(src, imports).then((inst) => done(inst));
         return {};
       },
     });
   }
-  if (src instanceof ArrayBuffer || src instanceof Uint8Array) return createVs3Image({ wasmBinary: src });
+  if (src instanceof ArrayBuffer || src instanceof Uint8Array) return createVs3Image({ wasmBinary: src, locateFile: here });
   const url = String(src);
   return createVs3Image({ locateFile: () => url });
 }

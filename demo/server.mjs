@@ -30,7 +30,9 @@ const handler = createHandler({
   routes: {
     // Multipart: any size up to this; identical content is stored once (dedupe by SHA-256).
     files: defineRoute({ maxFileSize: process.env.VS3_DEMO_MAX_SIZE ?? '50GiB', dedupe: true }),
-    images: defineRoute({ maxFileSize: '25MB', allowedFileTypes: ['image/*'] }),
+    // The page resizes and re-encodes images (vs3/image) before upload, with a thumbnail stored
+    // beside each (`<key>.variants/thumb.webp`); raster images are served inline for previews.
+    images: defineRoute({ maxFileSize: '25MB', allowedFileTypes: ['image/*'], variants: ['thumb'], inlineImages: true }),
   },
 });
 
@@ -51,7 +53,7 @@ const mounts = [
   ['/vendor/idb/', idbDir + path.sep],
   ['/', path.join(here, 'public/')],
 ];
-const browserFiles = /^(client\/|wasm\/vs3core\.(mjs|wasm)$|core\.js$|errors\.js$|crc32c\.js$|sniff\.js$)/;
+const browserFiles = /^(client\/|image\/(?!node\.)|wasm\/vs3(core|image)\.(mjs|wasm)$|core\.js$|errors\.js$|crc32c\.js$|sniff\.js$)/;
 
 function serveStatic(req, res, pathname) {
   for (const [prefix, dir] of mounts) {

@@ -3,6 +3,7 @@
 // li[data-name] gets class "done" or "error" (data-key, data-sha256, data-error); #interrupted
 // li[data-name] lists uploads a reload or crash interrupted (picking the same file resumes it).
 import { createUploadQueue } from '/vs3/client/index.js';
+import { processImage } from '/vs3/image/index.js';
 
 const queue = createUploadQueue({ endpoint: '/api/vs3' });
 window.vs3queue = queue; // for the console (and tests)
@@ -65,7 +66,45 @@ function addRow(file, handle) {
   return row;
 }
 
+// The images route: the C++ pipeline (in a worker) makes a ≤ 2560 px WebP and a 320 px thumbnail from
+// one decode, EXIF orientation applied and metadata stripped. The row shows the thumbnail and both
+// sizes before anything is sent; the upload sends the processed image and stores the thumbnail beside it.
+async function startImageUpload(file) {
+  const info = el('span', { className: 'image-info', textContent: 'processing…' });
+  const li = el('li', { className: 'image' }, el('div', { className: 'row' }, el('span', { className: 'name', textContent: file.name }), info));
+  li.dataset.name = file.name;
+  $('#uploads').prepend(li);
+  let out;
+  try {
+    out = await processImage(file, { maxWidth: 2560, maxHeight: 2560, quality: 82, variants: { thumb: { maxWidth: 320, maxHeight: 320 } } });
+  } catch (err) {
+    li.classList.add('error');
+    li.dataset.error = err.code ?? 'error';
+    info.textContent = `${err.code ?? 'error'}: ${err.message}`;
+    return;
+  }
+  const o = out.original;
+  const img = el('img', { className: 'preview', src: URL.createObjectURL(out.variants.thumb.blob), alt: `preview of ${file.name}` });
+  info.textContent = `${o.width}×${o.height} ${o.type.slice(6)} ${fmt(file.size)} → ${out.width}×${out.height} ${out.type.slice(6)} ${fmt(out.size)}`;
+  li.remove();
+  // Already processed: the transform hands the result over instead of running the pipeline again.
+  const name = `${file.name.replace(/\.[^.]*$/, '')}.webp`;
+  const handle = queue.add(file, { route: 'images', transform: async () => ({ ...out, name }) });
+  const row = addRow(file, handle);
+  row.li.prepend(img);
+  Object.assign(row.li.dataset, { originalSize: String(file.size), processedSize: String(out.size), processed: `${out.width}x${out.height}` });
+  row.li.querySelector('.name').textContent = `${file.name} · ${info.textContent}`;
+  rows.set(handle, row);
+  handle.promise.then(
+    (res) => {
+      row.li.dataset.variants = (res.variants ?? []).map((v) => v.key).join(' ');
+    },
+    () => {},
+  );
+}
+
 function startUpload(file) {
+  if ($('#route').value === 'images') return void startImageUpload(file);
   // An interrupted upload of the same route, name and size is resumed (after its content is checked).
   const handle = queue.add(file, { route: $('#route').value });
   rows.set(handle, addRow(file, handle));

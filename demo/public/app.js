@@ -104,7 +104,8 @@ async function startImageUpload(file) {
 }
 
 function startUpload(file) {
-  if ($('#route').value === 'images') return void startImageUpload(file);
+  // Images go through the pipeline first; anything else is sent as it is, for the route to judge.
+  if ($('#route').value === 'images' && file.type.startsWith('image/')) return void startImageUpload(file);
   // An interrupted upload of the same route, name and size is resumed (after its content is checked).
   const handle = queue.add(file, { route: $('#route').value });
   rows.set(handle, addRow(file, handle));

@@ -14,6 +14,7 @@
 // are printed, not failed.
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -128,6 +129,8 @@ const active = names.filter((n) => n !== 'vs3' || vs3Available);
 const results = Object.fromEntries(active.map((n) => [n, []]));
 let failed = false;
 const info = {};
+const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
+info.loadBefore = loadavg();
 const browser = await launch(`${origin}/`);
 try {
   const session = await browser.attachPage();
@@ -194,6 +197,7 @@ try {
       );
     }
   }
+  info.loadAfter = loadavg();
 } finally {
   await browser.close();
   server.closeAllConnections?.();
@@ -235,7 +239,8 @@ console.log(
 );
 console.log(
   `  renderer pid ${info.renderer.pid} (${info.renderer.how}); idle RSS ${mib(info.idle)} MiB, ${mib(info.afterSource)} after making the source; ` +
-    `@jsquash/jpeg ${nmVersion('@jsquash/jpeg')}, @jsquash/resize ${nmVersion('@jsquash/resize')}, @jsquash/webp ${nmVersion('@jsquash/webp')}`,
+    `@jsquash/jpeg ${nmVersion('@jsquash/jpeg')}, @jsquash/resize ${nmVersion('@jsquash/resize')}, @jsquash/webp ${nmVersion('@jsquash/webp')}; ` +
+    `load average ${info.loadBefore} before, ${info.loadAfter ?? '?'} after (${os.cpus().length} cores)`,
 );
 const w = Math.max(...active.map((n) => LABELS[n].length), 9);
 console.log(`  ${'contender'.padEnd(w)}  warm med ms  warm min ms  first ms  load ms  out KiB  PSNR dB  wasm mem MiB  renderer peak MiB  CPU/wall`);

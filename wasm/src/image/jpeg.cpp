@@ -95,7 +95,7 @@ void read_markers(j_decompress_ptr d, Info* info) {
 // Estimate of libjpeg's own memory for the decode: the whole-image coefficient buffer of
 // progressive / multi-scan files, else a few MCU rows; plus a constant for tables and buffers.
 std::uint64_t libjpeg_bytes(j_decompress_ptr d) {
-  std::uint64_t bytes = 256 * 1024;
+  std::uint64_t bytes = 256u << 10;
   for (int i = 0; i < d->num_components; ++i) {
     const jpeg_component_info& c = d->comp_info[i];
     const std::uint64_t row_blocks = std::uint64_t(c.width_in_blocks) + c.h_samp_factor;
@@ -315,9 +315,9 @@ Error encode_jpeg(const View& image, const VariantOptions& v, const std::vector<
 
 std::uint64_t encoder_bytes(const VariantOptions& v, std::uint32_t w, std::uint32_t h) {
   const std::uint64_t px = std::uint64_t(w) * h;
-  if (v.format == OutputFormat::jpeg) return px * 4 + 64 * 1024;  // coefficients (optimize_coding) + output
-  if (v.lossless) return px * 24 + 512 * 1024;                    // ARGB copies, hash chain, refs
-  return px * 6 + 256 * 1024;                                     // YUVA planes, tokens, output
+  if (v.format == OutputFormat::jpeg) return px * 4 + (64u << 10);  // coefficients (optimize_coding) + output
+  if (v.lossless) return px * 24 + (512u << 10);                    // ARGB copies, hash chain, refs
+  return px * 6 + (256u << 10);                                     // YUVA planes, tokens, output
 }
 
 }  // namespace image

@@ -7,6 +7,10 @@
 #include <cstring>
 #include <limits>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace vs3 {
 namespace image {
 
@@ -112,7 +116,8 @@ void orient_rows(const View& s, int o, Bitmap* out) {
       if (o == 1 || o == 4) {
         std::memcpy(d, row, std::size_t(ow) * CH);
       } else {
-        for (std::uint32_t x = 0; x < ow; ++x) std::memcpy(d + x * CH, row + std::size_t(W - 1 - x) * CH, CH);
+        for (std::uint32_t x = 0; x < ow; ++x)
+          std::memcpy(d + std::size_t(x) * CH, row + std::size_t(W - 1 - x) * CH, CH);
       }
       continue;
     }
@@ -120,9 +125,10 @@ void orient_rows(const View& s, int o, Bitmap* out) {
     const std::uint32_t sx = (o == 5 || o == 6) ? y : W - 1 - y;
     const std::uint8_t* col = s.pixels + std::size_t(sx) * CH;
     if (o == 5 || o == 8) {  // upright x runs down the stored column
-      for (std::uint32_t x = 0; x < ow; ++x) std::memcpy(d + x * CH, col + std::size_t(x) * s.stride, CH);
+      for (std::uint32_t x = 0; x < ow; ++x) std::memcpy(d + std::size_t(x) * CH, col + std::size_t(x) * s.stride, CH);
     } else {  // 6, 7: upright x runs up the stored column
-      for (std::uint32_t x = 0; x < ow; ++x) std::memcpy(d + x * CH, col + std::size_t(H - 1 - x) * s.stride, CH);
+      for (std::uint32_t x = 0; x < ow; ++x)
+        std::memcpy(d + std::size_t(x) * CH, col + std::size_t(H - 1 - x) * s.stride, CH);
     }
   }
 }
@@ -210,26 +216,53 @@ struct Taps {
   }
 };
 
+inline std::uint32_t load_u32(const std::uint8_t* p) {
+  std::uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
 inline std::uint8_t premul(std::uint8_t c, std::uint8_t a) {
   const unsigned t = unsigned(c) * a + 128;
   return static_cast<std::uint8_t>((t + (t >> 8)) >> 8);
 }
 
-// Horizontal pass for one row: Q0 input (premultiplied if asked) -> Q6 int16 output.
+// Horizontal pass for one row: Q0 input -> Q6 int16 output. `row` is padded: a 4-byte load at
+// any pixel stays inside it. With SSE2 (x86-64, or wasm SIMD through Emscripten's emmintrin.h:
+// _mm_madd_epi16 is i32x4.dot_i16x8_s) two taps of all channels go through one multiply-add; mid
+// gets 4 values per output, so with 3 channels one value spills into the next slot (rewritten
+// next, and the buffer has room at its end).
 template <int CH>
-void filter_row(const std::uint8_t* row, std::uint8_t* premul_tmp, bool premultiply, const Taps& t, std::uint32_t out_w,
-                std::int16_t* mid, std::uint32_t in_w) {
-  if (CH == 4 && premultiply) {
-    for (std::uint32_t x = 0; x < in_w; ++x) {
-      const std::uint8_t a = row[x * 4 + 3];
-      premul_tmp[x * 4 + 0] = premul(row[x * 4 + 0], a);
-      premul_tmp[x * 4 + 1] = premul(row[x * 4 + 1], a);
-      premul_tmp[x * 4 + 2] = premul(row[x * 4 + 2], a);
-      premul_tmp[x * 4 + 3] = a;
+void filter_row(const std::uint8_t* row, const Taps& t, std::uint32_t out_w, std::int16_t* mid) {
+  constexpr int kDown = kWeightBits - kMidBits;
+#if defined(__SSE2__)
+  if (CH == 3 || CH == 4) {
+    const __m128i zero = _mm_setzero_si128();
+    const __m128i round = _mm_set1_epi32(1 << (kDown - 1));
+    for (std::uint32_t o = 0; o < out_w; ++o) {
+      const std::uint8_t* p = row + std::size_t(t.start[o]) * CH;
+      const std::int16_t* w = t.weights.get() + std::size_t(o) * t.max_taps;
+      const int n = t.count[o];
+      __m128i acc = round;
+      int k = 0;
+      for (; k + 1 < n; k += 2) {
+        const __m128i a = _mm_cvtsi32_si128(load_u32(p + k * CH));
+        const __m128i b = _mm_cvtsi32_si128(load_u32(p + (k + 1) * CH));
+        const __m128i ab = _mm_unpacklo_epi8(_mm_unpacklo_epi8(a, b), zero);  // a0 b0 a1 b1 .. as int16
+        const __m128i ww = _mm_set1_epi32(int(std::uint16_t(w[k])) | int(std::uint32_t(std::uint16_t(w[k + 1])) << 16));
+        acc = _mm_add_epi32(acc, _mm_madd_epi16(ab, ww));
+      }
+      if (k < n) {
+        const __m128i a = _mm_unpacklo_epi8(_mm_unpacklo_epi8(_mm_cvtsi32_si128(load_u32(p + k * CH)), zero), zero);
+        acc = _mm_add_epi32(acc, _mm_madd_epi16(a, _mm_set1_epi32(std::uint16_t(w[k]))));
+      }
+      acc = _mm_srai_epi32(acc, kDown);
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(mid + std::size_t(o) * CH), _mm_packs_epi32(acc, acc));
     }
-    row = premul_tmp;
+    return;
   }
-  constexpr int kRound = 1 << (kWeightBits - kMidBits - 1);
+#endif
+  constexpr int kRound = 1 << (kDown - 1);
   for (std::uint32_t o = 0; o < out_w; ++o) {
     const std::uint8_t* p = row + std::size_t(t.start[o]) * CH;
     const std::int16_t* w = t.weights.get() + std::size_t(o) * t.max_taps;
@@ -238,8 +271,44 @@ void filter_row(const std::uint8_t* row, std::uint8_t* premul_tmp, bool premulti
     for (int k = 0; k < n; ++k) {
       for (int c = 0; c < CH; ++c) acc[c] += w[k] * p[k * CH + c];
     }
-    for (int c = 0; c < CH; ++c)
-      mid[o * CH + c] = static_cast<std::int16_t>((acc[c] + kRound) >> (kWeightBits - kMidBits));
+    for (int c = 0; c < CH; ++c) mid[std::size_t(o) * CH + c] = static_cast<std::int16_t>((acc[c] + kRound) >> kDown);
+  }
+}
+
+// Vertical pass for one output row: n rows of Q6 (row k at r0 + k * stride) -> clamped bytes.
+void filter_column(const std::int16_t* r0, std::size_t stride, const std::int16_t* w, int n, std::size_t len,
+                   std::uint8_t* d) {
+  constexpr int kShift = kWeightBits + kMidBits;
+  constexpr std::int32_t kRound = 1 << (kShift - 1);
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  __m128i pairs[64];  // weights of taps (k, k + 1) as int16 pairs; max_taps is far below 128
+  const int npairs = (n + 1) / 2;
+  for (int j = 0; j < npairs && j < 64; ++j) {
+    const std::uint16_t lo = std::uint16_t(w[2 * j]), hi = 2 * j + 1 < n ? std::uint16_t(w[2 * j + 1]) : 0;
+    pairs[j] = _mm_set1_epi32(int(lo) | int(std::uint32_t(hi) << 16));
+  }
+  if (npairs <= 64) {
+    const __m128i round = _mm_set1_epi32(kRound), zero = _mm_setzero_si128();
+    for (; i + 8 <= len; i += 8) {
+      __m128i lo = round, hi = round;
+      for (int j = 0; j < npairs; ++j) {
+        const std::int16_t* ra = r0 + std::size_t(2 * j) * stride + i;
+        const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(ra));
+        const __m128i b = 2 * j + 1 < n ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(ra + stride)) : zero;
+        lo = _mm_add_epi32(lo, _mm_madd_epi16(_mm_unpacklo_epi16(a, b), pairs[j]));
+        hi = _mm_add_epi32(hi, _mm_madd_epi16(_mm_unpackhi_epi16(a, b), pairs[j]));
+      }
+      const __m128i v16 = _mm_packs_epi32(_mm_srai_epi32(lo, kShift), _mm_srai_epi32(hi, kShift));
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(d + i), _mm_packus_epi16(v16, v16));  // clamps to 0..255
+    }
+  }
+#endif
+  for (; i < len; ++i) {
+    std::int32_t a = kRound;
+    for (int k = 0; k < n; ++k) a += std::int32_t(w[k]) * r0[std::size_t(k) * stride + i];
+    const std::int32_t v = a >> kShift;
+    d[i] = static_cast<std::uint8_t>(v < 0 ? 0 : v > 255 ? 255 : v);
   }
 }
 
@@ -298,41 +367,40 @@ Bitmap lanczos(const View& s, bool premultiply, std::uint32_t out_w, std::uint32
   const std::uint32_t row0 = static_cast<std::uint32_t>(ty.start[0]);
   const std::uint32_t row1 = static_cast<std::uint32_t>(ty.start[out_h - 1] + ty.count[out_h - 1]);
   const std::size_t mid_stride = std::size_t(out_w) * CH;
-  auto mid = alloc_array<std::int16_t>(std::uint64_t(mid_stride) * (row1 - row0));
-  auto tmp = alloc_array<std::uint8_t>(std::uint64_t(s.width) * CH);
-  auto acc = alloc_array<std::int32_t>(mid_stride);
-  if (!mid || !tmp || !acc || !out.allocate(out_w, out_h, CH)) return Bitmap();
+  auto mid = alloc_array<std::int16_t>(std::uint64_t(mid_stride) * (row1 - row0) + 4);
+  auto tmp = alloc_array<std::uint8_t>(std::uint64_t(s.width) * CH + 4);  // a padded (premultiplied) row
+  if (!mid || !tmp || !out.allocate(out_w, out_h, CH)) return Bitmap();
+  std::memset(tmp.get() + std::size_t(s.width) * CH, 0, 4);
   for (std::uint32_t y = row0; y < row1; ++y) {
-    filter_row<CH>(s.pixels + std::size_t(y) * s.stride, tmp.get(), premultiply, tx, out_w,
-                   mid.get() + (y - row0) * mid_stride, s.width);
+    const std::uint8_t* row = s.pixels + std::size_t(y) * s.stride;
+    if (CH == 4 && premultiply) {
+      std::uint8_t* t = tmp.get();
+      for (std::uint32_t x = 0; x < s.width; ++x) {
+        const std::uint8_t a = row[x * 4 + 3];
+        t[x * 4 + 0] = premul(row[x * 4 + 0], a);
+        t[x * 4 + 1] = premul(row[x * 4 + 1], a);
+        t[x * 4 + 2] = premul(row[x * 4 + 2], a);
+        t[x * 4 + 3] = a;
+      }
+      row = t;
+    } else if (CH != 4) {
+      std::memcpy(tmp.get(), row, std::size_t(s.width) * CH);
+      row = tmp.get();
+    }
+    filter_row<CH>(row, tx, out_w, mid.get() + (y - row0) * mid_stride);
   }
   // 1/a in Q16 for unpremultiplying.
   std::uint32_t inv[256] = {};
   if (CH == 4) {
     for (unsigned a = 1; a < 256; ++a) inv[a] = ((255u << 16) + a / 2) / a;
   }
-  constexpr int kShift = kWeightBits + kMidBits;
-  constexpr std::int32_t kRound = 1 << (kShift - 1);
   for (std::uint32_t y = 0; y < out_h; ++y) {
-    const std::int16_t* w = ty.weights.get() + std::size_t(y) * ty.max_taps;
-    const int n = ty.count[y];
-    std::int32_t* a = acc.get();
-    const std::int16_t* r0 = mid.get() + (ty.start[y] - row0) * mid_stride;
-    const std::int32_t w0 = w[0];
-    for (std::size_t i = 0; i < mid_stride; ++i) a[i] = kRound + w0 * r0[i];
-    for (int k = 1; k < n; ++k) {
-      const std::int16_t* r = r0 + std::size_t(k) * mid_stride;
-      const std::int32_t wk = w[k];
-      for (std::size_t i = 0; i < mid_stride; ++i) a[i] += wk * r[i];
-    }
     std::uint8_t* d = out.pixels.get() + std::size_t(y) * mid_stride;
-    for (std::size_t i = 0; i < mid_stride; ++i) {
-      const std::int32_t v = a[i] >> kShift;
-      d[i] = static_cast<std::uint8_t>(v < 0 ? 0 : v > 255 ? 255 : v);
-    }
+    filter_column(mid.get() + (ty.start[y] - row0) * mid_stride, mid_stride,
+                  ty.weights.get() + std::size_t(y) * ty.max_taps, ty.count[y], mid_stride, d);
     if (CH == 4) {
       for (std::uint32_t x = 0; x < out_w; ++x) {
-        std::uint8_t* p = d + x * 4;
+        std::uint8_t* p = d + std::size_t(x) * 4;
         const std::uint32_t al = p[3];
         if (al == 255) continue;
         for (int c = 0; c < 3; ++c) {

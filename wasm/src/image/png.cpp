@@ -119,7 +119,7 @@ void run_decode(PngState* s) {
     *s->message = "PNG: unexpected pixel layout after conversion";
     return;
   }
-  s->result = check_budget(o, info, w, h, ch, std::uint64_t(h) * sizeof(png_bytep) + 256 * 1024, s->message);
+  s->result = check_budget(o, info, w, h, ch, std::uint64_t(h) * sizeof(png_bytep) + (256u << 10), s->message);
   if (s->result != Error::ok) return;
   Bitmap& bmp = s->out->bitmap;
   s->rows.reset(static_cast<png_bytep*>(std::malloc(std::size_t(h) * sizeof(png_bytep))));

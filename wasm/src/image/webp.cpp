@@ -87,7 +87,7 @@ Error decode_webp(const std::uint8_t* data, std::size_t size, const Options* opt
   const int ch = info.has_alpha || info.animated ? 4 : 3;
   // Lossless decodes through a full ARGB buffer; an animation keeps two canvases besides ours.
   const std::uint64_t own =
-      (info.animated ? px * 8 : (f.format == 2 ? px * 4 : std::uint64_t(info.width) * 64)) + 512 * 1024;
+      (info.animated ? px * 8 : (f.format == 2 ? px * 4 : std::uint64_t(info.width) * 64)) + (512u << 10);
   Error e = check_budget(*options, info, info.width, info.height, ch, own, message);
   if (e == Error::ok && !out->bitmap.allocate(info.width, info.height, ch)) {
     *message = "out of memory for the decoded WebP";

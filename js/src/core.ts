@@ -1,9 +1,16 @@
 // Typed front for the C++ core compiled to WebAssembly. Loads in browsers, workers and Node
 // (in Node pass { wasmBinary }, see vs3/node's loadCoreNode()).
-import createVs3Core, { type RawFileState, type RawPartPlan, type Vs3CoreModule, type Vs3CoreOptions, type StreamingHasher } from './wasm/vs3core.mjs';
+import createVs3Core, {
+  type RawFileState,
+  type RawContentCheck,
+  type RawPartPlan,
+  type Vs3CoreModule,
+  type Vs3CoreOptions,
+  type StreamingHasher,
+} from './wasm/vs3core.mjs';
 import { Vs3Error, abortedError } from './errors.js';
 
-export type { Vs3CoreModule, Vs3CoreOptions, StreamingHasher, RawPartPlan, RawFileState };
+export type { Vs3CoreModule, Vs3CoreOptions, StreamingHasher, RawPartPlan, RawFileState, RawContentCheck };
 
 const cache = new Map<string, Promise<Vs3CoreModule>>();
 

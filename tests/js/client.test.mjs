@@ -158,7 +158,8 @@ test('server-side refusals surface as Vs3Error with the server code, no retries'
   const { uploader, calls } = await setup(t);
   await assert.rejects(uploader.upload(randomFile(10, 'x.txt', 'text/plain').blob, { route: 'images' }), { code: 'invalid_file_type', status: 415 });
   // (PNG-signed bytes: the client sniffs a declared image/png before asking the server anything.)
-  const png = (size, name) => new File([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), randomFile(size - 8).bytes], name, { type: 'image/png' });
+  const png = (size, name) =>
+    new File([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), randomFile(size - 8).bytes], name, { type: 'image/png' });
   await assert.rejects(uploader.upload(png(2_000_000, 'x.png'), { route: 'images' }), { code: 'file_too_large', status: 413 });
   await assert.rejects(uploader.upload(randomFile(10).blob, { route: 'nope' }), { code: 'unknown_route', status: 404 });
   await assert.rejects(uploader.upload(png(12 * MiB, 'big.png'), { route: 'images' }), { code: 'file_too_large' });

@@ -73,7 +73,7 @@ test('PNG kinds: 16-bit, gray, palette with transparency, alpha kept in WebP', a
     ],
     (x) => (x < 32 ? 0 : 1),
   );
-  const alpha = png(64, 48, (x, y) => [200, 100, 50, x * 4]);
+  const alpha = png(64, 48, (x) => [200, 100, 50, x * 4]);
   for (const [name, bytes, hasAlpha] of [
     ['16-bit', sixteen, false],
     ['gray', gray, false],
@@ -219,7 +219,10 @@ test('the handler refuses variant uploads that do not belong to a stored upload 
     'name not allowed',
   );
   assert.deepEqual(await err(await post(handler, '/api/vs3/presign', body({ of: token, name: '../x' }))), { status: 400, code: 'variant_not_allowed' });
-  assert.deepEqual(await err(await post(handler, '/api/vs3/presign', body({ of: `${token.slice(0, -3)}AAA`, name: 'thumb' }))), { status: 403, code: 'invalid_token' });
+  assert.deepEqual(await err(await post(handler, '/api/vs3/presign', body({ of: `${token.slice(0, -3)}AAA`, name: 'thumb' }))), {
+    status: 403,
+    code: 'invalid_token',
+  });
   assert.deepEqual(await err(await post(handler, '/api/vs3/presign', body({ name: 'thumb' }))), { status: 403, code: 'invalid_token' });
 
   // Once stored, a variant of it is taken; a variant of that variant is not.

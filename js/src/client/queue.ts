@@ -118,7 +118,17 @@ export interface TransformOutput {
   /** Its name (default: the original's); its type is blob.type. */
   name?: string;
   /** Extra objects to store under the main file's key, by name (letters, digits, `-`, `_`). */
-  variants?: Record<string, { blob: Blob; width?: number; height?: number }>;
+  variants?: Record<
+    string,
+    {
+      /** The variant's bytes, typed. */
+      blob: Blob;
+      /** Pixels, if known (listed in StoredVariant). */
+      width?: number;
+      /** Pixels, if known. */
+      height?: number;
+    }
+  >;
 }
 
 /** A variant stored under its main file's key (UploadResult.variants). */
@@ -135,6 +145,7 @@ export interface StoredVariant {
   type: string;
   /** Pixels, when the transform said. */
   width?: number;
+  /** Pixels, when the transform said. */
   height?: number;
   /** SHA-256 of the stored bytes (verified by the handler like any upload). */
   sha256?: string;

@@ -2,12 +2,11 @@
 // libpng, libwebp in a WASM module of its own, loaded on first use). On a browser page the work runs
 // in a pool of workers; in workers, Node and workerd it runs in the calling thread.
 import { type PoolConfig, configurePool, runInPool } from './pool.js';
-import type { ProcessedImage, ProcessImageOptions } from './options.js';
+import type { ProcessedImage, ProcessImageOptions, TransformedImage } from './options.js';
 import { type ImageWasmSource, processHere } from './run.js';
 
-export type { ImageInfo, ImageOutput, ImageVariantOptions, ProcessedImage, ProcessImageOptions } from './options.js';
+export type { ImageInfo, ImageOutput, ImageVariantOptions, ProcessedImage, ProcessImageOptions, TransformedImage } from './options.js';
 export type { ImageWasmSource } from './run.js';
-export { loadImageModule } from './run.js';
 
 /** Where the work runs and where the files are; call before the first processImage if the defaults do not fit. */
 export interface ImageConfig extends PoolConfig {}
@@ -40,8 +39,10 @@ export function processImage(input: Blob, options: ProcessImageOptions & { wasm?
  * image (renamed to its new extension), and each named variant is stored under its key.
  * `upload(file, { route: 'photos', transform: imageTransform({ maxWidth: 2560, variants: { thumb: { maxWidth: 256 } } }) })`.
  */
-export function imageTransform(options: Omit<ProcessImageOptions, 'signal'> & { wasm?: ImageWasmSource } = {}) {
-  return async (file: Blob, ctx: { signal: AbortSignal }) => {
+export function imageTransform(
+  options: Omit<ProcessImageOptions, 'signal'> & { wasm?: ImageWasmSource } = {},
+): (file: Blob, ctx: { signal: AbortSignal }) => Promise<TransformedImage> {
+  return async (file, ctx) => {
     const p = await processImage(file, { ...options, signal: ctx.signal });
     const ext = p.type === 'image/jpeg' ? 'jpg' : p.type.replace(/^image\//, '');
     const name = (file as { name?: string }).name;

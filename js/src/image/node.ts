@@ -3,7 +3,7 @@
 // is set by the functions themselves, not at import, so a bundler that drops side-effect-only code
 // (the package says sideEffects: false) cannot lose it.
 import { readFile } from 'node:fs/promises';
-import { imageTransform as transformWith, loadImageModule as load, processImage as process } from './index.js';
+import { imageTransform as transformWith, processImage as process } from './index.js';
 import { setDefaultImageWasm } from './run.js';
 
 export * from './index.js';
@@ -15,5 +15,3 @@ const useFile = () => setDefaultImageWasm(() => (bytes ??= readFile(new URL('../
 export const processImage: typeof process = (input, options) => (useFile(), process(input, options));
 /** imageTransform (see vs3/image), loading the module from the package's files. */
 export const imageTransform: typeof transformWith = (options) => (useFile(), transformWith(options));
-/** loadImageModule (see vs3/image), loading the module from the package's files. */
-export const loadImageModule: typeof load = (wasm) => (useFile(), load(wasm));

@@ -50,6 +50,7 @@ export interface ImageOutput {
   blob: Blob;
   /** Pixels. */
   width: number;
+  /** Pixels. */
   height: number;
   /** MIME type. */
   type: string;
@@ -63,15 +64,19 @@ export interface ImageInfo {
   type: string;
   /** Pixels as stored (before orientation). */
   width: number;
+  /** Pixels as stored (before orientation). */
   height: number;
   /** Bytes. */
   size: number;
   /** EXIF orientation, 1 (upright) to 8. */
   orientation: number;
+  /** It has an alpha channel (PNG with alpha or tRNS, WebP with alpha). */
   hasAlpha: boolean;
   /** An animated WebP: the output is its first frame. */
   animated: boolean;
+  /** Frames (1 unless animated). */
   frames: number;
+  /** It carries an ICC colour profile (kept in the outputs only with keepIcc). */
   hasIcc: boolean;
 }
 
@@ -81,6 +86,12 @@ export interface ProcessedImage extends ImageOutput {
   variants: Record<string, ImageOutput>;
   /** The input. */
   original: ImageInfo;
+}
+
+/** What imageTransform's function resolves with: the processed image and its new file name. */
+export interface TransformedImage extends ProcessedImage {
+  /** The input's name with the output's extension (photo.jpg -> photo.webp), when the input had a name. */
+  name?: string;
 }
 
 const VARIANT_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;

@@ -174,3 +174,12 @@ export class RetryPolicy {
     this.p.delete();
   }
 }
+
+/**
+ * What a Blob's first bytes say it is — the core's magic-byte sniffer (JPEG, PNG, GIF, WebP, AVIF,
+ * HEIC, PDF, ZIP, ELF, PE, HTML, SVG…, the table the handler checks uploads against) — or null when
+ * they carry no signature it knows (plain text, CSV, JSON…). Reads 1 KiB.
+ */
+export async function sniffBlob(core: Vs3CoreModule, blob: Blob): Promise<string | null> {
+  return core.sniffType(new Uint8Array(await blob.slice(0, 1024).arrayBuffer())) || null;
+}

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { createUploader } from 'vs3/client';
+import { createUploader, sniffBlob } from 'vs3/client';
 import { imageTransform, processImage } from 'vs3/image';
 import { fsStore, loadCoreNode } from 'vs3/node';
 import { createHandler, defineRoute, localStorage } from 'vs3/server';
@@ -270,4 +270,14 @@ test('the client refuses, before sending anything, a file whose bytes are not it
   // The real thing goes through.
   const ok = await uploader.upload(new File([photoPng], 'photo.png', { type: 'image/png' }), { route: 'plain' });
   assert.equal((await onDisk(dir, ok.key)).length, photoPng.length);
+});
+
+test('sniffBlob: the core names what bytes are, whatever the name or declared type says', async () => {
+  const core = await loadCoreNode();
+  const as = (bytes, type = 'application/octet-stream') => sniffBlob(core, new Blob([bytes], { type }));
+  assert.equal(await as(photoPng, 'image/jpeg'), 'image/png');
+  assert.equal(await as(Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypheic', 'latin1'), Buffer.alloc(16)])), 'image/heic');
+  assert.equal(await as(Buffer.from('%PDF-1.7\n')), 'application/pdf');
+  assert.equal(await as(Buffer.from('  <!DOCTYPE html><p>hi')), 'text/html');
+  assert.equal(await as(Buffer.from('just words')), null);
 });

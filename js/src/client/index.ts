@@ -26,7 +26,7 @@ export {
   type ReadOptions,
 } from './reader.js';
 export { xhrTransport, fetchTransport, defaultTransport, type Transport, type PutRequest, type PutResponse, type RangeBody } from './transport.js';
-export { loadCore, planParts, RetryPolicy, CoreHasher, hashBlob, type PartPlan } from '../core.js';
+export { loadCore, planParts, RetryPolicy, CoreHasher, hashBlob, sniffBlob, type PartPlan } from '../core.js';
 export { Vs3Error, type Vs3ErrorCode } from '../errors.js';
 export { indexedDbStore, memoryResumeStore, type ResumeStore, type ResumeRecord, type ResumePart, type InterruptedUpload } from './resume.js';
 export { isActiveType } from '../sniff.js';

@@ -5,6 +5,9 @@
 #   scripts/image-libs.sh          -> fetch sources, build what is not built yet, run the smoke check
 #   scripts/image-libs.sh fetch    -> only add deb-src and run apt-get source (no compiling)
 #   scripts/image-libs.sh clean    -> remove build/image-libs (keeps the downloaded sources)
+#   scripts/image-libs.sh fuzz     -> only the libFuzzer build (scripts/fuzz.sh): the same libraries
+#                                     with clang-14, -fsanitize=fuzzer-no-link,address,undefined -g -O1,
+#                                     into build/image-libs/fuzz/ (never part of the default run)
 # Libraries: zlib (libpng needs it; built from Debian's zlib source rather than Emscripten's
 # USE_ZLIB port, which downloads at build time and cannot write to Debian's frozen cache),
 # libjpeg-turbo (libjpeg + TurboJPEG APIs), libwebp (libwebp, libwebpdemux, libsharpyuv), libpng1.6.
@@ -35,6 +38,7 @@ fi
 # dpkg-dev: dpkg-source (apt-get source unpacks and applies Debian's patches with it).
 # nasm: libjpeg-turbo's x86-64 SIMD (native build only). cmake, make, emscripten: the builds.
 need=(dpkg-dev nasm cmake make g++ emscripten)
+[ "$mode" = fuzz ] && need+=(clang-14)   # clang-14 ships libFuzzer and the sanitizer runtimes
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -124,6 +128,9 @@ fi
 # Configuration that goes into every stamp: change a flag here and the affected builds rerun.
 native_cflags="-O2 -fPIC"
 wasm_cflags="-O3"
+# For libFuzzer: coverage instrumentation without libFuzzer's main (the harnesses link it), ASan and
+# UBSan (recoverable, so a run can suppress a benign report; scripts/fuzz.sh makes them fatal).
+fuzz_cflags="-O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined"
 cfg_version=3
 
 summary=()
@@ -173,18 +180,22 @@ cmake_for() {
   # as "sizeof(size_t) == 9"), and Emscripten 3.1.6's glue breaks on Node's own fetch.
   if [ "$target" = wasm ]; then
     emcmake cmake -DCMAKE_CROSSCOMPILING_EMULATOR="$(command -v node);--no-experimental-fetch" "$@"
+  elif [ "$target" = fuzz ]; then
+    cmake -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 "$@"
   else
     cmake "$@"
   fi
 }
-cflags_for() { if [ "$1" = wasm ]; then echo "$wasm_cflags"; else echo "$native_cflags"; fi; }
+cflags_for() {
+  case $1 in wasm) echo "$wasm_cflags" ;; fuzz) echo "$fuzz_cflags" ;; *) echo "$native_cflags" ;; esac
+}
 
 # zlib: 15 C files; compiled directly (its CMakeLists renames zconf.h inside the source tree and
 # builds examples), the same way Emscripten's own zlib port does.
 build_zlib() {
   local target=$1 prefix src obj cc ar
   prefix=$(prefix_of "$target"); src=$(srcdir_of zlib); obj=$out_dir/obj/zlib-$target
-  if [ "$target" = wasm ]; then cc="emcc"; ar="emar"; else cc="cc"; ar="ar"; fi
+  case $target in wasm) cc=emcc; ar=emar ;; fuzz) cc=clang-14; ar=ar ;; *) cc=cc; ar=ar ;; esac
   rm -rf "$obj"; mkdir -p "$obj" "$prefix/include" "$prefix/lib"
   local files=(adler32 compress crc32 deflate gzclose gzlib gzread gzwrite infback inffast inflate
     inftrees trees uncompr zutil)
@@ -201,19 +212,24 @@ build_zlib() {
 
 # libjpeg-turbo: static libjpeg and libturbojpeg only (no shared libs, tools, tests or Java: only
 # the two library targets are built, their headers installed by hand). SIMD: NASM x86-64 natively;
-# none for wasm (2.1.x has no WebAssembly SIMD code, and its x86 SIMD is assembly, not intrinsics).
+# none for wasm (2.1.x has no WebAssembly SIMD code, and its x86 SIMD is assembly, not intrinsics),
+# nor for fuzz (the C paths the wasm build runs, all of them instrumented). fuzz builds libjpeg
+# only: the pipeline and the seed generator use the libjpeg API, and turbojpeg-static compiles every
+# libjpeg source a second time (half of the fuzz libraries' build time).
 build_jpeg() {
-  local target=$1 prefix src obj simd=ON
+  local target=$1 prefix src obj simd=ON libs=(jpeg-static turbojpeg-static)
   prefix=$(prefix_of "$target"); src=$(srcdir_of libjpeg-turbo); obj=$out_dir/obj/jpeg-$target
-  [ "$target" = wasm ] && simd=OFF
+  [ "$target" != native ] && simd=OFF
+  [ "$target" = fuzz ] && libs=(jpeg-static)
   rm -rf "$obj"
   cmake_for "$target" -S "$src" -B "$obj" -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_C_FLAGS="$(cflags_for "$target")" -DCMAKE_POSITION_INDEPENDENT_CODE=ON \
     -DENABLE_SHARED=OFF -DENABLE_STATIC=ON -DWITH_TURBOJPEG=ON -DWITH_JAVA=OFF \
     -DWITH_SIMD=$simd -DREQUIRE_SIMD=$simd -DWITH_JPEG8=OFF -DWITH_ARITH_ENC=ON -DWITH_ARITH_DEC=ON
-  cmake --build "$obj" -j "$jobs" --target jpeg-static turbojpeg-static
+  cmake --build "$obj" -j "$jobs" --target "${libs[@]}"
   mkdir -p "$prefix/include" "$prefix/lib"
-  cp "$obj/libjpeg.a" "$obj/libturbojpeg.a" "$prefix/lib/"
+  cp "$obj/libjpeg.a" "$prefix/lib/"
+  [ "$target" = fuzz ] || cp "$obj/libturbojpeg.a" "$prefix/lib/"
   cp "$obj/jconfig.h" "$src/jpeglib.h" "$src/jmorecfg.h" "$src/jerror.h" "$src/turbojpeg.h" \
     "$prefix/include/"
 }
@@ -229,6 +245,7 @@ build_webp() {
   local target=$1 prefix src obj extra=()
   prefix=$(prefix_of "$target"); src=$(srcdir_of libwebp); obj=$out_dir/obj/webp-$target
   [ "$target" = wasm ] && extra=(-DWEBP_USE_THREAD=OFF -DWEBP_ENABLE_SIMD=ON)
+  [ "$target" = fuzz ] && extra=(-DWEBP_USE_THREAD=OFF)   # as in wasm; SSE2 intrinsics stay (instrumented C)
   rm -rf "$obj"
   cmake_for "$target" -S "$src" -B "$obj" -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_C_FLAGS="$(cflags_for "$target")" -DCMAKE_POSITION_INDEPENDENT_CODE=ON \
@@ -253,11 +270,12 @@ build_webp() {
 }
 
 # libpng: static only, no tools or tests, against the zlib built above; no SSE2/NEON filter code
-# in wasm (PNG_HARDWARE_OPTIMIZATIONS would pick x86 code for Emscripten's x86-looking target).
+# in wasm (PNG_HARDWARE_OPTIMIZATIONS would pick x86 code for Emscripten's x86-looking target) nor
+# in fuzz (the C filters the wasm build runs).
 build_png() {
   local target=$1 prefix src obj hw=ON
   prefix=$(prefix_of "$target"); src=$(srcdir_of libpng1.6); obj=$out_dir/obj/png-$target
-  [ "$target" = wasm ] && hw=OFF
+  [ "$target" != native ] && hw=OFF
   rm -rf "$obj"
   cmake_for "$target" -S "$src" -B "$obj" -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_C_FLAGS="$(cflags_for "$target")" -DCMAKE_POSITION_INDEPENDENT_CODE=ON \
@@ -271,14 +289,19 @@ build_png() {
   cp "$src/png.h" "$src/pngconf.h" "$obj/pnglibconf.h" "$prefix/include/"
 }
 
-emver=$(emcc --version | head -n 1 | sed 's/.* \([0-9][0-9.]*\) .*/\1/')
-ccver=$(cc -dumpfullversion)
-for target in native wasm; do
-  if [ "$target" = wasm ]; then tc="emcc $emver $wasm_cflags"; else tc="cc $ccver $native_cflags"; fi
+targets=(native wasm)
+[ "$mode" = fuzz ] && targets=(fuzz)
+for target in "${targets[@]}"; do
+  case $target in
+    wasm) tc="emcc $(emcc --version | head -n 1 | sed 's/.* \([0-9][0-9.]*\) .*/\1/') $wasm_cflags" ;;
+    fuzz) tc="clang $(clang-14 -dumpversion) $fuzz_cflags" ;;
+    *) tc="cc $(cc -dumpfullversion) $native_cflags" ;;
+  esac
   zkey="zlib $(version_of zlib) cfg$cfg_version $tc"
   run_build zlib "$target" "$zkey" build_zlib libz.a
+  jpeg_out=libturbojpeg.a; [ "$target" = fuzz ] && jpeg_out=libjpeg.a
   run_build libjpeg-turbo "$target" "libjpeg-turbo $(version_of libjpeg-turbo) cfg$cfg_version $tc" \
-    build_jpeg libturbojpeg.a
+    build_jpeg "$jpeg_out"
   # webp4: + libwebpmux, wasm SIMD (bumps only this stamp; the other libraries stay cached).
   run_build libwebp "$target" "libwebp $(version_of libwebp) cfg$cfg_version webp4 $tc" build_webp libwebpmux.a
   run_build libpng "$target" "libpng1.6 $(version_of libpng1.6) cfg$cfg_version $tc; $zkey" \
@@ -296,6 +319,17 @@ libs_of() {
     [ -f "$d/lib$l.a" ] && echo "$d/lib$l.a"
   done
 }
+# fuzz: no smoke check here (it calls TurboJPEG, not built for fuzz); scripts/fuzz.sh's seed
+# generator encodes with every library and the harnesses decode the result.
+if [ "$mode" = fuzz ]; then
+  echo "image-libs: summary"
+  printf '  %s\n' "${summary[@]}"
+  echo "image-libs: static libraries for libFuzzer (bytes)"
+  for a in "$out_dir"/fuzz/lib/*.a; do
+    [ -L "$a" ] || printf '  %-6s %-18s %9s\n' fuzz "$(basename "$a")" "$(stat -c %s "$a")"
+  done
+  exit 0
+fi
 mapfile -t native_libs < <(libs_of native)
 mapfile -t wasm_libs < <(libs_of wasm)
 if [ "$built_any" = 1 ] || [ ! -x "$out_dir/native/smoke" ] || [ "$smoke_src" -nt "$out_dir/native/smoke" ]; then

@@ -158,7 +158,8 @@ TEST(ImageBadInput, MemoryLimit) {
   const Bytes jpeg = imgtest::write_jpeg(imgtest::smooth(800, 600));
   const Bytes png = imgtest::write_png(imgtest::smooth(800, 600));
   const Bytes prog = imgtest::write_jpeg(imgtest::smooth(800, 600), imgtest::JpegOpts{90, true});
-  for (const Bytes* b : {&jpeg, &png, &prog}) {
+  const Bytes webp = imgtest::write_webp(imgtest::smooth(800, 600));
+  for (const Bytes* b : {&jpeg, &png, &prog, &webp}) {
     Options o = small_options();
     o.variants[0].max_width = 0;  // full size: 1.44 MB decoded at least
     o.variants[0].max_height = 0;
@@ -203,6 +204,17 @@ TEST(ImageBadInput, UnsupportedFormatsAreNamed) {
        "image/heif", "HEIF"},
       {b("%PDF-1.7\n", 9), "application/pdf", "PDF"},
       {b("II*\0\x08\0\0\0", 8), "image/tiff", "TIFF"},
+      {b("\xFF\x0A\xFA\x7F", 4), "image/jxl", "JPEG XL"},
+      {b("BM\x3A\0\0\0\0\0\0\0\x36\0\0\0\x28\0\0\0\x01\0\0\0\x01\0\0\0", 26), "image/bmp", "BMP"},
+      {b("\0\0\1\0\1\0\x10\x10", 8), "image/x-icon", "ICO"},
+      {b("\0\0\0\x18"
+         "ftypisom\0\0\0\0isomiso2",
+         24),
+       "video/mp4", "video"},
+      {b("\0\0\0\x14"
+         "ftypqt  \0\0\0\0qt  ",
+         20),
+       "video/quicktime", "video"},
       {b("hello world", 11), "application/octet-stream", "JPEG, PNG or WebP"},
       {Bytes(), "application/octet-stream", "JPEG, PNG or WebP"},
   };
@@ -277,4 +289,34 @@ TEST(ImageBadInput, WebpOutputTooWideFailsCleanly) {
   o.variants[0].format = OutputFormat::jpeg;
   r = process(wide.data(), wide.size(), o);
   EXPECT_EQ(r.error, Error::ok) << r.message;
+}
+
+TEST(ImageBadInput, TooManyProgressiveScansAreRefused) {
+  // A progressive JPEG whose last scan is repeated 600 times: libjpeg would decode every scan
+  // (slow, quadratic in the worst case); the decoder stops at 500 scans.
+  const Bytes file = imgtest::write_jpeg(imgtest::smooth(64, 48), imgtest::JpegOpts{90, true});
+  std::size_t last_sos = 0;
+  for (std::size_t i = 2; i + 1 < file.size(); ++i) {
+    if (file[i] == 0xFF && file[i + 1] == 0xDA) last_sos = i;
+  }
+  ASSERT_GT(last_sos, 0u);
+  const std::size_t eoi = file.size() - 2;
+  Bytes hostile(file.begin(), file.begin() + static_cast<std::ptrdiff_t>(last_sos));
+  for (int i = 0; i < 600; ++i) hostile.insert(hostile.end(), file.begin() + last_sos, file.begin() + eoi);
+  hostile.insert(hostile.end(), file.begin() + eoi, file.end());
+  const Result r = process(hostile.data(), hostile.size(), small_options());
+  EXPECT_EQ(r.error, Error::corrupt_image);
+  EXPECT_NE(r.message.find("500 scans"), std::string::npos) << r.message;
+}
+
+TEST(ImageBadInput, JpegOutputTooWideFailsCleanly) {
+  // 66000x1 PNG -> JPEG at original size: above JPEG's 65500 px limit.
+  const Bytes wide = imgtest::write_png(imgtest::smooth(66000, 1));
+  Options o = small_options();
+  o.variants[0].max_width = 0;
+  o.variants[0].max_height = 0;
+  o.variants[0].format = OutputFormat::jpeg;
+  const Result r = process(wide.data(), wide.size(), o);
+  EXPECT_EQ(r.error, Error::encode_failed);
+  EXPECT_NE(r.message.find("65500"), std::string::npos) << r.message;
 }

@@ -115,7 +115,8 @@ struct TiffWriter {
 
 Bytes exif_tiff(int orientation, bool big_endian) {
   TiffWriter t{{}, big_endian};
-  t.b.insert(t.b.end(), big_endian ? "MM" : "II", (big_endian ? "MM" : "II") + 2);
+  const char* order = big_endian ? "MM" : "II";
+  t.b.insert(t.b.end(), order, order + 2);
   t.u16(42);
   t.u32(8);
   const std::uint32_t n0 = orientation ? 3 : 2;
@@ -127,7 +128,8 @@ Bytes exif_tiff(int orientation, bool big_endian) {
   if (orientation) t.entry(0x0112, 3, 1, orientation);
   t.entry(0x8825, 4, 1, gps_at);  // GPS IFD
   t.u32(0);
-  t.b.insert(t.b.end(), "vs3cam-secret", "vs3cam-secret" + 14);
+  const char make[] = "vs3cam-secret";  // 14 bytes with its NUL
+  t.b.insert(t.b.end(), make, make + sizeof make);
   const std::uint32_t lat_at = gps_at + 2 + 12 * 3 + 4;
   t.u16(3);
   t.entry(0x0000, 1, 4, big_endian ? 0x02020000 : 0x00000202);  // GPSVersionID 2.2.0.0
@@ -188,7 +190,11 @@ Bytes write_jpeg(const Img& im, const JpegOpts& o) {
     c.in_color_space = JCS_RGB;
   }
   jpeg_set_defaults(&c);
-  if (o.cmyk) jpeg_set_colorspace(&c, JCS_YCCK);  // writes the Adobe marker (transform 2)
+  if (o.cmyk && o.adobe) jpeg_set_colorspace(&c, JCS_YCCK);  // writes the Adobe marker (transform 2)
+  if (o.cmyk && !o.adobe) {
+    jpeg_set_colorspace(&c, JCS_CMYK);
+    c.write_Adobe_marker = FALSE;
+  }
   jpeg_set_quality(&c, o.quality, TRUE);
   if (o.progressive) jpeg_simple_progression(&c);
   if (o.arithmetic) c.arith_code = TRUE;
@@ -209,6 +215,9 @@ Bytes write_jpeg(const Img& im, const JpegOpts& o) {
         const int mx = std::max({p[0], p[1], p[2], std::uint8_t(1)});
         for (int k = 0; k < 3; ++k) row[x * 4 + k] = std::uint8_t(std::min(255, (p[k] * 255 + mx / 2) / mx));
         row[x * 4 + 3] = std::uint8_t(mx);
+        if (!o.adobe) {
+          for (int k = 0; k < 4; ++k) row[x * 4 + k] = std::uint8_t(255 - row[x * 4 + k]);
+        }
       }
       r = row.data();
     }

@@ -39,6 +39,7 @@ struct JpegOpts {
   const Bytes* exif = nullptr;  // TIFF; written as APP1 "Exif\0\0" + tiff
   const Bytes* icc = nullptr;
   bool comment = false;  // a COM marker
+  bool adobe = true;     // with cmyk: false writes plain (non-inverted) CMYK without an Adobe marker
 };
 Bytes write_jpeg(const Img& im, const JpegOpts& o = {});
 

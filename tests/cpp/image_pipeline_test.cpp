@@ -177,9 +177,11 @@ TEST(ImagePipeline, JpegFlavours) {
     imgtest::JpegOpts o;
     bool gray;
   };
-  imgtest::JpegOpts prog, cmyk, arith, gray;
+  imgtest::JpegOpts prog, cmyk, plain_cmyk, arith, gray;
   prog.progressive = true;
   cmyk.cmyk = true;
+  plain_cmyk.cmyk = true;
+  plain_cmyk.adobe = false;
   arith.arithmetic = true;
   arith.progressive = true;
   const Case cases[] = {

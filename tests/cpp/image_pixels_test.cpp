@@ -167,3 +167,31 @@ TEST(ImageResize, ClampsRinging) {
     if (x > 22) EXPECT_GE(out.at(x, 0)[0], 215) << x;
   }
 }
+
+TEST(ImageResize, OneAndTwoChannels) {
+  // Gray and gray+alpha bitmaps (not produced by the decoders today) go through the scalar paths.
+  for (int ch : {1, 2}) {
+    Img src;
+    src.w = 90;
+    src.h = 60;
+    src.ch = ch;
+    src.px.resize(90 * 60 * ch);
+    for (std::uint32_t y = 0; y < 60; ++y) {
+      for (std::uint32_t x = 0; x < 90; ++x) {
+        for (int c = 0; c < ch; ++c) src.at(x, y)[c] = static_cast<std::uint8_t>(c == 1 ? 255 : x * 2 + y);
+      }
+    }
+    const Img out = img(resize(view(src), 30, 20));
+    ASSERT_EQ(out.ch, ch);
+    for (std::uint32_t y = 2; y < 18; ++y) {
+      for (std::uint32_t x = 2; x < 28; ++x) {
+        const int want = int(x * 3 + 1) * 2 + int(y * 3 + 1);  // a linear ramp resamples to itself
+        EXPECT_NEAR(out.at(x, y)[0], want, 2) << ch << " " << x << "," << y;
+        if (ch == 2) EXPECT_EQ(out.at(x, y)[1], 255);
+      }
+    }
+    const Img turned = img(orient(view(src), 6));
+    EXPECT_EQ(turned.w, 60u);
+    EXPECT_EQ(turned.at(0, 0)[0], src.at(0, 59)[0]);
+  }
+}

@@ -4,6 +4,7 @@
 //   canvas   createImageBitmap + OffscreenCanvas drawImage (imageSmoothingQuality 'high') + convertToBlob
 //   jsquash  @jsquash/jpeg decode + @jsquash/resize (lanczos3) + @jsquash/webp encode (quality 80)
 //   vs3      processImage(blob, { maxWidth: 1920, format: 'webp', quality: 80 }) from js/dist/image/
+//   (vs3-m3, opt-in through VS3_BENCH_IMAGE_CONTENDERS: the same with method 3, as Skia's encoder uses)
 // In each worker: load (import + a 64x48 JPEG through the pipeline, so every WASM module is fetched,
 // compiled and instantiated), then the 12 MP conversion twice — "first" (right after load) and "warm"
 // — each timed in the worker from input Blob to output Blob. Memory: the worker's WebAssembly memories
@@ -38,8 +39,10 @@ const LABELS = {
   canvas: 'canvas (createImageBitmap + OffscreenCanvas)',
   jsquash: 'jSquash (jpeg + resize lanczos3 + webp)',
   vs3: 'vs3 processImage',
+  'vs3-m3': 'vs3 processImage, method 3 (diagnostic)',
 };
 const VS3_ENTRY = path.join(root, 'js/dist/image/index.js');
+for (const n of names) if (!LABELS[n]) throw new Error(`VS3_BENCH_IMAGE_CONTENDERS: unknown contender '${n}' (known: ${Object.keys(LABELS).join(', ')})`);
 
 const nmVersion = (pkg) => {
   try {
@@ -125,7 +128,8 @@ function hwmBytes(pid) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const vs3Available = existsSync(VS3_ENTRY);
-const active = names.filter((n) => n !== 'vs3' || vs3Available);
+const isVs3 = (n) => n.startsWith('vs3');
+const active = names.filter((n) => !isVs3(n) || vs3Available);
 const results = Object.fromEntries(active.map((n) => [n, []]));
 let failed = false;
 const info = {};
@@ -192,7 +196,11 @@ try {
         `  round ${r + 1} ${name.padEnd(7)} ` +
           (row.error
             ? `FAILED: ${row.error}`
-            : `load ${row.loadMs.toFixed(0)} ms, first ${first.ms.toFixed(0)} ms, warm ${warm.ms.toFixed(0)} ms, ${(warm.size / 1024).toFixed(1)} KiB, PSNR ${row.checks.map((c) => c.psnr.toFixed(1)).join('/')} dB`) +
+            : `load ${row.loadMs.toFixed(0)} ms, first ${first.ms.toFixed(0)} ms, warm ${warm.ms.toFixed(0)} ms` +
+              (warm.stages
+                ? ` (decode ${warm.stages.decode.toFixed(0)} + resize ${warm.stages.resize.toFixed(0)} + encode ${warm.stages.encode.toFixed(0)})`
+                : '') +
+              `, ${(warm.size / 1024).toFixed(1)} KiB, PSNR ${row.checks.map((c) => c.psnr.toFixed(1)).join('/')} dB`) +
           `; wasm memory ${(row.wasm?.bytes / MiB || 0).toFixed(1)} MiB${row.wasm?.count ? ` (${row.wasm.sizes.map((x) => `${path.basename(x.wasm)} ${(x.bytes / MiB).toFixed(1)}`).join(' + ')})` : ''}; renderer peak +${((peak - start) / MiB).toFixed(1)} MiB over start (+${((start - info.idle) / MiB).toFixed(1)} at start); renderer CPU ${cpu.toFixed(2)} s in ${wall.toFixed(2)} s`,
       );
     }
@@ -229,6 +237,7 @@ for (const n of active) {
     peak: Math.max(...rows.map((r) => r.peak - r.start)),
     cpuRatio: median(rows.map((r) => r.cpu / r.wall)),
     urls: [...new Set(rows.flatMap((r) => r.wasm?.urls ?? []))].sort(),
+    stages: rows[0].runs[1].stages && Object.fromEntries(['decode', 'resize', 'encode'].map((k) => [k, median(rows.map((r) => r.runs[1].stages[k]))])),
   };
 }
 
@@ -242,11 +251,11 @@ console.log(
     `@jsquash/jpeg ${nmVersion('@jsquash/jpeg')}, @jsquash/resize ${nmVersion('@jsquash/resize')}, @jsquash/webp ${nmVersion('@jsquash/webp')}; ` +
     `load average ${info.loadBefore} before, ${info.loadAfter ?? '?'} after (${os.cpus().length} cores)`,
 );
-const w = Math.max(...active.map((n) => LABELS[n].length), 9);
+const w = Math.max(...names.map((n) => LABELS[n].length), 9);
 console.log(`  ${'contender'.padEnd(w)}  warm med ms  warm min ms  first ms  load ms  out KiB  PSNR dB  wasm mem MiB  renderer peak MiB  CPU/wall`);
 for (const n of names) {
   const x = summary[n];
-  if (n === 'vs3' && !vs3Available) {
+  if (isVs3(n) && !vs3Available) {
     console.log(`  ${LABELS[n].padEnd(w)}  SKIPPED: ${path.relative(root, VS3_ENTRY)} does not exist (vs3/image not built yet)`);
     continue;
   }
@@ -273,6 +282,17 @@ console.log(
 console.log(
   `   renderer peak: max over rounds of the renderer's peak RSS (${results[active[0]]?.[0]?.peakHow ?? '?'}) over its settled RSS before the worker started; CPU/wall: renderer CPU s / wall s over the worker's life, median)`,
 );
+
+const staged = active.filter((n) => summary[n]?.stages);
+if (staged.length)
+  console.log(
+    `  warm stages, median ms: ${staged
+      .map((n) => {
+        const st = summary[n].stages;
+        return `${n} decode ${st.decode.toFixed(0)} + resize ${st.resize.toFixed(0)} + encode ${st.encode.toFixed(0)}`;
+      })
+      .join('; ')} (canvas: Chromium may defer the draw into convertToBlob)`,
+  );
 
 // WASM modules each contender fetched, raw and gzip -9.
 const gz = (buf) => gzipSync(buf, { level: 9 }).length;

@@ -103,7 +103,7 @@ function run(name, maxWidth, runs) {
         loadMs: out.loadMs,
         error: out.error,
         wasm: out.wasm,
-        runs: (out.runs ?? []).map((r) => ({ ms: r.ms, size: r.blob?.size, type: r.blob?.type, width: r.width, height: r.height })),
+        runs: (out.runs ?? []).map((r) => ({ ms: r.ms, size: r.blob?.size, type: r.blob?.type, width: r.width, height: r.height, stages: r.stages })),
       });
     };
     w.onmessage = (e) => done(e.data);

@@ -1,7 +1,8 @@
 // The image benchmark's worker: one contender per (fresh) module worker. Loads its code, pushes a tiny
 // 64x48 JPEG through the whole pipeline (so every lazily initialised WASM module is fetched, compiled
 // and instantiated — "load"), then converts the 12 MP JPEG `runs` times, each timed from the input
-// Blob to the output Blob. Replies { loadMs, runs: [{ ms, blob, width, height }], wasm, extra }.
+// Blob to the output Blob. Replies { loadMs, runs: [{ ms, blob, width, height, stages? }], wasm }, where
+// stages (canvas, jSquash) splits a run into decode / resize / encode ms.
 import { wasmReport } from './probe.mjs';
 
 const QUALITY = 80;
@@ -17,7 +18,9 @@ const contenders = {
   async canvas() {
     return {
       async convert(blob, maxWidth) {
+        const t0 = performance.now();
         const bmp = await createImageBitmap(blob);
+        const t1 = performance.now();
         const { width, height } = fit(bmp.width, bmp.height, maxWidth);
         const canvas = new OffscreenCanvas(width, height);
         const ctx = canvas.getContext('2d');
@@ -25,7 +28,9 @@ const contenders = {
         ctx.imageSmoothingQuality = 'high';
         ctx.drawImage(bmp, 0, 0, width, height);
         bmp.close();
-        return { blob: await canvas.convertToBlob({ type: 'image/webp', quality: QUALITY / 100 }), width, height };
+        const t2 = performance.now();
+        const out = await canvas.convertToBlob({ type: 'image/webp', quality: QUALITY / 100 });
+        return { blob: out, width, height, stages: { decode: t1 - t0, resize: t2 - t1, encode: performance.now() - t2 } };
       },
     };
   },
@@ -39,26 +44,34 @@ const contenders = {
     ]);
     return {
       async convert(blob, maxWidth) {
+        const t0 = performance.now();
         const image = await decode(await blob.arrayBuffer());
+        const t1 = performance.now();
         const { width, height } = fit(image.width, image.height, maxWidth);
         const resized = width === image.width && height === image.height ? image : await resize(image, { width, height, method: 'lanczos3' });
+        const t2 = performance.now();
         const webp = await encode(resized, { quality: QUALITY });
-        return { blob: new Blob([webp], { type: 'image/webp' }), width, height };
+        const out = new Blob([webp], { type: 'image/webp' });
+        return { blob: out, width, height, stages: { decode: t1 - t0, resize: t2 - t1, encode: performance.now() - t2 } };
       },
     };
   },
 
   /** vs3/image, built to js/dist/image/ (runs directly inside a worker, no nested pool). */
-  async vs3() {
-    const { processImage } = await import('/vs3/image/index.js');
-    return {
-      async convert(blob, maxWidth) {
-        const r = await processImage(blob, { maxWidth, format: 'webp', quality: QUALITY });
-        return { blob: r.blob, width: r.width, height: r.height, type: r.type, size: r.size };
-      },
-    };
-  },
+  vs3: () => vs3({}),
+  /** Diagnostic (opt-in): vs3 at libwebp method 3, the effort Skia's WebP encoder (canvas) uses; vs3's default is 4. */
+  'vs3-m3': () => vs3({ method: 3 }),
 };
+
+async function vs3(extra) {
+  const { processImage } = await import('/vs3/image/index.js');
+  return {
+    async convert(blob, maxWidth) {
+      const r = await processImage(blob, { maxWidth, format: 'webp', quality: QUALITY, ...extra });
+      return { blob: r.blob, width: r.width, height: r.height, type: r.type, size: r.size };
+    },
+  };
+}
 
 /** A small JPEG made here, for the load phase. */
 async function tinyJpeg() {

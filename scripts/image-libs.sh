@@ -195,7 +195,7 @@ cflags_for() {
 build_zlib() {
   local target=$1 prefix src obj cc ar
   prefix=$(prefix_of "$target"); src=$(srcdir_of zlib); obj=$out_dir/obj/zlib-$target
-  case $target in wasm) cc=emcc; ar=emar ;; fuzz) cc=clang-14; ar=ar ;; *) cc=cc; ar=ar ;; esac
+  case $target in wasm) cc="emcc" ar="emar" ;; fuzz) cc="clang-14" ar="ar" ;; *) cc="cc" ar="ar" ;; esac
   rm -rf "$obj"; mkdir -p "$obj" "$prefix/include" "$prefix/lib"
   local files=(adler32 compress crc32 deflate gzclose gzlib gzread gzwrite infback inffast inflate
     inftrees trees uncompr zutil)

@@ -26,6 +26,14 @@ echo "== C++ core under AddressSanitizer + UndefinedBehaviorSanitizer (scripts/s
 san_rc=0
 bash scripts/sanitize.sh 2>&1 | tee build/sanitize.log | tail -3 || san_rc=1
 
+echo "== image decoders under libFuzzer (scripts/fuzz.sh)"
+# JPEG, PNG, WebP, EXIF and the core's sniffer, VS3_FUZZ_SECONDS (30) each, with ASan+UBSan; the
+# first run also builds the instrumented codec libraries (a few minutes at -j2, then cached).
+fuzz_rc=0
+fuzz_t0=$(date +%s)
+bash scripts/fuzz.sh 2>&1 | tee build/fuzz.log | grep -v '^  make_seeds:' || fuzz_rc=1
+echo "fuzz step: $(($(date +%s) - fuzz_t0)) s"
+
 echo "== C++ line coverage (scripts/coverage-cpp.sh; floor in coverage-thresholds.json)"
 cppcov_rc=0
 bash scripts/coverage-cpp.sh 2>&1 | tee build/coverage-cpp.log | tail -3 || cppcov_rc=1
@@ -72,7 +80,10 @@ echo "total: $passed passed, $failed failed, $js_skip skipped"
 grep -h "C++ line coverage" build/coverage-cpp.log || true
 echo "JS line coverage (js/src, Node processes): ${js_cov}% (floor ${js_floor}%)"
 [ "$san_rc" = 0 ] || echo "sanitizers: FAILED (build/sanitize.log)"
+grep -h "^fuzz: total" build/fuzz.log || true
+[ "$fuzz_rc" = 0 ] || echo "libFuzzer: FAILED (build/fuzz.log; crash inputs in build/fuzz/crashes/)"
 [ "$cppcov_rc" = 0 ] || echo "C++ coverage: FAILED (build/coverage-cpp.log)"
 [ "$lint_rc" = 0 ] || echo "lint: FAILED (scripts/lint.sh)"
 [ "$cov_rc" = 0 ] || echo "coverage: FAILED (JS ${js_cov}% < ${js_floor}%)"
-[ "$failed" = 0 ] && [ "$js_rc" = 0 ] && [ "$lint_rc" = 0 ] && [ "$cov_rc" = 0 ] && [ "$san_rc" = 0 ] && [ "$cppcov_rc" = 0 ]
+[ "$failed" = 0 ] && [ "$js_rc" = 0 ] && [ "$lint_rc" = 0 ] && [ "$cov_rc" = 0 ] && [ "$san_rc" = 0 ] && [ "$cppcov_rc" = 0 ] &&
+  [ "$fuzz_rc" = 0 ]

@@ -140,7 +140,7 @@ async function setup(t, routes) {
         maxFileSize: '2MB',
         allowedFileTypes: ['image/*'],
         variants: ['thumb', 'medium'],
-        onUploadComplete: ({ key }) => (completed.push(key), { seen: key }),
+        onUploadComplete: ({ key, variant }) => (completed.push(variant ? `${variant.name} of ${variant.of}` : key), { seen: key }),
       }),
       plain: defineRoute({ maxFileSize: '2MB', allowedFileTypes: ['image/*'] }),
       ...routes,
@@ -169,7 +169,11 @@ test('upload with transform: the processed file is what is sent and checked; var
   assert.deepEqual(dimensionsOf(main), { width: 200, height: 133 });
   assert.equal(r.sha256, sha256hex(main));
   assert.deepEqual(r.result, { seen: r.key });
-  assert.deepEqual(completed, [r.key], 'onUploadComplete ran for the original only');
+  assert.deepEqual(
+    completed.sort(),
+    [r.key, `medium of ${r.key}`, `thumb of ${r.key}`].sort(),
+    'onUploadComplete ran for the original, then for each variant with variant set',
+  );
   const byName = Object.fromEntries(r.variants.map((v) => [v.name, v]));
   assert.equal(byName.thumb.key, `${r.key}.variants/thumb.webp`);
   assert.equal(byName.medium.key, `${r.key}.variants/medium.jpg`);
@@ -182,6 +186,9 @@ test('upload with transform: the processed file is what is sent and checked; var
   }
   assert.deepEqual([byName.thumb.width, byName.thumb.height], [50, 33]);
 
+  // A name given to add() keeps its stem and takes the output's extension.
+  const named = await uploader.upload(file, { route: 'photos', name: 'avatar.png', transform: imageTransform({ maxWidth: 40 }) });
+  assert.equal(named.name, 'avatar.webp');
   // Size limits apply to the processed output: a lossless full-size variant over 2 MB is refused.
   const noise = randomBytes(1200 * 900 * 3);
   const big = png(1200, 900, (x, y) => [...noise.subarray((y * 1200 + x) * 3, (y * 1200 + x) * 3 + 3), 255], { colour: 'rgb' });
@@ -223,7 +230,7 @@ test('the handler refuses variant uploads that do not belong to a stored upload 
     status: 403,
     code: 'invalid_token',
   });
-  assert.deepEqual(await err(await post(handler, '/api/vs3/presign', body({ name: 'thumb' }))), { status: 403, code: 'invalid_token' });
+  assert.deepEqual(await err(await post(handler, '/api/vs3/presign', body({ name: 'thumb' }))), { status: 400, code: 'variant_not_allowed' });
 
   // Once stored, a variant of it is taken; a variant of that variant is not.
   const stored = await uploader.upload(new File([photoPng], 'p.png', { type: 'image/png' }), {
@@ -267,6 +274,20 @@ test('the client refuses, before sending anything, a file whose bytes are not it
     );
   }
   assert.deepEqual(calls, [], 'no request reached the handler');
+  // Types without a signature are the route's to judge: a shebang script declared text/plain is sent.
+  const plainRoute = await uploader.upload(new File(['#!/bin/sh\necho hi\n'], 'run.txt', { type: 'text/plain' }), { route: 'files' }).catch((e) => e);
+  assert.notEqual(plainRoute.code, 'content_mismatch');
+  calls.length = 0;
+  // The check can be turned off (the server still checks routes with type rules at completion).
+  const lax = createUploader({
+    endpoint: `${srv.url}/api/vs3`,
+    core: await loadCoreNode(),
+    checkContent: false,
+    fetch: (u, i) => (calls.push(new URL(u).pathname), fetch(u, i)),
+  });
+  t.after(() => lax.dispose());
+  await assert.rejects(lax.upload(new File([elf], 'photo.png', { type: 'image/png' }), { route: 'plain' }), (e) => e.code === 'content_mismatch');
+  assert.deepEqual(calls.slice(0, 1), ['/api/vs3/presign'], 'sent, then refused by the handler');
   // The real thing goes through.
   const ok = await uploader.upload(new File([photoPng], 'photo.png', { type: 'image/png' }), { route: 'plain' });
   assert.equal((await onDisk(dir, ok.key)).length, photoPng.length);

@@ -26,6 +26,12 @@ export interface RetryOptions {
 
 /** Options of {@link createUploadQueue} (and createUploader). */
 export interface QueueOptions {
+  /**
+   * Before anything is sent, check that a file declared as an image, audio, video or PDF starts with
+   * that format's magic bytes (the core's sniffer, the twin of the handler's completion check) and
+   * refuse it with content_mismatch if not. Default true; other declared types are left to the route.
+   */
+  checkContent?: boolean;
   /** Where the vs3 handler is mounted: "/api/vs3" or an absolute URL. */
   endpoint: string;
   /** Default: loadCore() (vs3core.wasm next to vs3core.mjs). */
@@ -392,9 +398,17 @@ interface Entry {
   early?: ((en: RawEngine, id: number, t: number) => void)[];
   /** A variant of another upload: the server keys it under that upload's key (proved by its token). */
   variant?: { of: string; name: string };
+  /** In-memory bytes (a transform's output, a variant): no resume record, no resume lookup. */
+  ephemeral?: boolean;
 }
 
 type Answer<T> = { ok: true; value: T; res: Response } | { ok: false; status: number; code: string; retryAfter: number; error: Vs3Error };
+
+/** File extensions for the types transforms produce. */
+const EXT_OF: Record<string, string> = { 'image/webp': '.webp', 'image/jpeg': '.jpg', 'image/png': '.png', 'image/avif': '.avif' };
+
+/** Declared types with a signature the core's sniffer knows: the only ones the client judges before sending. */
+const SIGNED_TYPE = /^(image\/(?!svg)|audio\/|video\/|application\/pdf$)/;
 
 const DEFAULTS = { maxInFlight: 4, maxActiveFiles: 4, hashAhead: 4, signBatch: 8, stallTimeoutMs: 30_000 };
 
@@ -992,7 +1006,8 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
 
   /** The multipart upload exists: record it at once (its token and id are what a resume needs). */
   function recordCreated(e: Entry, uploadId: string) {
-    if (!store || typeof uploadId !== 'string') return;
+    // A transform's output and variants exist only in memory: nothing a reload could reopen.
+    if (!store || typeof uploadId !== 'string' || e.ephemeral) return;
     const t = now();
     let metadata: unknown;
     try {
@@ -1297,6 +1312,7 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
     opts: AddOptions<M>,
     from: 'auto' | Promise<ResumeRecord>,
     variant?: { of: string; name: string },
+    ephemeral = false,
   ): UploadHandle {
     let resolve!: (r: UploadResult) => void, reject!: (e: unknown) => void;
     const promise = new Promise<UploadResult>((res, rej) => ((resolve = res), (reject = rej)));
@@ -1317,6 +1333,7 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
       speed: [],
       ...(opts.handle ? { handle: opts.handle } : {}),
       ...(variant ? { variant } : {}),
+      ...(ephemeral ? { ephemeral } : {}),
     };
     const local = --nextLocal; // negative until the engine assigns the id
     const handle = handleOf(local, entry, promise);
@@ -1343,17 +1360,19 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
         const release = await acquireLock(given.id);
         if (!release) throw new Vs3Error('invalid_request', `${given.name} is being uploaded in another tab`, 409);
         entry.release = release;
-      } else {
+      } else if (!entry.ephemeral) {
         const found = await findRecord(src, opts);
         if (found) (rec = found.rec), (entry.release = found.release);
       }
       const fail = (err: Vs3Error) => (entry.release?.(), err);
       // The bytes must be what the declared type says: the core's magic-byte check (the twin of the
       // one the server runs at completion) refuses an ELF called photo.png before anything is sent.
-      if (entry.type) {
+      // Only types that have a signature are judged here (a .gpx is XML, a script may start with a
+      // shebang: routes without type rules take those, and the server decides).
+      if (options.checkContent !== false && SIGNED_TYPE.test(entry.type) && !given) {
         const head = new Uint8Array(await src.slice(0, 1024).arrayBuffer());
         const c = (await coreP).checkContent(entry.type, head);
-        if (!c.ok) throw fail(new Vs3Error('content_mismatch', `${entry.name}: ${c.reason}`, 415, { sniffed: c.sniffed }));
+        if (!c.ok) throw fail(new Vs3Error('content_mismatch', `${entry.name}: ${c.reason}`, 415, { detected: c.sniffed }));
       }
       if (disposed || !engine) throw fail(abortedError('queue disposed'));
       if (opts.signal?.aborted) throw fail(abortedError());
@@ -1398,71 +1417,89 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
   /**
    * add() with a transform: the transform starts now (so several run at once, e.g. in vs3/image's
    * worker pool), its output is queued as the file, and its variants follow the main file once it is
-   * stored, each proved to belong to it by its upload token.
+   * stored, each proved to belong to it by its upload token. Cancelling stops the transform, the main
+   * file and the variants; a failed variant rejects with the main file's result in details.stored.
    */
   function enqueueTransformed<M>(file: FileSource, opts: AddOptions<M>): UploadHandle {
     const stop = new AbortController();
-    if (opts.signal) opts.signal.addEventListener('abort', () => stop.abort(), { once: true });
+    if (opts.signal?.aborted) stop.abort();
+    else opts.signal?.addEventListener('abort', () => stop.abort(), { once: true });
     const out = (async () => {
-      const r = await opts.transform!(file as Blob, { signal: stop.signal });
+      if (stop.signal.aborted) throw abortedError();
+      let r: Blob | TransformOutput;
+      try {
+        r = await opts.transform!(file as Blob, { signal: stop.signal });
+      } catch (e) {
+        throw e instanceof Vs3Error ? e : new Vs3Error('invalid_request', `transform failed: ${(e as Error)?.message ?? e}`, 400);
+      }
       const o: TransformOutput = r instanceof Blob ? { blob: r } : r;
       if (!(o?.blob instanceof Blob)) throw new Vs3Error('invalid_request', 'transform must resolve to a Blob or { blob }', 400);
-      const name = opts.name ?? o.name ?? (file as { name?: string }).name ?? 'blob';
+      // The output's type is its blob's: a name given to add() keeps its stem and takes the output's extension.
+      const ext = EXT_OF[o.blob.type];
+      const name = opts.name ? (ext ? opts.name.replace(/(\.[^./]*)?$/, ext) : opts.name) : (o.name ?? (file as { name?: string }).name ?? 'blob');
       return { ...o, file: new File([o.blob], name, { type: o.blob.type }) };
     })();
-    // The output's type is its blob's (a transform to WebP is not the original's image/jpeg).
-    const { transform: _t, type: _y, ...rest } = opts;
-    const main = enqueue(
-      out.then((o) => o.file),
-      rest,
-      'auto',
-    );
+    const mainFile = out.then((o) => o.file);
+    mainFile.catch(() => {}); // observed through the handle's promise
+    const { transform: _t, type: _y, handle: _h, name: _n, ...rest } = opts;
+    const main = enqueue(mainFile, { ...rest, signal: stop.signal }, 'auto', undefined, true);
+    const variantHandles: UploadHandle[] = [];
     const withVariants = async (res: UploadResult): Promise<UploadResult> => {
       const o = await out;
       const names = Object.keys(o.variants ?? {});
       const token = entries.get(main.id)?.token;
-      // A deduplicated file was stored by another upload: there is no token to prove it by.
-      if (!names.length || !token) return res;
+      // A deduplicated file was stored by another upload: its variants are not stored again.
+      if (!names.length || res.deduplicated || !token) return names.length ? { ...res, variants: [] } : res;
       const base = res.name.replace(/\.[^.]*$/, '');
-      const stored = await Promise.all(
-        names.map(async (name) => {
-          const v = o.variants![name]!;
-          const ext = /^image\/(\w+)/.exec(v.blob.type)?.[1]?.replace('jpeg', 'jpg') ?? 'bin';
-          const vf = new File([v.blob], `${base}.${name}.${ext}`, { type: v.blob.type });
-          const h = enqueue(
-            vf,
-            {
-              route: opts.route,
-              priority: opts.priority ?? 0,
-              resume: false,
-              ...(opts.metadata !== undefined ? { metadata: opts.metadata } : {}),
-              ...(opts.signal ? { signal: opts.signal } : {}),
-            },
-            'auto',
-            { of: token, name },
-          );
-          const r = await h.promise;
-          const sv: StoredVariant = { name, key: r.key, size: r.size, type: r.type };
-          if (r.url) sv.url = r.url;
-          if (r.sha256) sv.sha256 = r.sha256;
-          if (v.width !== undefined) sv.width = v.width;
-          if (v.height !== undefined) sv.height = v.height;
-          return sv;
-        }),
-      );
-      return { ...res, variants: stored };
+      try {
+        const stored = await Promise.all(
+          names.map(async (name) => {
+            const v = o.variants![name]!;
+            const vf = new File([v.blob], `${base}.${name}${EXT_OF[v.blob.type] ?? ''}`, { type: v.blob.type });
+            const h = enqueue(
+              vf,
+              {
+                route: opts.route,
+                priority: opts.priority ?? 0,
+                signal: stop.signal,
+                ...(opts.metadata !== undefined ? { metadata: opts.metadata } : {}),
+              },
+              'auto',
+              { of: token, name },
+              true,
+            );
+            variantHandles.push(h);
+            const r = await h.promise;
+            const sv: StoredVariant = { name, key: r.key, size: r.size, type: r.type };
+            if (r.url) sv.url = r.url;
+            if (r.sha256) sv.sha256 = r.sha256;
+            if (v.width !== undefined) sv.width = v.width;
+            if (v.height !== undefined) sv.height = v.height;
+            return sv;
+          }),
+        );
+        return { ...res, variants: stored };
+      } catch (e) {
+        stop.abort(); // the other variants stop too
+        const err = e instanceof Vs3Error ? e : new Vs3Error('upload_failed', String((e as Error)?.message ?? e));
+        throw new Vs3Error(err.code, `${res.name} is stored, a variant is not: ${err.message}`, err.status, { stored: res, cause: err.details });
+      }
     };
     const promise = main.promise.then(withVariants);
     promise.catch(() => stop.abort());
+    const each = (f: (h: UploadHandle) => void) => () => {
+      f(main);
+      for (const h of variantHandles) f(h);
+    };
     return {
       get id() {
         return main.id;
       },
       promise,
-      pause: main.pause,
-      resume: main.resume,
+      pause: each((h) => h.pause()),
+      resume: each((h) => h.resume()),
       cancel: () => (stop.abort(), main.cancel()),
-      setPriority: main.setPriority,
+      setPriority: (p: number) => each((h) => h.setPriority(p))(),
       snapshot: main.snapshot,
     };
   }

@@ -169,6 +169,9 @@ export function imageError(code: string, message: string): Vs3Error {
   return new Vs3Error(c, message || code, STATUS[c] ?? 500);
 }
 
+/** The input byte limit: maxInputBytes, checked, or the default. */
+export const maxInputOf = (o: ProcessImageOptions) => intIn(o.maxInputBytes, 'maxInputBytes', 1, 2 ** 32, DEFAULT_MAX_INPUT_BYTES);
+
 /** The checks made before reading the input's bytes. */
 export function checkInput(input: Blob, maxInputBytes = DEFAULT_MAX_INPUT_BYTES): void {
   if (!(input instanceof Blob)) throw badOptions('processImage takes a Blob or File');

@@ -2,7 +2,7 @@
 // one job each at a time, stopped after a while idle so the WASM heaps they grew are given back. An
 // aborted job's worker is terminated (a decode cannot be interrupted) and replaced when needed.
 import { Vs3Error, abortedError, type Vs3ErrorCode } from '../errors.js';
-import type { ProcessedImage, ProcessImageOptions } from './options.js';
+import { type ProcessedImage, type ProcessImageOptions, checkInput, maxInputOf, rawOptions } from './options.js';
 import type { ImageJob } from './worker.js';
 
 export interface PoolConfig {
@@ -26,6 +26,8 @@ interface Waiting {
   options: ProcessImageOptions;
   resolve: (r: ProcessedImage) => void;
   reject: (e: unknown) => void;
+  /** Removes the abort listener that guards the job while it waits. */
+  unwatch: () => void;
 }
 
 let config: PoolConfig = {};
@@ -69,7 +71,8 @@ function kill(slot: Slot): void {
   slot.job = undefined;
   clearTimeout(slot.idle);
   slot.worker.terminate();
-  slots.splice(slots.indexOf(slot), 1);
+  const i = slots.indexOf(slot);
+  if (i >= 0) slots.splice(i, 1);
   pump();
 }
 
@@ -86,9 +89,12 @@ function pump(): void {
     if (!slot && slots.length < sizeOf()) slot = spawn();
     if (!slot) return;
     const w = waiting.shift()!;
+    w.unwatch();
     clearTimeout(slot.idle);
     const id = nextId++;
-    const { signal, ...options } = w.options;
+    const { signal, ...given } = w.options;
+    // Plain data only: the options were checked on the page (rawOptions), so this copy is exact.
+    const options = JSON.parse(JSON.stringify(given)) as Omit<ProcessImageOptions, 'signal'>;
     const s = slot;
     const onAbort = () => {
       const job = s.job;
@@ -99,25 +105,33 @@ function pump(): void {
     signal?.addEventListener('abort', onAbort, { once: true });
     s.job = { id, resolve: w.resolve, reject: w.reject, off: () => signal?.removeEventListener('abort', onAbort) };
     const msg: ImageJob = { id, input: w.input, options, ...(config.wasmUrl ? { wasmUrl: String(config.wasmUrl) } : {}) };
-    s.worker.postMessage(msg);
+    try {
+      s.worker.postMessage(msg);
+    } catch (e) {
+      finish(s);
+      w.reject(new Vs3Error('bad_image_options', `the job could not be sent to the image worker: ${(e as Error)?.message ?? e}`, 400));
+    }
   }
 }
 
-/** Queues a job on the pool. */
+/** Queues a job on the pool, after checking its options and input here (no worker starts for a bad call). */
 export function runInPool(input: Blob, options: ProcessImageOptions): Promise<ProcessedImage> {
   return new Promise((resolve, reject) => {
     const signal = options.signal;
     if (signal?.aborted) return reject(abortedError());
-    const w: Waiting = { input, options, resolve, reject };
+    try {
+      rawOptions(options);
+      checkInput(input, maxInputOf(options));
+    } catch (e) {
+      return reject(e);
+    }
+    const onAbort = () => {
+      const i = waiting.indexOf(w);
+      if (i >= 0) waiting.splice(i, 1), reject(abortedError());
+    };
+    const w: Waiting = { input, options, resolve, reject, unwatch: () => signal?.removeEventListener('abort', onAbort) };
+    signal?.addEventListener('abort', onAbort, { once: true });
     waiting.push(w);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        const i = waiting.indexOf(w);
-        if (i >= 0) waiting.splice(i, 1), reject(abortedError());
-      },
-      { once: true },
-    );
     pump();
   });
 }

@@ -221,6 +221,10 @@ const newTag = () => b64urlEncode(crypto.getRandomValues(new Uint8Array(16)));
 
 /** Keys the handler keeps for itself; no upload may use them. */
 const INTERNAL_PREFIX = '.vs3/';
+/** A variant's key extension comes from its (checked) type, never from the name the client sent. */
+const VARIANT_EXT: Record<string, string> = { 'image/webp': '.webp', 'image/jpeg': '.jpg', 'image/png': '.png', 'image/avif': '.avif', 'image/gif': '.gif' };
+/** Variants are taken within a day of their original's upload token. */
+const VARIANT_WINDOW_MS = 86_400_000;
 
 /** The whole-file hash at multipart completion and dedupe: required whatever the route's requireChecksum. */
 function requireSha256(v: unknown): string {
@@ -381,10 +385,10 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     const fileInfo: FileInfo = { name, size, type, ...(sha256 ? { sha256 } : {}) };
     const id = crypto.randomUUID();
     const keyCtx = { route: route.name, file: fileInfo, metadata, auth, id, safeName };
-    const variant = body.variant === undefined ? undefined : await variantOf(route, body.variant);
+    const variant = body.variant === undefined ? undefined : await variantOf(route, body.variant, auth);
     const key = validateKey(
       variant
-        ? `${variant.of}.variants/${variant.name}${/\.[a-z0-9]{1,8}$/i.exec(safeName)?.[0]?.toLowerCase() ?? ''}`
+        ? `${variant.of}.variants/${variant.name}${VARIANT_EXT[type] ?? ''}`
         : route.config.key
           ? await route.config.key(keyCtx)
           : `${route.name}/${id}/${safeName}`,
@@ -393,7 +397,18 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     if (key.startsWith(INTERNAL_PREFIX)) throw new Vs3Error('invalid_key', `object keys under ${INTERNAL_PREFIX} are reserved`);
     const objectHeaders = await objectHeadersOf(route, keyCtx);
     // What both kinds of upload token carry; uid tags the object this upload stores.
-    const claims = { v: 1 as const, route: route.name, key, name, size, type, sha256, metadata, uid: newTag(), ...(variant ? { var: variant.name } : {}) };
+    const claims = {
+      v: 1 as const,
+      route: route.name,
+      key,
+      name,
+      size,
+      type,
+      sha256,
+      metadata,
+      uid: newTag(),
+      ...(variant ? { var: variant.name, varOf: variant.of } : {}),
+    };
     return { route, name, size, type, sha256, metadata, key, auth, objectHeaders, claims };
   }
 
@@ -402,18 +417,21 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
    * the token is that upload's (this route, not itself a variant, issued within resumeWindow), and
    * storage holds the object that upload stored. Answers the key it goes under.
    */
-  async function variantOf(route: CompiledRoute, v: unknown): Promise<{ of: string; name: string }> {
+  async function variantOf(route: CompiledRoute, v: unknown, auth: unknown): Promise<{ of: string; name: string }> {
     const allowed = route.config.variants;
     const refuse = (m: string, status = 400) => new Vs3Error('variant_not_allowed', m, status);
     if (!allowed) throw refuse(`route ${route.name} takes no variants`);
     const { of, name } = (v ?? {}) as { of?: unknown; name?: unknown };
     if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/.test(name)) throw refuse('variant.name: letters, digits, - and _, up to 32');
     if (Array.isArray(allowed) && !allowed.includes(name)) throw refuse(`route ${route.name} takes the variants ${allowed.join(', ')}, not ${name}`);
+    if (typeof of !== 'string') throw refuse("variant.of must be the original upload's token");
     const parent = await verifyToken(hmac, of, now(), { allowExpired: true });
     const issued = typeof parent.iat === 'number' ? parent.iat : parent.exp - mpExpiresIn * 1000;
-    if (!(now() - issued <= resumeWindow * 1000)) throw new Vs3Error('token_expired', 'the original upload is older than the resume window', 403);
+    if (!(now() - issued <= VARIANT_WINDOW_MS)) throw new Vs3Error('token_expired', 'variants are taken within a day of their original upload', 403);
     if (parent.route !== route.name) throw refuse('the original was uploaded through another route');
     if (parent.var !== undefined) throw refuse('a variant cannot have variants');
+    // With an owner, only the original's owner may hang variants on it (tokens may sit in a shared browser).
+    if (parent.own !== (await ownerOf(route, auth))) throw new Vs3Error('forbidden', 'the original upload belongs to someone else', 403);
     const stored = await storage.head(parent.key);
     if (!stored || (parent.uid && stored.upload && stored.upload !== parent.uid)) throw refuse('the original upload is not stored (complete it first)', 409);
     return { of: parent.key, name };
@@ -455,7 +473,7 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
 
   async function presign(req: Request): Promise<Response> {
     const body = await readJsonObject(req, maxBytes);
-    const { route, name, size, type, sha256, metadata, key, objectHeaders, claims } = await checkUpload(req, body, {
+    const { route, name, size, type, sha256, metadata, key, auth, objectHeaders, claims } = await checkUpload(req, body, {
       sha256: 'route',
       maxSize: SINGLE_PUT_LIMIT,
       what: 'single uploads',
@@ -471,9 +489,10 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
       ctx,
     );
     // The token outlives the URL by an hour so a slow upload that started in time can still complete.
-    const token = await signToken(hmac, { ...claims, exp: upload.expiresAt + 3600_000, iat: ctx.now });
+    const own = await ownerOf(route, auth);
+    const token = await signToken(hmac, { ...claims, exp: upload.expiresAt + 3600_000, iat: ctx.now, ...(own ? { own } : {}) });
     // dedupe: this route deduplicates (so this answer was the lookup, and found nothing).
-    return json({ key, token, upload, dedupe: Boolean(route.config.dedupe) });
+    return json({ key, token, upload, dedupe: Boolean(route.config.dedupe) && !claims.var });
   }
 
   /**
@@ -505,24 +524,21 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
   async function finish(
     req: Request,
     route: CompiledRoute,
-    claims: Pick<UploadClaims, 'key' | 'name' | 'size' | 'type' | 'sha256' | 'metadata' | 'var'>,
+    claims: Pick<UploadClaims, 'key' | 'name' | 'size' | 'type' | 'sha256' | 'metadata' | 'var' | 'varOf'>,
     verified: boolean,
     deduplicated = false,
   ) {
     const file = { key: claims.key, name: claims.name, size: claims.size, type: claims.type, sha256: claims.sha256 };
-    // A variant's original ran the hook; the variant is only stored.
-    const result =
-      claims.var !== undefined
-        ? undefined
-        : await route.config.onUploadComplete?.({
-            route: route.name,
-            key: claims.key,
-            file,
-            metadata: claims.metadata,
-            request: req,
-            verified,
-            ...(deduplicated ? { deduplicated } : {}),
-          });
+    const result = await route.config.onUploadComplete?.({
+      route: route.name,
+      key: claims.key,
+      file,
+      metadata: claims.metadata,
+      request: req,
+      verified,
+      ...(deduplicated ? { deduplicated } : {}),
+      ...(claims.var !== undefined ? { variant: { name: claims.var, of: claims.varOf ?? '' } } : {}),
+    });
     const url = storage.downloadUrl
       ? await storage.downloadUrl(claims.key, options.downloadUrlExpiresIn ?? 3600, ctxFor(req), downloadOptions(route, claims))
       : undefined;
@@ -734,7 +750,7 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     const iat = now();
     const own = await ownerOf(route, auth);
     const token = await signToken(hmac, { ...claims, exp: iat + mpExpiresIn * 1000, iat, mp: { uploadId, partSize }, ...(own ? { own } : {}) });
-    return json({ key, token, uploadId, partSize, partCount, dedupe: Boolean(route.config.dedupe) });
+    return json({ key, token, uploadId, partSize, partCount, dedupe: Boolean(route.config.dedupe) && !claims.var });
   }
 
   async function mpSign(req: Request): Promise<Response> {
@@ -841,7 +857,7 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
       // The fingerprint a later upload probes with (see /dedupe probe): the client's word, which at
       // worst makes another client hash a file before sending it.
       const firstCrc = crc32cFromBase64(body.firstPartCrc32c);
-      if (route.config.dedupe === true && firstCrc !== null) {
+      if (route.config.dedupe === true && firstCrc !== null && claims.var === undefined) {
         await storage.putObject(probeKey(route.name, claims.size, firstCrc), new TextEncoder().encode('{}'), 'application/json').catch((e) => report(e, req));
       }
     }
@@ -946,6 +962,8 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     const { claims, route } = await claimsOf(body.token, 'any');
     await limit(req, route, 'dedupe', undefined, claims.own);
     if (!route.config.dedupe) throw new Vs3Error('invalid_request', `route ${route.name} does not dedupe`);
+    // A variant's bytes belong under its original's key: never answered with another object.
+    if (claims.var !== undefined) return json(body.probe !== undefined ? { candidate: false } : { existing: null });
     if (body.probe !== undefined) {
       // Before anything is sent: is there a stored object of this size whose first part has this CRC?
       // If so the client hashes the whole file first and asks with the SHA-256, sending nothing for a

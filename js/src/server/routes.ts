@@ -54,6 +54,11 @@ export interface CompleteContext<M> {
   /** True when no bytes were uploaded: `key` is an existing object with the same SHA-256 (dedupe). */
   deduplicated?: boolean;
   /**
+   * Set when this is a variant (RouteConfig.variants) stored beside another upload: its name and the
+   * original's key. The original's completion ran this hook already; record or check the variant here.
+   */
+  variant?: { name: string; of: string };
+  /**
    * True when something other than the client's word proved the stored bytes' SHA-256 (file.sha256):
    * storage's checksum (AWS S3, R2), the local driver's hash, or the handler's read-back.
    */
@@ -189,9 +194,11 @@ export interface RouteConfig<M = unknown, R = unknown, I = M> {
   inlineImages?: boolean;
   /**
    * Variants (e.g. thumbnails from vs3/image's transform) may be stored under an upload's key, as
-   * `<key>.variants/<name>.<ext>`: true for any name, or the names allowed. A variant upload proves
-   * it belongs to a stored upload of this route with that upload's token; it passes the route's type,
-   * size and content checks like any file, and does not run onUploadComplete. Default false.
+   * `<key>.variants/<name>.<ext>` (the extension from its type): true for any name, or the names
+   * allowed. A variant upload proves it belongs to a stored upload of this route with that upload's
+   * token (and, with `owner`, the same owner), within a day of it; it passes the route's type, size
+   * and content checks and scan like any file, is never deduplicated, and runs onUploadComplete with
+   * `variant` set. Default false.
    */
   variants?: boolean | readonly string[];
   /**

@@ -28,6 +28,8 @@ export interface UploadClaims {
   uid?: string;
   /** A variant upload: its name (stored under another upload's key, RouteConfig.variants). */
   var?: string;
+  /** A variant upload: the original's key. */
+  varOf?: string;
 }
 
 export async function signToken(hmac: Hmac, claims: UploadClaims): Promise<string> {

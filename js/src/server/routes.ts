@@ -57,7 +57,12 @@ export interface CompleteContext<M> {
    * Set when this is a variant (RouteConfig.variants) stored beside another upload: its name and the
    * original's key. The original's completion ran this hook already; record or check the variant here.
    */
-  variant?: { name: string; of: string };
+  variant?: {
+    /** The variant's name (e.g. "thumb"). */
+    name: string;
+    /** The original's key. */
+    of: string;
+  };
   /**
    * True when something other than the client's word proved the stored bytes' SHA-256 (file.sha256):
    * storage's checksum (AWS S3, R2), the local driver's hash, or the handler's read-back.

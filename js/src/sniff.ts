@@ -226,7 +226,7 @@ export interface ContentCheck {
 export function checkContent(declared: string, head: Uint8Array): ContentCheck {
   const detected = sniffType(head);
   const type = declared.toLowerCase().split(';')[0]!.trim();
-  const same = SAME[type] ?? (ZIP_BASED.test(type) ? ['application/zip'] : [type]);
+  const same = (Object.hasOwn(SAME, type) ? SAME[type] : undefined) ?? (ZIP_BASED.test(type) ? ['application/zip'] : [type]);
   if (detected !== null && same.includes(detected)) return { ok: true, detected };
   if (same.some((t) => SIGNED_TYPES.has(t))) {
     return { ok: false, detected, reason: `declared ${type} but the bytes are ${detected ?? 'not that type'}` };

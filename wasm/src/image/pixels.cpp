@@ -246,14 +246,15 @@ void filter_row(const std::uint8_t* row, const Taps& t, std::uint32_t out_w, std
       __m128i acc = round;
       int k = 0;
       for (; k + 1 < n; k += 2) {
-        const __m128i a = _mm_cvtsi32_si128(load_u32(p + k * CH));
-        const __m128i b = _mm_cvtsi32_si128(load_u32(p + (k + 1) * CH));
+        const __m128i a = _mm_cvtsi32_si128(load_u32(p + std::ptrdiff_t(k) * CH));
+        const __m128i b = _mm_cvtsi32_si128(load_u32(p + std::ptrdiff_t(k + 1) * CH));
         const __m128i ab = _mm_unpacklo_epi8(_mm_unpacklo_epi8(a, b), zero);  // a0 b0 a1 b1 .. as int16
         const __m128i ww = _mm_set1_epi32(int(std::uint16_t(w[k])) | int(std::uint32_t(std::uint16_t(w[k + 1])) << 16));
         acc = _mm_add_epi32(acc, _mm_madd_epi16(ab, ww));
       }
       if (k < n) {
-        const __m128i a = _mm_unpacklo_epi8(_mm_unpacklo_epi8(_mm_cvtsi32_si128(load_u32(p + k * CH)), zero), zero);
+        const __m128i a =
+            _mm_unpacklo_epi8(_mm_unpacklo_epi8(_mm_cvtsi32_si128(load_u32(p + std::ptrdiff_t(k) * CH)), zero), zero);
         acc = _mm_add_epi32(acc, _mm_madd_epi16(a, _mm_set1_epi32(std::uint16_t(w[k]))));
       }
       acc = _mm_srai_epi32(acc, kDown);
@@ -285,7 +286,8 @@ void filter_column(const std::int16_t* r0, std::size_t stride, const std::int16_
   __m128i pairs[64];  // weights of taps (k, k + 1) as int16 pairs; max_taps is far below 128
   const int npairs = (n + 1) / 2;
   for (int j = 0; j < npairs && j < 64; ++j) {
-    const std::uint16_t lo = std::uint16_t(w[2 * j]), hi = 2 * j + 1 < n ? std::uint16_t(w[2 * j + 1]) : 0;
+    const std::uint16_t lo = std::uint16_t(w[std::ptrdiff_t(2) * j]),
+                        hi = 2 * j + 1 < n ? std::uint16_t(w[std::ptrdiff_t(2) * j + 1]) : 0;
     pairs[j] = _mm_set1_epi32(int(lo) | int(std::uint32_t(hi) << 16));
   }
   if (npairs <= 64) {

@@ -25,7 +25,7 @@ after(async () => {
 async function openDemo(t) {
   if (!demo) {
     dataDir = await tempDir({ after: () => {} });
-    demo = await startDemo({ VS3_DATA_DIR: dataDir });
+    demo = await startDemo({ VS3_DATA_DIR: dataDir, VS3_S3_ENDPOINT: '' });
   }
   const page = await browser.newPage();
   const errors = [];

@@ -158,7 +158,8 @@ test('<vs3-upload multiple> renders a real file input and leaves one hidden inpu
 test('the plain form post carries only the stored keys, each naming an object with the picked bytes', async (t) => {
   const { page, errors } = await openPage(t);
   const avatar = png(5_000);
-  const docs = [randomBytes(70_000), randomBytes(3_000)];
+  // The PDF starts as one (the client refuses a declared PDF whose bytes are not one before sending).
+  const docs = [Buffer.concat([Buffer.from('%PDF-1.7\n'), randomBytes(70_000)]), randomBytes(3_000)];
   await page.fill('#displayName', 'Ada');
   await page.setInputFiles('#avatar', { name: 'ada.png', mimeType: 'image/png', buffer: avatar });
   await page.setInputFiles('vs3-upload input[type=file]', [

@@ -33,7 +33,11 @@ export async function tempDir(t) {
 }
 
 /** Magic bytes a file of these types starts with (the client refuses a declared type the bytes contradict). */
-const MAGIC = { 'video/mp4': Buffer.from('\0\0\0\x18ftypisom', 'latin1'), 'application/pdf': Buffer.from('%PDF-1.7\n'), 'image/png': Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]) };
+const MAGIC = {
+  'video/mp4': Buffer.from('\0\0\0\x18ftypisom', 'latin1'),
+  'application/pdf': Buffer.from('%PDF-1.7\n'),
+  'image/png': Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+};
 
 /** `size` random bytes as a File of `type` (starting with that type's magic bytes when it has some, see MAGIC). */
 export function randomFile(size, name = 'data.bin', type = 'application/octet-stream') {

@@ -87,9 +87,9 @@ async function startImageUpload(file) {
   const img = el('img', { className: 'preview', src: URL.createObjectURL(out.variants.thumb.blob), alt: `preview of ${file.name}` });
   info.textContent = `${o.width}×${o.height} ${o.type.slice(6)} ${fmt(file.size)} → ${out.width}×${out.height} ${out.type.slice(6)} ${fmt(out.size)}`;
   li.remove();
-  // Already processed: the transform hands the result over instead of running the pipeline again.
-  const name = `${file.name.replace(/\.[^.]*$/, '')}.webp`;
-  const handle = queue.add(file, { route: 'images', transform: async () => ({ ...out, name }) });
+  // Already processed: the transform hands the result over instead of running the pipeline again
+  // (the queue names it after the file, with the output's extension).
+  const handle = queue.add(file, { route: 'images', transform: async () => out });
   const row = addRow(file, handle);
   row.li.prepend(img);
   Object.assign(row.li.dataset, { originalSize: String(file.size), processedSize: String(out.size), processed: `${out.width}x${out.height}` });

@@ -189,6 +189,9 @@ test('upload with transform: the processed file is what is sent and checked; var
   // A name given to add() keeps its stem and takes the output's extension.
   const named = await uploader.upload(file, { route: 'photos', name: 'avatar.png', transform: imageTransform({ maxWidth: 40 }) });
   assert.equal(named.name, 'avatar.webp');
+  // A transform that returns a bare Blob gets the same naming: the file's stem, the output's extension.
+  const bare = await uploader.upload(file, { route: 'photos', transform: async (f) => (await processImage(f, { maxWidth: 40, format: 'jpeg' })).blob });
+  assert.equal(bare.name, 'holiday.jpg');
   // Size limits apply to the processed output: a lossless full-size variant over 2 MB is refused.
   const noise = randomBytes(1200 * 900 * 3);
   const big = png(1200, 900, (x, y) => [...noise.subarray((y * 1200 + x) * 3, (y * 1200 + x) * 3 + 3), 255], { colour: 'rgb' });

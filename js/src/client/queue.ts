@@ -404,8 +404,13 @@ interface Entry {
 
 type Answer<T> = { ok: true; value: T; res: Response } | { ok: false; status: number; code: string; retryAfter: number; error: Vs3Error };
 
-/** File extensions for the types transforms produce. */
+/**
+ * File extensions for the types transforms produce: the client's few lines of the handler's
+ * extension table (server/routes.ts EXT_TYPES, which the browser bundle does not carry).
+ */
 const EXT_OF: Record<string, string> = { 'image/webp': '.webp', 'image/jpeg': '.jpg', 'image/png': '.png', 'image/avif': '.avif' };
+/** `name` with the extension of `type`, when the client knows one. */
+const withExtOf = (name: string, type: string) => (EXT_OF[type] ? name.replace(/(\.[^./]*)?$/, EXT_OF[type]) : name);
 
 /** Declared types with a signature the core's sniffer knows: the only ones the client judges before sending. */
 const SIGNED_TYPE = /^(image\/(?!svg)|audio\/|video\/|application\/pdf$)/;
@@ -1434,9 +1439,9 @@ export function createUploadQueue(options: QueueOptions): UploadQueue {
       }
       const o: TransformOutput = r instanceof Blob ? { blob: r } : r;
       if (!(o?.blob instanceof Blob)) throw new Vs3Error('invalid_request', 'transform must resolve to a Blob or { blob }', 400);
-      // The output's type is its blob's: a name given to add() keeps its stem and takes the output's extension.
-      const ext = EXT_OF[o.blob.type];
-      const name = opts.name ? (ext ? opts.name.replace(/(\.[^./]*)?$/, ext) : opts.name) : (o.name ?? (file as { name?: string }).name ?? 'blob');
+      // The output's type is its blob's: the name (add()'s, else the file's) keeps its stem and takes
+      // the output's extension, unless the transform named the output itself.
+      const name = opts.name ? withExtOf(opts.name, o.blob.type) : (o.name ?? withExtOf((file as { name?: string }).name ?? 'blob', o.blob.type));
       return { ...o, file: new File([o.blob], name, { type: o.blob.type }) };
     })();
     const mainFile = out.then((o) => o.file);

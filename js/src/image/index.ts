@@ -2,10 +2,10 @@
 // libpng, libwebp in a WASM module of its own, loaded on first use). On a browser page the work runs
 // in a pool of workers; in workers, Node and workerd it runs in the calling thread.
 import { type PoolConfig, configurePool, runInPool } from './pool.js';
-import type { ProcessedImage, ProcessImageOptions, TransformedImage } from './options.js';
+import type { ProcessedImage, ProcessImageOptions } from './options.js';
 import { type ImageWasmSource, processHere } from './run.js';
 
-export type { ImageInfo, ImageOutput, ImageVariantOptions, ProcessedImage, ProcessImageOptions, TransformedImage } from './options.js';
+export type { ImageInfo, ImageOutput, ImageVariantOptions, ProcessedImage, ProcessImageOptions } from './options.js';
 export type { ImageWasmSource } from './run.js';
 
 /** Where the work runs and where the files are; call before the first processImage if the defaults do not fit. */
@@ -36,16 +36,11 @@ export function processImage(input: Blob, options: ProcessImageOptions & { wasm?
 
 /**
  * An upload `transform` (AddOptions.transform) that runs processImage: the upload sends the processed
- * image (renamed to its new extension), and each named variant is stored under its key.
+ * image (the queue renames it to its new extension), and each named variant is stored under its key.
  * `upload(file, { route: 'photos', transform: imageTransform({ maxWidth: 2560, variants: { thumb: { maxWidth: 256 } } }) })`.
  */
 export function imageTransform(
   options: Omit<ProcessImageOptions, 'signal'> & { wasm?: ImageWasmSource } = {},
-): (file: Blob, ctx: { signal: AbortSignal }) => Promise<TransformedImage> {
-  return async (file, ctx) => {
-    const p = await processImage(file, { ...options, signal: ctx.signal });
-    const ext = p.type === 'image/jpeg' ? 'jpg' : p.type.replace(/^image\//, '');
-    const name = (file as { name?: string }).name;
-    return { ...p, ...(name ? { name: `${name.replace(/\.[^./]*$/, '')}.${ext}` } : {}) };
-  };
+): (file: Blob, ctx: { signal: AbortSignal }) => Promise<ProcessedImage> {
+  return (file, ctx) => processImage(file, { ...options, signal: ctx.signal });
 }

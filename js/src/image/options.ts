@@ -88,12 +88,6 @@ export interface ProcessedImage extends ImageOutput {
   original: ImageInfo;
 }
 
-/** What imageTransform's function resolves with: the processed image and its new file name. */
-export interface TransformedImage extends ProcessedImage {
-  /** The input's name with the output's extension (photo.jpg -> photo.webp), when the input had a name. */
-  name?: string;
-}
-
 const VARIANT_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
 /** The main output's name in the raw variant list (not a valid variant name, so never taken). */
 export const MAIN = '';

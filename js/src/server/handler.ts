@@ -29,6 +29,7 @@ import {
   checkSize,
   checkType,
   compileRoute,
+  extensionForType,
   sanitizeFileName,
   validateFileName,
   validateKey,
@@ -221,8 +222,6 @@ const newTag = () => b64urlEncode(crypto.getRandomValues(new Uint8Array(16)));
 
 /** Keys the handler keeps for itself; no upload may use them. */
 const INTERNAL_PREFIX = '.vs3/';
-/** A variant's key extension comes from its (checked) type, never from the name the client sent. */
-const VARIANT_EXT: Record<string, string> = { 'image/webp': '.webp', 'image/jpeg': '.jpg', 'image/png': '.png', 'image/avif': '.avif', 'image/gif': '.gif' };
 /** Variants are taken within a day of their original's upload token. */
 const VARIANT_WINDOW_MS = 86_400_000;
 
@@ -388,7 +387,8 @@ export function createHandler(options: HandlerOptions): Vs3Handler {
     const variant = body.variant === undefined ? undefined : await variantOf(route, body.variant, auth);
     const key = validateKey(
       variant
-        ? `${variant.of}.variants/${variant.name}${VARIANT_EXT[type] ?? ''}`
+        ? // The extension comes from its (checked) type, never from the name the client sent.
+          `${variant.of}.variants/${variant.name}${extensionForType(type)}`
         : route.config.key
           ? await route.config.key(keyCtx)
           : `${route.name}/${id}/${safeName}`,

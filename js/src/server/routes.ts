@@ -309,6 +309,12 @@ export function compileRoute(name: string, config: AnyRouteConfig): CompiledRout
  * "evil.html" declared image/png, a "photo.png" declared text/html. Extensions not listed here take
  * any (allowed) type; application/octet-stream goes with any name.
  */
+/** The extension a file of this type is named with (the first entry whose preferred type it is), or ''. */
+export function extensionForType(type: string): string {
+  for (const [ext, types] of Object.entries(EXT_TYPES)) if (types[0] === type) return ext;
+  return '';
+}
+
 const EXT_TYPES: Record<string, string[]> = {
   '.jpg': ['image/jpeg', 'image/pjpeg', 'image/jpg'],
   '.jpeg': ['image/jpeg', 'image/pjpeg', 'image/jpg'],

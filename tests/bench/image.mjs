@@ -13,13 +13,14 @@
 // RSS just before the worker started. Every output must be a WebP that the browser decodes to
 // 1920x1440 with a sane PSNR against the browser's own downscale, or the bench exits 1. Missed targets
 // are printed, not failed.
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { cpuSeconds, evaluate, findRenderer, launch, rssBytes, sampleRss } from './cdp.mjs';
+import { TYPES, fileUnder } from './static.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -54,13 +55,6 @@ const nmVersion = (pkg) => {
 
 // ---------------------------------------------------------------- the server
 
-const TYPES = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript',
-  '.mjs': 'text/javascript',
-  '.wasm': 'application/wasm',
-  '.map': 'application/json',
-};
 const mounts = [
   ['/vs3/', path.join(root, 'js/dist/')],
   ['/bench/', path.join(here, 'image/')],
@@ -72,19 +66,7 @@ const BARE = { 'wasm-feature-detect': '/nm/wasm-feature-detect/dist/esm/index.js
 const PAGE = '<!doctype html><meta charset="utf-8"><title>vs3 image bench</title><script type="module" src="/bench/page.mjs"></script>';
 
 /** URL path -> file on disk (for the WASM size table), or null. */
-function fileFor(pathname) {
-  for (const [prefix, dir] of mounts) {
-    if (!pathname.startsWith(prefix)) continue;
-    const file = path.resolve(dir, decodeURIComponent(pathname.slice(prefix.length)));
-    if (!file.startsWith(dir)) return null;
-    try {
-      return statSync(file).isFile() ? file : null;
-    } catch {
-      return null;
-    }
-  }
-  return null;
-}
+const fileFor = (pathname) => fileUnder(mounts, pathname);
 
 const server = http.createServer((req, res) => {
   const { pathname } = new URL(req.url, 'http://x');

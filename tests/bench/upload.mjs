@@ -12,7 +12,7 @@
 // Needs VS3_S3_ENDPOINT, VS3_S3_ACCESS_KEY_ID, VS3_S3_SECRET_ACCESS_KEY (scripts/rgw.sh prints them).
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, readdirSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,7 @@ import * as esbuild from 'esbuild';
 import { ensureBucket, s3OptionsFromEnv } from 'vs3/node';
 import { createHandler, defineRoute, s3Storage } from 'vs3/server';
 import { cpuSeconds, descendants, evaluate, findRenderer, launch, rssBytes, sampleRss } from './cdp.mjs';
+import { TYPES, fileUnder } from './static.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -121,13 +122,6 @@ const handler = createHandler({
 });
 const aws = new AwsClient({ accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, service: 's3', region: s3.region });
 
-const TYPES = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript',
-  '.mjs': 'text/javascript',
-  '.wasm': 'application/wasm',
-  '.map': 'application/json',
-};
 const mounts = [
   ['/vs3/', path.join(root, 'js/dist/')],
   ['/bench/', path.join(here, 'upload-page/')],
@@ -152,19 +146,10 @@ const server = http.createServer((req, res) => {
   if (pathname.startsWith('/api/') || pathname.startsWith('/bench-api/')) return api(req, res);
   if (pathname === '/') return res.writeHead(200, { 'content-type': TYPES['.html'] }).end(PAGE);
   if (pathname === '/bench/aws-sdk.js') return res.writeHead(200, { 'content-type': TYPES['.js'] }).end(sdkBundle);
-  for (const [prefix, dir] of mounts) {
-    if (!pathname.startsWith(prefix)) continue;
-    const file = path.resolve(dir, decodeURIComponent(pathname.slice(prefix.length)));
-    if (!file.startsWith(dir)) break;
-    try {
-      if (!statSync(file).isFile()) break;
-    } catch {
-      break;
-    }
-    res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
-    return void createReadStream(file).pipe(res);
-  }
-  res.writeHead(404).end();
+  const file = fileUnder(mounts, pathname);
+  if (!file) return res.writeHead(404).end();
+  res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
+  createReadStream(file).pipe(res);
 });
 server.requestTimeout = 0;
 await new Promise((r) => server.listen(0, '127.0.0.1', r));

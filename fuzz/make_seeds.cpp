@@ -2,33 +2,32 @@
 // committed. scripts/fuzz.sh builds it against the same codec libraries as the harnesses
 // (build/image-libs/fuzz) and runs it as
 //   make_seeds <dir>      -> <dir>/{jpeg,png,webp,exif,sniff}/<name>
-// Small images (at most a few KiB, well under -max_len) of every flavour the pipeline decodes:
+// Small images (at most a few KiB, well under -max_len) of every flavour the pipeline decodes,
+// written by the GoogleTest image tests' helpers (tests/cpp/image_helpers.cpp, linked in):
 //   JPEG  baseline 4:2:0 and 4:4:4, progressive, grayscale, CMYK (Adobe) and YCCK, arithmetic
 //         coding, restart markers; with and without EXIF (orientations 1-8, GPS) and ICC (APP2)
 //   PNG   8- and 16-bit RGB/RGBA, gray 1/8/16-bit, gray+alpha, palette 1/2/4/8-bit with tRNS,
-//         Adam7 interlaced; with and without eXIf and iCCP
+//         RGB and gray with a tRNS colour key, Adam7 interlaced; with and without eXIf and iCCP
 //   WebP  lossy, lossless, lossy + alpha, animated (lossy and lossless); with and without EXIF/ICCP
 //   EXIF  TIFF blocks: little- and big-endian, orientations 1-8, GPS IFD, with/without "Exif\0\0"
 //   sniff every file above, each signature the sniffer knows, markup openings (BOM, UTF-16, case)
-// Exits non-zero if a library refuses to encode, which also smoke-tests the fuzz build of the libs.
-#include <cstddef>
-#include <cstdio>  // before jpeglib.h, which uses size_t and FILE
-
-#include <jpeglib.h>
-#include <png.h>
-#include <webp/encode.h>
-#include <webp/mux.h>
-
+// Exits non-zero if a library refuses to encode (an empty output here; libjpeg and libpng exit or
+// abort on their own), which also smoke-tests the fuzz build of the libs.
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "../tests/cpp/image_helpers.hpp"
 
 namespace {
 
-using Bytes = std::vector<std::uint8_t>;
+using imgtest::Bytes;
+using imgtest::Img;
 std::string g_dir;
 int g_files = 0;
 
@@ -39,326 +38,10 @@ int g_files = 0;
 
 void put(const std::string& corpus, const std::string& name, const Bytes& b) {
   const std::string path = g_dir + "/" + corpus + "/" + name;
+  if (b.empty()) die("nothing encoded for " + path);
   FILE* f = std::fopen(path.c_str(), "wb");
   if (!f || std::fwrite(b.data(), 1, b.size(), f) != b.size() || std::fclose(f) != 0) die("cannot write " + path);
   ++g_files;
-}
-
-// An image with structure (gradients, a diagonal edge, noise) so the encoders produce real data.
-Bytes pixels(int w, int h, int channels, int seed) {
-  Bytes p(std::size_t(w) * h * channels);
-  std::uint32_t r = 0x9e3779b9u * std::uint32_t(seed + 1);
-  for (int y = 0; y < h; ++y) {
-    for (int x = 0; x < w; ++x) {
-      r = r * 1664525u + 1013904223u;
-      std::uint8_t* px = &p[(std::size_t(y) * w + x) * channels];
-      const int noise = int(r >> 28);
-      for (int c = 0; c < channels; ++c) {
-        int v = c == 0 ? x * 255 / (w - 1) : c == 1 ? y * 255 / (h - 1) : (x > y ? 200 : 40);
-        if (c == 3) v = (x + y) * 255 / (w + h - 2);  // alpha ramp
-        px[c] = std::uint8_t(std::min(255, v + noise));
-      }
-    }
-  }
-  return p;
-}
-
-// --- EXIF (TIFF) blocks ------------------------------------------------------------------------
-struct Tiff {
-  bool big_endian;
-  Bytes b;
-  void u16(std::uint32_t v) {
-    if (big_endian) {
-      b.push_back(std::uint8_t(v >> 8));
-      b.push_back(std::uint8_t(v));
-    } else {
-      b.push_back(std::uint8_t(v));
-      b.push_back(std::uint8_t(v >> 8));
-    }
-  }
-  void u32(std::uint32_t v) {
-    if (big_endian) {
-      u16(v >> 16);
-      u16(v & 0xffff);
-    } else {
-      u16(v & 0xffff);
-      u16(v >> 16);
-    }
-  }
-  // A 12-byte IFD entry whose value fits in 4 bytes.
-  void entry(std::uint16_t tag, std::uint16_t type, std::uint32_t count, std::uint32_t value) {
-    u16(tag);
-    u16(type);
-    u32(count);
-    if (type == 3 && count == 1) {  // SHORT: left-justified in the value field
-      u16(value);
-      u16(0);
-    } else {
-      u32(value);
-    }
-  }
-};
-
-// Orientation (and Make, and a GPS IFD with a latitude when gps) in IFD0.
-Bytes exif(int orientation, bool big_endian, bool gps) {
-  Tiff t{big_endian, {}};
-  t.b.insert(t.b.end(), big_endian ? "MM" : "II", (big_endian ? "MM" : "II") + 2);
-  t.u16(42);
-  t.u32(8);  // IFD0 right after the header
-  const std::uint16_t n = gps ? 3 : 2;
-  const std::uint32_t ifd0_end = 8 + 2 + 12 * n + 4;
-  t.u16(n);
-  t.entry(0x010f, 2, 4, big_endian ? 0x76733300u : 0x00337376u);  // Make "vs3\0" (inline)
-  t.entry(0x0112, 3, 1, std::uint32_t(orientation));
-  if (gps) t.entry(0x8825, 4, 1, ifd0_end);  // GPS IFD pointer
-  t.u32(0);                                  // no IFD1
-  if (gps) {
-    const std::uint32_t rationals = ifd0_end + 2 + 12 * 2 + 4;
-    t.u16(2);
-    t.entry(0x0001, 2, 2, big_endian ? 0x4e000000u : 0x0000004eu);  // GPSLatitudeRef "N"
-    t.entry(0x0002, 5, 3, rationals);                               // GPSLatitude: 3 rationals
-    t.u32(0);
-    for (std::uint32_t v : {48u, 1u, 51u, 1u, 2400u, 100u}) t.u32(v);
-  }
-  return t.b;
-}
-
-Bytes with_exif_prefix(const Bytes& tiff) {
-  Bytes b = {'E', 'x', 'i', 'f', 0, 0};
-  b.insert(b.end(), tiff.begin(), tiff.end());
-  return b;
-}
-
-// A minimal valid ICC v2 display profile header (no tags): libpng checks this much.
-Bytes icc_profile() {
-  Bytes p(132, 0);
-  auto be32 = [&](std::size_t at, std::uint32_t v) {
-    for (int k = 0; k < 4; ++k) p[at + k] = std::uint8_t(v >> (24 - 8 * k));
-  };
-  be32(0, 132);
-  be32(8, 0x02100000);                      // version 2.1
-  std::memcpy(&p[12], "mntrRGB XYZ ", 12);  // class, colour space, PCS
-  std::memcpy(&p[36], "acsp", 4);
-  be32(68, 0x0000f6d6);  // D50 illuminant
-  be32(72, 0x00010000);
-  be32(76, 0x0000d32d);
-  return p;
-}
-
-// --- JPEG ----------------------------------------------------------------------------------------
-struct JpegSpec {
-  J_COLOR_SPACE in = JCS_RGB;
-  J_COLOR_SPACE out = JCS_YCbCr;
-  int components = 3;
-  bool progressive = false, arithmetic = false, full_chroma = false;
-  int restart = 0;
-  int orientation = 0;  // 0: no EXIF
-  bool gps = false, icc = false;
-};
-
-void jpeg_error_exit(j_common_ptr cinfo) {
-  char msg[JMSG_LENGTH_MAX];
-  (*cinfo->err->format_message)(cinfo, msg);
-  die(std::string("libjpeg: ") + msg);
-}
-
-Bytes make_jpeg(const JpegSpec& s, int w, int h) {
-  jpeg_compress_struct c;
-  jpeg_error_mgr err;
-  c.err = jpeg_std_error(&err);
-  err.error_exit = jpeg_error_exit;
-  jpeg_create_compress(&c);
-  unsigned char* mem = nullptr;
-  unsigned long size = 0;
-  jpeg_mem_dest(&c, &mem, &size);
-  c.image_width = JDIMENSION(w);
-  c.image_height = JDIMENSION(h);
-  c.input_components = s.components;
-  c.in_color_space = s.in;
-  jpeg_set_defaults(&c);
-  jpeg_set_colorspace(&c, s.out);
-  jpeg_set_quality(&c, 75, TRUE);
-  if (s.progressive) jpeg_simple_progression(&c);
-  c.arith_code = s.arithmetic ? TRUE : FALSE;
-  c.restart_interval = JDIMENSION(s.restart);
-  if (s.full_chroma && s.out == JCS_YCbCr) c.comp_info[0].h_samp_factor = c.comp_info[0].v_samp_factor = 1;
-  jpeg_start_compress(&c, TRUE);
-  if (s.orientation) {
-    const Bytes e = with_exif_prefix(exif(s.orientation, s.orientation % 2 == 0, s.gps));
-    jpeg_write_marker(&c, JPEG_APP0 + 1, e.data(), unsigned(e.size()));
-  }
-  if (s.icc) {
-    const Bytes p = icc_profile();
-    jpeg_write_icc_profile(&c, p.data(), unsigned(p.size()));
-  }
-  const Bytes px = pixels(w, h, s.components, w * 7 + h);
-  while (c.next_scanline < c.image_height) {
-    JSAMPROW row = const_cast<JSAMPROW>(&px[std::size_t(c.next_scanline) * w * s.components]);
-    jpeg_write_scanlines(&c, &row, 1);
-  }
-  jpeg_finish_compress(&c);
-  Bytes out(mem, mem + size);
-  jpeg_destroy_compress(&c);
-  std::free(mem);
-  return out;
-}
-
-// --- PNG -----------------------------------------------------------------------------------------
-struct PngSpec {
-  int color_type = PNG_COLOR_TYPE_RGB;
-  int depth = 8;
-  bool interlaced = false, trns = false, icc = false;
-  int orientation = 0;  // 0: no eXIf
-};
-
-void png_error_fn(png_structp, png_const_charp msg) {
-  die(std::string("libpng: ") + msg);
-}
-void png_write_fn(png_structp png, png_bytep data, png_size_t n) {
-  auto* out = static_cast<Bytes*>(png_get_io_ptr(png));
-  out->insert(out->end(), data, data + n);
-}
-
-Bytes make_png(const PngSpec& s, int w, int h) {
-  Bytes out;
-  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, png_error_fn, nullptr);
-  png_infop info = png_create_info_struct(png);
-  png_set_write_fn(png, &out, png_write_fn, nullptr);
-  png_set_IHDR(png, info, png_uint_32(w), png_uint_32(h), s.depth, s.color_type,
-               s.interlaced ? PNG_INTERLACE_ADAM7 : PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
-               PNG_FILTER_TYPE_DEFAULT);
-  const int entries = s.color_type == PNG_COLOR_TYPE_PALETTE ? 1 << std::min(s.depth, 8) : 0;
-  if (entries) {
-    std::vector<png_color> pal(static_cast<std::size_t>(entries));
-    std::vector<png_byte> alpha(static_cast<std::size_t>(entries));
-    for (int i = 0; i < entries; ++i) {
-      pal[std::size_t(i)] =
-          png_color{png_byte(i * 255 / (entries - 1)), png_byte(255 - i * 255 / (entries - 1)), png_byte(i * 37)};
-      alpha[std::size_t(i)] = png_byte(i * 255 / (entries - 1));
-    }
-    png_set_PLTE(png, info, pal.data(), entries);
-    if (s.trns) png_set_tRNS(png, info, alpha.data(), entries, nullptr);
-  } else if (s.trns) {
-    png_color_16 key{};
-    key.red = key.green = key.blue = key.gray = 0;
-    png_set_tRNS(png, info, nullptr, 0, &key);
-  }
-  if (s.icc) {
-    const Bytes p = icc_profile();
-    const bool gray = !(s.color_type & PNG_COLOR_MASK_COLOR);
-    if (!gray) png_set_iCCP(png, info, "vs3", 0, p.data(), png_uint_32(p.size()));
-  }
-  Bytes e;
-  if (s.orientation) {
-    e = exif(s.orientation, s.orientation % 2 == 1, s.orientation > 4);
-    png_set_eXIf_1(png, info, png_uint_32(e.size()), e.data());
-  }
-  png_write_info(png, info);
-  const int channels = png_get_channels(png, info);
-  const std::size_t rowbytes = png_get_rowbytes(png, info);
-  const Bytes px = pixels(w, h, std::max(channels, 1), w + 3 * h);
-  // Rows in the file's own layout: samples of `depth` bits (big-endian for 16), palette indices.
-  std::vector<Bytes> rows(std::size_t(h), Bytes(rowbytes, 0));
-  for (int y = 0; y < h; ++y) {
-    Bytes& row = rows[std::size_t(y)];
-    for (int x = 0; x < w; ++x) {
-      for (int c = 0; c < channels; ++c) {
-        const std::uint8_t v = px[(std::size_t(y) * w + x) * channels + c];
-        if (s.depth == 16) {
-          row[(std::size_t(x) * channels + c) * 2] = v;
-          row[(std::size_t(x) * channels + c) * 2 + 1] = std::uint8_t(v ^ 0x5a);
-        } else if (s.depth == 8) {
-          row[std::size_t(x) * channels + c] = v;
-        } else {  // 1, 2, 4 bits, one channel
-          const int per = 8 / s.depth, shift = 8 - s.depth * (1 + x % per);
-          row[std::size_t(x / per)] |= std::uint8_t((v >> (8 - s.depth)) << shift);
-        }
-      }
-    }
-  }
-  std::vector<png_bytep> pointers;
-  for (Bytes& r : rows) pointers.push_back(r.data());
-  png_write_image(png, pointers.data());
-  png_write_end(png, info);
-  png_destroy_write_struct(&png, &info);
-  return out;
-}
-
-// --- WebP ----------------------------------------------------------------------------------------
-Bytes webp_mux(const Bytes& image, int orientation, bool icc) {
-  if (!orientation && !icc) return image;
-  WebPMux* mux = WebPMuxNew();
-  WebPData img{image.data(), image.size()};
-  if (WebPMuxSetImage(mux, &img, 1) != WEBP_MUX_OK) die("WebPMuxSetImage");
-  Bytes e, p;
-  if (orientation) {
-    e = exif(orientation, orientation > 4, orientation == 6);
-    if (orientation == 3) e = with_exif_prefix(e);  // some writers keep the JPEG-style prefix
-    WebPData d{e.data(), e.size()};
-    if (WebPMuxSetChunk(mux, "EXIF", &d, 1) != WEBP_MUX_OK) die("WebPMuxSetChunk EXIF");
-  }
-  if (icc) {
-    p = icc_profile();
-    WebPData d{p.data(), p.size()};
-    if (WebPMuxSetChunk(mux, "ICCP", &d, 1) != WEBP_MUX_OK) die("WebPMuxSetChunk ICCP");
-  }
-  WebPData out;
-  WebPDataInit(&out);
-  if (WebPMuxAssemble(mux, &out) != WEBP_MUX_OK) die("WebPMuxAssemble");
-  Bytes b(out.bytes, out.bytes + out.size);
-  WebPDataClear(&out);
-  WebPMuxDelete(mux);
-  return b;
-}
-
-Bytes make_webp(bool lossless, bool alpha, int w, int h) {
-  const int ch = alpha ? 4 : 3;
-  const Bytes px = pixels(w, h, ch, w * h);
-  std::uint8_t* out = nullptr;
-  std::size_t n = 0;
-  if (lossless) {
-    n = alpha ? WebPEncodeLosslessRGBA(px.data(), w, h, w * ch, &out)
-              : WebPEncodeLosslessRGB(px.data(), w, h, w * ch, &out);
-  } else {
-    n = alpha ? WebPEncodeRGBA(px.data(), w, h, w * ch, 70, &out) : WebPEncodeRGB(px.data(), w, h, w * ch, 70, &out);
-  }
-  if (n == 0) die("WebPEncode");
-  Bytes b(out, out + n);
-  WebPFree(out);
-  return b;
-}
-
-Bytes make_animated_webp(bool lossless, int w, int h, int frames) {
-  WebPAnimEncoderOptions ao;
-  if (!WebPAnimEncoderOptionsInit(&ao)) die("WebPAnimEncoderOptionsInit");
-  ao.anim_params.loop_count = 0;
-  WebPAnimEncoder* enc = WebPAnimEncoderNew(w, h, &ao);
-  if (!enc) die("WebPAnimEncoderNew");
-  WebPConfig cfg;
-  if (!WebPConfigInit(&cfg)) die("WebPConfigInit");
-  cfg.lossless = lossless ? 1 : 0;
-  cfg.quality = 60;
-  cfg.method = 0;
-  int t = 0;
-  for (int f = 0; f < frames; ++f, t += 100) {
-    WebPPicture pic;
-    if (!WebPPictureInit(&pic)) die("WebPPictureInit");
-    pic.use_argb = 1;
-    pic.width = w;
-    pic.height = h;
-    const Bytes px = pixels(w, h, 4, f * 11 + 5);
-    if (!WebPPictureImportRGBA(&pic, px.data(), w * 4)) die("WebPPictureImportRGBA");
-    if (!WebPAnimEncoderAdd(enc, &pic, t, &cfg)) die("WebPAnimEncoderAdd");
-    WebPPictureFree(&pic);
-  }
-  WebPAnimEncoderAdd(enc, nullptr, t, nullptr);
-  WebPData out;
-  WebPDataInit(&out);
-  if (!WebPAnimEncoderAssemble(enc, &out)) die("WebPAnimEncoderAssemble");
-  Bytes b(out.bytes, out.bytes + out.size);
-  WebPDataClear(&out);
-  WebPAnimEncoderDelete(enc);
-  return b;
 }
 
 Bytes text(const std::string& s) {
@@ -380,90 +63,123 @@ int main(int argc, char** argv) {
   };
 
   // JPEG
-  JpegSpec base;
-  image("jpeg", "baseline-420.jpg", make_jpeg(base, 40, 24));
-  JpegSpec s = base;
+  const Bytes icc = imgtest::icc_profile();
+  auto jpeg = [](const Img& im, imgtest::JpegOpts o) {
+    o.quality = 75;
+    return imgtest::write_jpeg(im, o);
+  };
+  imgtest::JpegOpts s;
+  image("jpeg", "baseline-420.jpg", jpeg(imgtest::smooth(40, 24), s));
   s.full_chroma = true;
-  image("jpeg", "baseline-444-odd-size.jpg", make_jpeg(s, 33, 17));
-  s = base;
+  image("jpeg", "baseline-444-odd-size.jpg", jpeg(imgtest::smooth(33, 17), s));
+  s = {};
   s.progressive = true;
-  image("jpeg", "progressive.jpg", make_jpeg(s, 48, 32));
-  s = base;
-  s.in = JCS_GRAYSCALE;
-  s.out = JCS_GRAYSCALE;
-  s.components = 1;
-  image("jpeg", "gray.jpg", make_jpeg(s, 40, 24));
+  image("jpeg", "progressive.jpg", jpeg(imgtest::smooth(48, 32), s));
+  s = {};
+  image("jpeg", "gray.jpg", jpeg(imgtest::to_gray(imgtest::smooth(40, 24)), s));
   s.progressive = true;
-  s.orientation = 6;
-  image("jpeg", "gray-progressive-exif6.jpg", make_jpeg(s, 24, 40));
-  s = base;
-  s.in = JCS_CMYK;
-  s.out = JCS_CMYK;
-  s.components = 4;
-  image("jpeg", "cmyk.jpg", make_jpeg(s, 32, 24));
-  s.out = JCS_YCCK;
-  s.icc = true;
-  image("jpeg", "ycck-icc.jpg", make_jpeg(s, 32, 24));
-  s = base;
+  const Bytes exif6_mm = imgtest::exif_tiff(6, true, false);
+  s.exif = &exif6_mm;
+  image("jpeg", "gray-progressive-exif6.jpg", jpeg(imgtest::to_gray(imgtest::smooth(24, 40)), s));
+  s = {};
+  s.cmyk = true;
+  s.ycck = false;
+  image("jpeg", "cmyk.jpg", jpeg(imgtest::smooth(32, 24), s));
+  s.ycck = true;
+  s.icc = &icc;
+  image("jpeg", "ycck-icc.jpg", jpeg(imgtest::smooth(32, 24), s));
+  s = {};
   s.arithmetic = true;
-  image("jpeg", "arithmetic.jpg", make_jpeg(s, 40, 24));
-  s = base;
+  image("jpeg", "arithmetic.jpg", jpeg(imgtest::smooth(40, 24), s));
+  s = {};
   s.restart = 1;
-  s.icc = true;
-  image("jpeg", "restart-icc.jpg", make_jpeg(s, 40, 24));
+  s.icc = &icc;
+  image("jpeg", "restart-icc.jpg", jpeg(imgtest::smooth(40, 24), s));
   for (int o = 1; o <= 8; ++o) {
-    s = base;
-    s.orientation = o;
-    s.gps = o % 3 == 0;
+    const bool gps = o % 3 == 0;
+    const Bytes e = imgtest::exif_tiff(o, o % 2 == 0, gps);
+    s = {};
+    s.exif = &e;
     s.progressive = o == 8;
-    image("jpeg", "exif" + std::to_string(o) + (s.gps ? "-gps" : "") + ".jpg", make_jpeg(s, 36, 20));
+    image("jpeg", "exif" + std::to_string(o) + (gps ? "-gps" : "") + ".jpg", jpeg(imgtest::smooth(36, 20), s));
   }
 
-  // PNG
-  struct {
+  // PNG: ch 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA (palette: quantised from it, tRNS if it has alpha)
+  struct PngSeed {
     const char* name;
-    PngSpec spec;
-  } pngs[] = {
-      {"rgb8.png", {PNG_COLOR_TYPE_RGB, 8, false, false, false, 0}},
-      {"rgba8.png", {PNG_COLOR_TYPE_RGBA, 8, false, false, false, 0}},
-      {"rgb16.png", {PNG_COLOR_TYPE_RGB, 16, false, false, false, 0}},
-      {"rgba16.png", {PNG_COLOR_TYPE_RGBA, 16, false, false, true, 0}},
-      {"gray1.png", {PNG_COLOR_TYPE_GRAY, 1, false, false, false, 0}},
-      {"gray8-trns.png", {PNG_COLOR_TYPE_GRAY, 8, false, true, false, 0}},
-      {"gray16.png", {PNG_COLOR_TYPE_GRAY, 16, false, false, false, 0}},
-      {"gray-alpha8.png", {PNG_COLOR_TYPE_GRAY_ALPHA, 8, false, false, false, 0}},
-      {"palette1.png", {PNG_COLOR_TYPE_PALETTE, 1, false, false, false, 0}},
-      {"palette2-trns.png", {PNG_COLOR_TYPE_PALETTE, 2, false, true, false, 0}},
-      {"palette4.png", {PNG_COLOR_TYPE_PALETTE, 4, true, false, false, 0}},
-      {"palette8-trns.png", {PNG_COLOR_TYPE_PALETTE, 8, false, true, false, 0}},
-      {"rgb8-trns.png", {PNG_COLOR_TYPE_RGB, 8, false, true, false, 0}},
-      {"rgb8-interlaced.png", {PNG_COLOR_TYPE_RGB, 8, true, false, false, 0}},
-      {"rgba16-interlaced-icc.png", {PNG_COLOR_TYPE_RGBA, 16, true, false, true, 0}},
-      {"rgb8-exif6-icc.png", {PNG_COLOR_TYPE_RGB, 8, false, false, true, 6}},
-      {"rgba8-exif3.png", {PNG_COLOR_TYPE_RGBA, 8, false, false, false, 3}},
-      {"gray8-exif8.png", {PNG_COLOR_TYPE_GRAY, 8, true, false, false, 8}},
+    int ch, depth;
+    bool palette, interlace, trns, icc;
+    int orientation;  // 0: no eXIf
   };
-  for (const auto& p : pngs) image("png", p.name, make_png(p.spec, p.spec.interlaced ? 23 : 40, 19));
+  const PngSeed pngs[] = {
+      {"rgb8.png", 3, 8, false, false, false, false, 0},
+      {"rgba8.png", 4, 8, false, false, false, false, 0},
+      {"rgb16.png", 3, 16, false, false, false, false, 0},
+      {"rgba16.png", 4, 16, false, false, false, true, 0},
+      {"gray1.png", 1, 1, false, false, false, false, 0},
+      {"gray8-trns.png", 1, 8, false, false, true, false, 0},
+      {"gray16.png", 1, 16, false, false, false, false, 0},
+      {"gray-alpha8.png", 2, 8, false, false, false, false, 0},
+      {"palette1.png", 3, 1, true, false, false, false, 0},
+      {"palette2-trns.png", 4, 2, true, false, false, false, 0},
+      {"palette4.png", 3, 4, true, true, false, false, 0},
+      {"palette8-trns.png", 4, 8, true, false, false, false, 0},
+      {"rgb8-trns.png", 3, 8, false, false, true, false, 0},
+      {"rgb8-interlaced.png", 3, 8, false, true, false, false, 0},
+      {"rgba16-interlaced-icc.png", 4, 16, false, true, false, true, 0},
+      {"rgb8-exif6-icc.png", 3, 8, false, false, false, true, 6},
+      {"rgba8-exif3.png", 4, 8, false, false, false, false, 3},
+      {"gray8-exif8.png", 1, 8, false, true, false, false, 8},
+  };
+  for (const PngSeed& p : pngs) {
+    const std::uint32_t w = p.interlace ? 23 : 40, h = 19;
+    const Img im = p.ch == 1 ? imgtest::to_gray(imgtest::smooth(w, h)) : imgtest::smooth(w, h, p.ch);
+    const Bytes e =
+        p.orientation ? imgtest::exif_tiff(p.orientation, p.orientation % 2 == 1, p.orientation > 4) : Bytes();
+    imgtest::PngOpts o;
+    o.depth = p.depth;
+    o.palette = p.palette;
+    o.interlace = p.interlace;
+    o.trns = p.trns;
+    o.icc = p.icc ? &icc : nullptr;
+    o.exif = p.orientation ? &e : nullptr;
+    image("png", p.name, imgtest::write_png(im, o));
+  }
 
   // WebP
-  image("webp", "lossy.webp", make_webp(false, false, 40, 24));
-  image("webp", "lossy-alpha.webp", make_webp(false, true, 40, 24));
-  image("webp", "lossless.webp", make_webp(true, false, 33, 17));
-  image("webp", "lossless-alpha.webp", make_webp(true, true, 40, 24));
-  image("webp", "lossy-exif6-icc.webp", webp_mux(make_webp(false, false, 24, 40), 6, true));
-  image("webp", "lossless-exif3-prefixed.webp", webp_mux(make_webp(true, true, 40, 24), 3, false));
-  image("webp", "lossy-icc.webp", webp_mux(make_webp(false, true, 40, 24), 0, true));
-  image("webp", "animated-lossy.webp", make_animated_webp(false, 32, 24, 3));
-  image("webp", "animated-lossless.webp", make_animated_webp(true, 24, 16, 2));
+  auto webp = [](const Img& im, bool lossless, const Bytes* exif_chunk, const Bytes* icc_chunk) {
+    return imgtest::write_webp(im, imgtest::WebpOpts{lossless, 70, exif_chunk, icc_chunk});
+  };
+  const Img rgb = imgtest::smooth(40, 24), rgba = imgtest::smooth(40, 24, 4);
+  image("webp", "lossy.webp", webp(rgb, false, nullptr, nullptr));
+  image("webp", "lossy-alpha.webp", webp(rgba, false, nullptr, nullptr));
+  image("webp", "lossless.webp", webp(imgtest::smooth(33, 17), true, nullptr, nullptr));
+  image("webp", "lossless-alpha.webp", webp(rgba, true, nullptr, nullptr));
+  const Bytes exif6 = imgtest::exif_tiff(6, true, true);
+  image("webp", "lossy-exif6-icc.webp", webp(imgtest::smooth(24, 40), false, &exif6, &icc));
+  const Bytes exif3_prefixed = imgtest::exif_app1(imgtest::exif_tiff(3, false, false));  // as some writers do
+  image("webp", "lossless-exif3-prefixed.webp", webp(rgba, true, &exif3_prefixed, nullptr));
+  image("webp", "lossy-icc.webp", webp(rgba, false, nullptr, &icc));
+  // Frames with alpha and different content: upright, turned 180 degrees, mirrored.
+  auto frames = [](std::uint32_t w, std::uint32_t h, int n) {
+    const Img up = imgtest::smooth(w, h, 4);
+    std::vector<Img> f;
+    for (int o : {1, 3, 2}) {
+      if (int(f.size()) < n) f.push_back(imgtest::stored_for(up, o));
+    }
+    return f;
+  };
+  image("webp", "animated-lossy.webp", imgtest::write_animated_webp(frames(32, 24, 3), imgtest::AnimOpts{false, 60}));
+  image("webp", "animated-lossless.webp", imgtest::write_animated_webp(frames(24, 16, 2), imgtest::AnimOpts{true, 60}));
 
   // EXIF blocks for the orientation reader
   for (int o = 1; o <= 8; ++o) {
-    put("exif", "ii-" + std::to_string(o), exif(o, false, o % 2 == 0));
-    put("exif", "mm-" + std::to_string(o), exif(o, true, o % 2 == 1));
+    put("exif", "ii-" + std::to_string(o), imgtest::exif_tiff(o, false, o % 2 == 0));
+    put("exif", "mm-" + std::to_string(o), imgtest::exif_tiff(o, true, o % 2 == 1));
   }
-  put("exif", "prefixed-ii-6", with_exif_prefix(exif(6, false, true)));
-  put("exif", "prefixed-mm-8", with_exif_prefix(exif(8, true, false)));
-  put("exif", "orientation-9", exif(9, false, false));
+  put("exif", "prefixed-ii-6", imgtest::exif_app1(imgtest::exif_tiff(6, false, true)));
+  put("exif", "prefixed-mm-8", imgtest::exif_app1(imgtest::exif_tiff(8, true, false)));
+  put("exif", "orientation-9", imgtest::exif_tiff(9, false, false));
 
   // sniff: the first byte is the length of a declared type taken from the next bytes (fuzz_sniff.cpp).
   auto sniff_seed = [](const std::string& declared, const Bytes& head) {

@@ -82,7 +82,7 @@ stale() {
   return 1
 }
 sources=("${image_src[@]}" wasm/src/sniff.cpp fuzz/fuzz_jpeg.cpp fuzz/fuzz_png.cpp fuzz/fuzz_webp.cpp
-  fuzz/fuzz_exif.cpp fuzz/fuzz_sniff.cpp fuzz/make_seeds.cpp)
+  fuzz/fuzz_exif.cpp fuzz/fuzz_sniff.cpp fuzz/make_seeds.cpp tests/cpp/image_helpers.cpp)
 todo=()
 for s in "${sources[@]}"; do
   o=$obj/$(basename "${s%.cpp}").o
@@ -109,7 +109,7 @@ for n in jpeg png webp exif; do
   link "$bin/fuzz_$n" fuzzer,address,undefined "$obj/fuzz_$n.o" "${image_objs[@]}"
 done
 link "$bin/fuzz_sniff" fuzzer,address,undefined "$obj/fuzz_sniff.o" "$obj/sniff.o"
-link "$bin/make_seeds" fuzzer-no-link,address,undefined "$obj/make_seeds.o"
+link "$bin/make_seeds" fuzzer-no-link,address,undefined "$obj/make_seeds.o" "$obj/image_helpers.o"
 echo "fuzz: harnesses built in $(elapsed "$t0") (build/fuzz/bin)"
 
 # --- 3. seed corpus ----------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ Img smooth(std::uint32_t w, std::uint32_t h, int ch) {
       double c[4] = {40 + 170 * u + 20 * std::sin(2 * pi * (1.5 * v + 0.2)),
                      128 + 100 * std::sin(2 * pi * (1.2 * u + 0.1)) * std::cos(2 * pi * 0.6 * v),
                      30 + 200 * v * v + 15 * std::cos(2 * pi * 2 * u), 255};
-      if (ch == 4) c[3] = 60 + 195 * (0.5 + 0.5 * std::sin(2 * pi * (u + 0.7 * v)));
+      if (ch == 4 || ch == 2) c[ch - 1] = 60 + 195 * (0.5 + 0.5 * std::sin(2 * pi * (u + 0.7 * v)));
       for (int k = 0; k < ch; ++k) im.at(x, y)[k] = static_cast<std::uint8_t>(std::clamp(std::lround(c[k]), 0l, 255l));
     }
   }
@@ -113,23 +113,24 @@ struct TiffWriter {
 };
 }  // namespace
 
-Bytes exif_tiff(int orientation, bool big_endian) {
+Bytes exif_tiff(int orientation, bool big_endian, bool gps) {
   TiffWriter t{{}, big_endian};
   const char* order = big_endian ? "MM" : "II";
   t.b.insert(t.b.end(), order, order + 2);
   t.u16(42);
   t.u32(8);
-  const std::uint32_t n0 = orientation ? 3 : 2;
+  const std::uint32_t n0 = 1 + (orientation ? 1 : 0) + (gps ? 1 : 0);
   const std::uint32_t ifd0_end = 8 + 2 + 12 * n0 + 4;
   const std::uint32_t make_at = ifd0_end;  // "vs3cam-secret\0" (14 bytes)
   const std::uint32_t gps_at = make_at + 14;
   t.u16(n0);
   t.entry(0x010F, 2, 14, make_at);  // Make
   if (orientation) t.entry(0x0112, 3, 1, orientation);
-  t.entry(0x8825, 4, 1, gps_at);  // GPS IFD
+  if (gps) t.entry(0x8825, 4, 1, gps_at);  // GPS IFD
   t.u32(0);
   const char make[] = "vs3cam-secret";  // 14 bytes with its NUL
   t.b.insert(t.b.end(), make, make + sizeof make);
+  if (!gps) return t.b;
   const std::uint32_t lat_at = gps_at + 2 + 12 * 3 + 4;
   t.u16(3);
   t.entry(0x0000, 1, 4, big_endian ? 0x02020000 : 0x00000202);  // GPSVersionID 2.2.0.0
@@ -138,6 +139,13 @@ Bytes exif_tiff(int orientation, bool big_endian) {
   t.u32(0);
   for (std::uint32_t v : {48u, 1u, 51u, 1u, 2959u, 100u}) t.u32(v);
   return t.b;
+}
+
+Bytes exif_app1(const Bytes& tiff) {
+  Bytes b(6 + tiff.size());
+  std::memcpy(b.data(), "Exif\0\0", 6);
+  std::copy(tiff.begin(), tiff.end(), b.begin() + 6);
+  return b;
 }
 
 Bytes icc_profile() {
@@ -190,7 +198,8 @@ Bytes write_jpeg(const Img& im, const JpegOpts& o) {
     c.in_color_space = JCS_RGB;
   }
   jpeg_set_defaults(&c);
-  if (o.cmyk && o.adobe) jpeg_set_colorspace(&c, JCS_YCCK);  // writes the Adobe marker (transform 2)
+  // Both write the Adobe marker (transform 2 for YCCK, 0 for CMYK).
+  if (o.cmyk && o.adobe) jpeg_set_colorspace(&c, o.ycck ? JCS_YCCK : JCS_CMYK);
   if (o.cmyk && !o.adobe) {
     jpeg_set_colorspace(&c, JCS_CMYK);
     c.write_Adobe_marker = FALSE;
@@ -198,10 +207,11 @@ Bytes write_jpeg(const Img& im, const JpegOpts& o) {
   jpeg_set_quality(&c, o.quality, TRUE);
   if (o.progressive) jpeg_simple_progression(&c);
   if (o.arithmetic) c.arith_code = TRUE;
+  if (o.full_chroma && c.jpeg_color_space == JCS_YCbCr) c.comp_info[0].h_samp_factor = c.comp_info[0].v_samp_factor = 1;
+  if (o.restart) c.restart_interval = static_cast<unsigned>(o.restart);
   jpeg_start_compress(&c, TRUE);
   if (o.exif) {
-    Bytes app1 = {'E', 'x', 'i', 'f', 0, 0};
-    app1.insert(app1.end(), o.exif->begin(), o.exif->end());
+    const Bytes app1 = exif_app1(*o.exif);
     jpeg_write_marker(&c, JPEG_APP0 + 1, app1.data(), static_cast<unsigned>(app1.size()));
   }
   if (o.icc) jpeg_write_icc_profile(&c, o.icc->data(), static_cast<unsigned>(o.icc->size()));
@@ -211,7 +221,7 @@ Bytes write_jpeg(const Img& im, const JpegOpts& o) {
     JSAMPROW r = const_cast<JSAMPROW>(src);
     if (o.cmyk) {  // Adobe (inverted) CMYK: stored = 255 - ink; K ink = 255 - max
       for (std::uint32_t x = 0; x < im.w; ++x) {
-        const std::uint8_t* p = src + x * im.ch;
+        const std::uint8_t* p = src + std::size_t(x) * im.ch;
         const int mx = std::max({p[0], p[1], p[2], std::uint8_t(1)});
         for (int k = 0; k < 3; ++k) row[x * 4 + k] = std::uint8_t(std::min(255, (p[k] * 255 + mx / 2) / mx));
         row[x * 4 + 3] = std::uint8_t(mx);
@@ -236,6 +246,19 @@ void png_write_cb(png_structp p, png_bytep d, std::size_t n) {
   out->insert(out->end(), d, d + n);
 }
 void png_flush_cb(png_structp) {}
+// Sample i of im at 16 bits; the low byte varies so scaling down must round.
+unsigned sample16(const Img& im, std::size_t i) {
+  return std::min(im.px[i] * 257u + unsigned(i % 7) * 9, 65535u);
+}
+// The gray level of a pixel: its first channel (ch 1, 2), its luma as in to_gray (ch 3, 4).
+unsigned gray_level(const std::uint8_t* px, int ch) {
+  return ch < 3 ? px[0] : unsigned(px[0] * 77 + px[1] * 150 + px[2] * 29) >> 8;
+}
+// Sets sample x of a row of packed `depth`-bit samples (1, 2 or 4; leftmost in the high bits).
+void pack(std::uint8_t* row, std::uint32_t x, int depth, unsigned v) {
+  const std::size_t bit = std::size_t(x) * depth;
+  row[bit / 8] |= std::uint8_t(v << (8 - depth - bit % 8));
+}
 }  // namespace
 
 Bytes write_png(const Img& im, const PngOpts& o) {
@@ -244,10 +267,37 @@ Bytes write_png(const Img& im, const PngOpts& o) {
   png_infop info = png_create_info_struct(p);
   png_set_write_fn(p, &out, png_write_cb, png_flush_cb);
   png_set_compression_level(p, 1);
-  int type = im.ch == 4 ? PNG_COLOR_TYPE_RGBA : im.ch == 3 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_GRAY;
+  int type = im.ch == 4   ? PNG_COLOR_TYPE_RGBA
+             : im.ch == 3 ? PNG_COLOR_TYPE_RGB
+             : im.ch == 2 ? PNG_COLOR_TYPE_GRAY_ALPHA
+                          : PNG_COLOR_TYPE_GRAY;
+  const int interlace = o.interlace ? PNG_INTERLACE_ADAM7 : PNG_INTERLACE_NONE;
   std::vector<std::uint8_t> data;
   std::size_t rowbytes = 0;
-  if (o.palette) {
+  if (o.palette && o.depth < 8) {
+    // A gray ramp of 2^depth entries; with alpha, entry 0 is fully transparent and the ramp one shorter.
+    type = PNG_COLOR_TYPE_PALETTE;
+    const int n = 1 << o.depth, alpha = im.ch == 2 || im.ch == 4 ? 1 : 0, levels = n - alpha;
+    std::vector<png_color> pal(std::size_t(n), png_color{0, 0, 0});
+    for (int i = alpha; i < n; ++i) {
+      const auto g = png_byte(levels > 1 ? (i - alpha) * 255 / (levels - 1) : 128);
+      pal[std::size_t(i)] = png_color{g, g, g};
+    }
+    png_set_IHDR(p, info, im.w, im.h, o.depth, type, interlace, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_set_PLTE(p, info, pal.data(), n);
+    png_byte transparent = 0;
+    if (alpha) png_set_tRNS(p, info, &transparent, 1, nullptr);
+    rowbytes = (std::size_t(im.w) * o.depth + 7) / 8;
+    data.assign(rowbytes * im.h, 0);
+    for (std::uint32_t y = 0; y < im.h; ++y) {
+      for (std::uint32_t x = 0; x < im.w; ++x) {
+        const std::uint8_t* px = im.at(x, y);
+        const unsigned idx =
+            alpha && px[im.ch - 1] < 128 ? 0 : alpha + (gray_level(px, im.ch) * unsigned(levels - 1) + 127) / 255;
+        pack(&data[y * rowbytes], x, o.depth, idx);
+      }
+    }
+  } else if (o.palette) {
     // 5x5x5 colour cube, doubled with fully transparent entries when the image has alpha.
     type = PNG_COLOR_TYPE_PALETTE;
     std::vector<png_color> pal;
@@ -263,8 +313,7 @@ Bytes write_png(const Img& im, const PngOpts& o) {
         }
       }
     }
-    png_set_IHDR(p, info, im.w, im.h, 8, type, o.interlace ? PNG_INTERLACE_ADAM7 : PNG_INTERLACE_NONE,
-                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_set_IHDR(p, info, im.w, im.h, 8, type, interlace, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_set_PLTE(p, info, pal.data(), static_cast<int>(pal.size()));
     if (im.ch == 4) png_set_tRNS(p, info, trans.data(), static_cast<int>(trans.size()), nullptr);
     rowbytes = im.w;
@@ -277,22 +326,43 @@ Bytes write_png(const Img& im, const PngOpts& o) {
         data[y * rowbytes + x] = std::uint8_t(idx);
       }
     }
+  } else if (o.depth < 8) {  // gray (ch 1), packed
+    png_set_IHDR(p, info, im.w, im.h, o.depth, type, interlace, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    rowbytes = (std::size_t(im.w) * o.depth + 7) / 8;
+    data.assign(rowbytes * im.h, 0);
+    for (std::uint32_t y = 0; y < im.h; ++y) {
+      for (std::uint32_t x = 0; x < im.w; ++x)
+        pack(&data[y * rowbytes], x, o.depth, unsigned(im.at(x, y)[0]) >> (8 - o.depth));
+    }
   } else {
-    png_set_IHDR(p, info, im.w, im.h, o.depth, type, o.interlace ? PNG_INTERLACE_ADAM7 : PNG_INTERLACE_NONE,
-                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_set_IHDR(p, info, im.w, im.h, o.depth, type, interlace, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     const int bps = o.depth / 8;
     rowbytes = std::size_t(im.w) * im.ch * bps;
     data.resize(rowbytes * im.h);
     for (std::size_t i = 0; i < im.px.size(); ++i) {
       if (bps == 1) {
         data[i] = im.px[i];
-      } else {  // 16-bit big endian; the low byte varies so scaling down must round
-        const unsigned v = im.px[i] * 257u + (i % 7) * 9;
-        const unsigned c = std::min(v, 65535u);
+      } else {  // 16-bit big endian
+        const unsigned c = sample16(im, i);
         data[2 * i] = std::uint8_t(c >> 8);
         data[2 * i + 1] = std::uint8_t(c);
       }
     }
+  }
+  if (o.trns && !o.palette && (im.ch == 1 || im.ch == 3) && !im.px.empty()) {
+    // The first pixel's colour, as stored, is the transparent one.
+    auto stored = [&](std::size_t i) {
+      return png_uint_16(o.depth < 8 ? im.px[i] >> (8 - o.depth) : o.depth == 16 ? sample16(im, i) : im.px[i]);
+    };
+    png_color_16 key{};
+    if (im.ch == 1) {
+      key.gray = stored(0);
+    } else {
+      key.red = stored(0);
+      key.green = stored(1);
+      key.blue = stored(2);
+    }
+    png_set_tRNS(p, info, nullptr, 0, &key);
   }
   if (o.icc) png_set_iCCP(p, info, "test", 0, o.icc->data(), static_cast<png_uint_32>(o.icc->size()));
   if (o.exif) png_set_eXIf_1(p, info, static_cast<png_uint_32>(o.exif->size()), const_cast<png_bytep>(o.exif->data()));
@@ -352,37 +422,57 @@ Bytes write_webp(const Img& im, const WebpOpts& o) {
   return with_chunks(b, o.exif, o.icc);
 }
 
-Bytes write_animated_webp(std::uint32_t w, std::uint32_t h, int frames) {
+Bytes write_animated_webp(const std::vector<Img>& frames, const AnimOpts& o) {
+  const Img& first = frames.at(0);
   WebPAnimEncoderOptions ao;
   WebPAnimEncoderOptionsInit(&ao);
-  WebPAnimEncoder* enc = WebPAnimEncoderNew(w, h, &ao);
+  WebPAnimEncoder* enc = WebPAnimEncoderNew(static_cast<int>(first.w), static_cast<int>(first.h), &ao);
   WebPConfig config;
   WebPConfigInit(&config);
-  config.lossless = 1;
-  std::vector<std::uint8_t> px(std::size_t(w) * h * 4);
-  for (int f = 0; f < frames; ++f) {
-    for (std::size_t i = 0; i < px.size(); i += 4) {
-      px[i] = std::uint8_t(f * 80);
-      px[i + 1] = std::uint8_t(255 - f * 80);
-      px[i + 2] = 40;
-      px[i + 3] = 255;
-    }
+  config.lossless = o.lossless ? 1 : 0;
+  config.quality = static_cast<float>(o.quality);
+  int t = 0;
+  for (const Img& f : frames) {
     WebPPicture pic;
     WebPPictureInit(&pic);
     pic.use_argb = 1;
-    pic.width = static_cast<int>(w);
-    pic.height = static_cast<int>(h);
-    WebPPictureImportRGBA(&pic, px.data(), static_cast<int>(w) * 4);
-    WebPAnimEncoderAdd(enc, &pic, f * 100, &config);
+    pic.width = static_cast<int>(first.w);
+    pic.height = static_cast<int>(first.h);
+    const int stride = static_cast<int>(first.w) * f.ch;
+    if (f.ch == 4) {
+      WebPPictureImportRGBA(&pic, f.px.data(), stride);
+    } else {
+      WebPPictureImportRGB(&pic, f.px.data(), stride);
+    }
+    WebPAnimEncoderAdd(enc, &pic, t, &config);
     WebPPictureFree(&pic);
+    t += 100;
   }
-  WebPAnimEncoderAdd(enc, nullptr, frames * 100, nullptr);
+  WebPAnimEncoderAdd(enc, nullptr, t, nullptr);
   WebPData data = {nullptr, 0};
   WebPAnimEncoderAssemble(enc, &data);
   Bytes b(data.bytes, data.bytes + data.size);
   WebPDataClear(&data);
   WebPAnimEncoderDelete(enc);
   return b;
+}
+
+Bytes write_animated_webp(std::uint32_t w, std::uint32_t h, int frames) {
+  std::vector<Img> v(static_cast<std::size_t>(frames));
+  for (int f = 0; f < frames; ++f) {
+    Img& im = v[static_cast<std::size_t>(f)];
+    im.w = w;
+    im.h = h;
+    im.ch = 4;
+    im.px.resize(std::size_t(w) * h * 4);
+    for (std::size_t i = 0; i < im.px.size(); i += 4) {
+      im.px[i] = std::uint8_t(f * 80);
+      im.px[i + 1] = std::uint8_t(255 - f * 80);
+      im.px[i + 2] = 40;
+      im.px[i + 3] = 255;
+    }
+  }
+  return write_animated_webp(v);
 }
 
 Img decode(const Bytes& b) {

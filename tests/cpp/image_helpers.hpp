@@ -12,22 +12,25 @@ using Bytes = std::vector<std::uint8_t>;
 
 struct Img {
   std::uint32_t w = 0, h = 0;
-  int ch = 0;  // 1, 3 or 4
+  int ch = 0;  // 1, 3 or 4; 2 (gray + alpha) for PNG
   std::vector<std::uint8_t> px;
   std::uint8_t* at(std::uint32_t x, std::uint32_t y) { return px.data() + (std::size_t(y) * w + x) * ch; }
   const std::uint8_t* at(std::uint32_t x, std::uint32_t y) const { return px.data() + (std::size_t(y) * w + x) * ch; }
 };
 
 // Smooth, asymmetric content (low-frequency waves and gradients; no two orientations alike).
+// ch 4 adds an alpha wave; ch 2 is the first channel with that alpha.
 Img smooth(std::uint32_t w, std::uint32_t h, int ch = 3);
 // The stored image whose EXIF orientation o displays as `upright` (built from the EXIF
 // definition of where row 0 / column 0 go, independently of the pipeline's transform).
 Img stored_for(const Img& upright, int o);
 Img to_gray(const Img& im);
 
-// A TIFF block: IFD0 with Make, Orientation (if o != 0) and a GPS IFD pointer with a latitude.
-// big_endian: "MM" byte order.
-Bytes exif_tiff(int orientation, bool big_endian = false);
+// A TIFF block: IFD0 with Make, Orientation (if o != 0) and, with gps, a GPS IFD pointer with a
+// latitude. big_endian: "MM" byte order.
+Bytes exif_tiff(int orientation, bool big_endian = false, bool gps = true);
+// "Exif\0\0" + tiff: the JPEG APP1 payload (some writers put it in WebP's EXIF chunk too).
+Bytes exif_app1(const Bytes& tiff);
 // A small, structurally valid ICC profile (header + empty tag table), libpng accepts it.
 Bytes icc_profile();
 
@@ -38,18 +41,24 @@ struct JpegOpts {
   bool cmyk = false;            // Adobe inverted CMYK from the RGB input (K = 255 - max(R, G, B) inverted)
   const Bytes* exif = nullptr;  // TIFF; written as APP1 "Exif\0\0" + tiff
   const Bytes* icc = nullptr;
-  bool comment = false;  // a COM marker
-  bool adobe = true;     // with cmyk: false writes plain (non-inverted) CMYK without an Adobe marker
+  bool comment = false;      // a COM marker
+  bool adobe = true;         // with cmyk: false writes plain (non-inverted) CMYK without an Adobe marker
+  bool ycck = true;          // with cmyk and adobe: false stores the inverted CMYK as is (Adobe transform 0)
+  bool full_chroma = false;  // 4:4:4 instead of 4:2:0 (YCbCr)
+  int restart = 0;           // restart interval in MCUs; 0: no restart markers
 };
 Bytes write_jpeg(const Img& im, const JpegOpts& o = {});
 
+// ch 1 gray, 2 gray + alpha, 3 RGB, 4 RGBA.
 struct PngOpts {
-  int depth = 8;         // 8 or 16
-  bool palette = false;  // 8-bit palette (from a quantised image), with tRNS if the image has alpha
+  int depth = 8;         // 8 or 16; also 1, 2 or 4 for gray (ch 1) and palette
+  bool palette = false;  // 8-bit palette (from a quantised image), with tRNS if the image has alpha;
+                         // at depth 1, 2 or 4 a gray ramp (from ch 1-4), entry 0 transparent with alpha
   bool interlace = false;
   const Bytes* exif = nullptr;
   const Bytes* icc = nullptr;
   bool text = false;  // a tEXt chunk
+  bool trns = false;  // gray or RGB (ch 1 or 3, no palette): a tRNS colour key, the first pixel's colour
 };
 Bytes write_png(const Img& im, const PngOpts& o = {});
 
@@ -60,6 +69,12 @@ struct WebpOpts {
   const Bytes* icc = nullptr;
 };
 Bytes write_webp(const Img& im, const WebpOpts& o = {});
+struct AnimOpts {
+  bool lossless = true;
+  int quality = 75;
+};
+// An animation of the given frames (ch 3 or 4, all of the first one's size), 100 ms each.
+Bytes write_animated_webp(const std::vector<Img>& frames, const AnimOpts& o = {});
 // An animation of `frames` frames, frame i filled with colour (i * 80, 255 - i * 80, 40).
 Bytes write_animated_webp(std::uint32_t w, std::uint32_t h, int frames);
 

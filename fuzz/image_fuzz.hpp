@@ -1,8 +1,9 @@
 // fuzz/image_fuzz.hpp: what the three decoder harnesses (fuzz_jpeg, fuzz_png, fuzz_webp) share.
-// One input is probed, then processed with two small variants (a 48 px WebP and a 24 px JPEG) and a
-// low pixel limit (4 MP) and memory limit (256 MiB), so an execution stays fast and a "bomb" is
-// refused by the limit instead of being decoded. Which knobs are on (EXIF orientation, ICC, lossless,
-// progressive) depends on the input's length, so a crash file reproduces alone. Besides "no crash,
+// One input is probed, then processed with two small variants (a 48 px WebP and a 24 px JPEG, or,
+// for a quarter of the inputs, two lossy WebPs: JPEG's YCbCr path) and a low pixel limit (4 MP)
+// and memory limit (256 MiB), so an execution stays fast and a "bomb" is refused by the limit
+// instead of being decoded. Which knobs are on (EXIF orientation, ICC, lossless, progressive, the
+// WebP-only pair) depends on the input's length, so a crash file reproduces alone. Besides "no crash,
 // no leak, no hang", it checks what the pipeline promises: an error comes with a message and no
 // variant; a success has every variant within its box, never upscaled, as an image the pipeline's
 // own probe reads back with the same size and type; probe and process agree on the header.
@@ -36,7 +37,7 @@ inline int fuzz_image(const std::uint8_t* data, std::size_t size) {
   VS3_FUZZ_REQUIRE(probed.error == Error::ok || !probed.message.empty());
   VS3_FUZZ_REQUIRE(probed.variants.empty());
 
-  const unsigned knobs = unsigned(size % 8);
+  const unsigned knobs = unsigned(size % 16);
   Options o;
   o.max_input_pixels = 4'000'000;
   o.max_memory_bytes = 256u << 20;
@@ -56,6 +57,12 @@ inline int fuzz_image(const std::uint8_t* data, std::size_t size) {
   jpeg.quality = 50;
   jpeg.progressive = (knobs & 4) == 0;
   o.variants = {webp, jpeg};
+  if ((knobs & 12) == 8) {  // lossy WebP only: a YCbCr JPEG is decoded to planes (Decoded::ycc)
+    VariantOptions small = webp;
+    small.name = "small";
+    small.max_width = small.max_height = 24;
+    o.variants = {webp, small};
+  }
 
   const Result r = process(data, size, o);
   if (r.error != Error::ok) {

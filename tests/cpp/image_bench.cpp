@@ -4,7 +4,7 @@
 // gradient with light texture: 2.1 MB, a ~21 KB WebP) and "busy" (400 shapes, 6,000 strokes and
 // sensor-like noise, like tests/bench/image.mjs's Chromium source: ~4.5 MB, a ~370 KB WebP),
 // where the WebP encoder's time is twice the smooth one's. The stage split (decode at 1/2 DCT scale,
-// resize, encode) is best of 3 per stage.
+// resize, encode; for the YCbCr path the pipeline takes and for the RGB one) is best of 3 per stage.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -95,10 +95,13 @@ void run(const char* name, const imgtest::Bytes& jpeg) {
       std::printf(" %s %ux%u %zu B;", out.name.c_str(), out.width, out.height, out.data.size());
     std::printf("\n");
   }
-  // Stage by stage for the 1920 case: decode (at 1/2 scale), resize, encode; best of 3 each.
-  double t_dec = 1e9, t_res = 1e9, t_enc = 1e9;
+  // Stage by stage for the 1920 case, best of 3 each: the YCbCr path the pipeline takes (raw
+  // planes at 1/2 DCT scale, each plane resized, encoded from YUV), then the RGB path it takes for
+  // other outputs (decode to RGB, resize, WebP's own RGB import and encode).
+  Options rgb = one;
+  rgb.variants[0].format = OutputFormat::jpeg;  // only to make the decoder produce RGB
+  double t_dec = 1e9, t_res = 1e9, t_enc = 1e9, r_dec = 1e9, r_res = 1e9, r_enc = 1e9;
   Decoded d;
-  Bitmap small;
   std::vector<std::uint8_t> out;
   std::string msg;
   for (int i = 0; i < 3; ++i) {
@@ -107,14 +110,37 @@ void run(const char* name, const imgtest::Bytes& jpeg) {
     decode_jpeg(jpeg.data(), jpeg.size(), &one, &d, &msg);
     t_dec = std::min(t_dec, ms_since(t0));
     t0 = std::chrono::steady_clock::now();
-    small = resize(view_of(d.bitmap), 1920, 1440);
+    Bitmap planes[3];
+    View views[3];
+    for (int k = 0; k < 3; ++k) {
+      planes[k] = resize(d.plane(k), k ? 960 : 1920, k ? 720 : 1440);
+      views[k] = view_of(planes[k]);
+    }
     t_res = std::min(t_res, ms_since(t0));
     t0 = std::chrono::steady_clock::now();
-    encode_webp(view_of(small), one.variants[0], nullptr, &out, &msg);
+    encode_webp_ycc(views, one.variants[0], nullptr, &out, &msg);
     t_enc = std::min(t_enc, ms_since(t0));
   }
-  std::printf("stages (best of 3): decode %ux%u %.1f ms, resize to 1920x1440 %.1f ms, webp q80 m%d %.1f ms (%zu B)\n",
-              d.bitmap.width, d.bitmap.height, t_dec, t_res, one.variants[0].method, t_enc, out.size());
+  std::printf(
+      "ycc stages (best of 3): decode Y %ux%u + 2x %ux%u %.1f ms, resize to 1920x1440 %.1f ms, webp q80 m%d %.1f ms "
+      "(%zu B)\n",
+      d.plane_w[0], d.plane_h[0], d.plane_w[1], d.plane_h[1], t_dec, t_res, one.variants[0].method, t_enc, out.size());
+  Decoded dr;
+  for (int i = 0; i < 3; ++i) {
+    dr = Decoded();
+    auto t0 = std::chrono::steady_clock::now();
+    decode_jpeg(jpeg.data(), jpeg.size(), &rgb, &dr, &msg);
+    r_dec = std::min(r_dec, ms_since(t0));
+    t0 = std::chrono::steady_clock::now();
+    const Bitmap small = resize(view_of(dr.bitmap), 1920, 1440);
+    r_res = std::min(r_res, ms_since(t0));
+    t0 = std::chrono::steady_clock::now();
+    encode_webp(view_of(small), one.variants[0], nullptr, &out, &msg);
+    r_enc = std::min(r_enc, ms_since(t0));
+  }
+  std::printf(
+      "rgb stages (best of 3): decode %ux%u %.1f ms, resize to 1920x1440 %.1f ms, webp q80 m%d %.1f ms (%zu B)\n",
+      dr.bitmap.width, dr.bitmap.height, r_dec, r_res, one.variants[0].method, r_enc, out.size());
 }
 
 }  // namespace

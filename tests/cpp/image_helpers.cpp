@@ -208,6 +208,10 @@ Bytes write_jpeg(const Img& im, const JpegOpts& o) {
   if (o.progressive) jpeg_simple_progression(&c);
   if (o.arithmetic) c.arith_code = TRUE;
   if (o.full_chroma && c.jpeg_color_space == JCS_YCbCr) c.comp_info[0].h_samp_factor = c.comp_info[0].v_samp_factor = 1;
+  if (o.luma_h && o.luma_v && c.jpeg_color_space == JCS_YCbCr) {
+    c.comp_info[0].h_samp_factor = o.luma_h;
+    c.comp_info[0].v_samp_factor = o.luma_v;
+  }
   if (o.restart) c.restart_interval = static_cast<unsigned>(o.restart);
   jpeg_start_compress(&c, TRUE);
   if (o.exif) {

@@ -21,9 +21,24 @@ Format sniff(const std::uint8_t* data, std::size_t size, const char** mime, cons
 
 struct Decoded {
   Info info;
-  Bitmap bitmap;                  // RGB or RGBA; empty when only the header was read
+  Bitmap bitmap;                  // RGB or RGBA; empty when only the header was read or when ycc
   std::vector<std::uint8_t> icc;  // the ICC profile, read only when Options::keep_icc
+  // The YCbCr fast path (a YCbCr JPEG when every variant is lossy WebP, see wants_ycc): Y, Cb, Cr
+  // as the JPEG stores them (full-range JFIF values), without upsampling or colour conversion.
+  // Plane i is plane_w[i] x plane_h[i] samples in planes[i], whose width is the row stride; the
+  // chroma planes may be smaller than Y (subsampled) or not.
+  bool ycc = false;
+  Bitmap planes[3];
+  std::uint32_t plane_w[3] = {}, plane_h[3] = {};
+  // Luma samples per sample of plane i, across and down (1 for Y; 2 for 4:2:0 chroma): chroma
+  // sample k is centred on luma (k + 0.5) * pitch - 0.5, as JFIF places it.
+  double pitch_x[3] = {1, 1, 1}, pitch_y[3] = {1, 1, 1};
+  View plane(int i) const { return View{planes[i].pixels.get(), plane_w[i], plane_h[i], 1, planes[i].width}; }
 };
+
+// Whether a YCbCr decoder may return planes (Decoded::ycc): only when every variant is lossy WebP,
+// which is YUV 4:2:0 inside, so the RGB round trip (JPEG's colour conversion, WebP's back) is skipped.
+bool wants_ycc(const Options& options);
 
 // What a decoder asks the pipeline once it knows the header (both in pipeline.cpp).
 // The size (stored orientation) the decode must at least have to cover every variant; (0, 0) when
@@ -45,6 +60,10 @@ Error decode_webp(const std::uint8_t* data, std::size_t size, const Options* opt
 // icc: embed when non-null and non-empty. Alpha is kept in WebP, composited over white in JPEG.
 Error encode_webp(const View& image, const VariantOptions& v, const std::vector<std::uint8_t>* icc,
                   std::vector<std::uint8_t>* out, std::string* message);
+// Lossy WebP from full-range (JFIF) Y, Cb, Cr planes: Y is the output size, Cb and Cr are exactly
+// (width + 1) / 2 x (height + 1) / 2 (4:2:0); the values are mapped to WebP's video range here.
+Error encode_webp_ycc(const View planes[3], const VariantOptions& v, const std::vector<std::uint8_t>* icc,
+                      std::vector<std::uint8_t>* out, std::string* message);
 Error encode_jpeg(const View& image, const VariantOptions& v, const std::vector<std::uint8_t>* icc,
                   std::vector<std::uint8_t>* out, std::string* message);
 // Rough peak bytes an encoder needs for a w x h output (for the memory estimate).

@@ -1,5 +1,6 @@
 // JPEG through the libjpeg API of libjpeg-turbo: header (Exif orientation, ICC), the decode at the
-// smallest DCT scale M/8 that still covers the largest variant, CMYK/YCCK to RGB, and the encoder.
+// smallest DCT scale M/8 that still covers the largest variant, to RGB (CMYK/YCCK converted here)
+// or, for lossy WebP output, to raw YCbCr planes (Decoded::ycc), and the encoder.
 // Every libjpeg error longjmps back to the setjmp of the function that owns the codec object; those
 // functions keep their C++ objects alive across the jump (constructed before setjmp, in *State).
 #include <csetjmp>
@@ -13,6 +14,8 @@
 extern "C" {
 #include <jerror.h>
 #include <jpeglib.h>
+// For the IDCT table of the raw YCbCr decode (as TurboJPEG's tjDecompressToYUVPlanes does).
+#include <jpegint.h>
 }
 
 namespace vs3 {
@@ -109,6 +112,15 @@ std::uint64_t libjpeg_bytes(j_decompress_ptr d) {
   return bytes;
 }
 
+// A YCbCr file whose chroma planes are one block per MCU (4:4:4, 4:2:2, 4:2:0, 4:4:0, 4:1:1) and
+// whose luma has the largest sampling factors: decodable as raw planes.
+bool raw_ycc_ok(j_decompress_ptr d) {
+  if (d->jpeg_color_space != JCS_YCbCr || d->num_components != 3) return false;
+  const jpeg_component_info* c = d->comp_info;
+  return c[0].h_samp_factor == d->max_h_samp_factor && c[0].v_samp_factor == d->max_v_samp_factor &&
+         c[1].h_samp_factor == 1 && c[1].v_samp_factor == 1 && c[2].h_samp_factor == 1 && c[2].v_samp_factor == 1;
+}
+
 struct DecodeState {
   ErrorMgr err;
   jpeg_decompress_struct cinfo;
@@ -121,6 +133,72 @@ struct DecodeState {
   JOCTET* icc = nullptr;
   unsigned icc_len = 0;
 };
+
+// After jpeg_start_decompress with raw_data_out: every iMCU row straight into three planes.
+void read_planes(DecodeState* s) {
+  j_decompress_ptr d = &s->cinfo;
+  const int dct = d->min_DCT_scaled_size;
+  // libjpeg scales subsampled 4:2:0 chroma up inside its IDCT when the image is scaled down (at
+  // 1/2, chroma comes out at the luma size, through the 8x8 IDCT). TurboJPEG's YUV decoder undoes
+  // that so the planes stay subsampled, and so does this: the chroma components take the luma's
+  // scaled IDCT and block size (a quarter of the chroma samples, and a cheaper IDCT).
+  if (d->max_h_samp_factor == 2 && d->max_v_samp_factor == 2 && dct < DCTSIZE) {
+    for (int c = 1; c < 3; ++c) {
+      jpeg_component_info* comp = &d->comp_info[c];
+      comp->DCT_scaled_size = dct;
+      comp->MCU_sample_width = comp->MCU_width * dct;
+      d->idct->inverse_DCT[c] = d->idct->inverse_DCT[0];
+    }
+  }
+  Decoded* out = s->out;
+  const JDIMENSION imcu_rows =
+      (d->image_height + d->max_v_samp_factor * DCTSIZE - 1) / (d->max_v_samp_factor * DCTSIZE);
+  int rows[3];
+  for (int c = 0; c < 3; ++c) {
+    const jpeg_component_info& comp = d->comp_info[c];
+    const int scaled = comp.DCT_scaled_size;
+    out->plane_w[c] = static_cast<std::uint32_t>(
+        (std::uint64_t(d->image_width) * comp.h_samp_factor * scaled + d->max_h_samp_factor * DCTSIZE - 1) /
+        (d->max_h_samp_factor * DCTSIZE));
+    out->plane_h[c] = static_cast<std::uint32_t>(
+        (std::uint64_t(d->image_height) * comp.v_samp_factor * scaled + d->max_v_samp_factor * DCTSIZE - 1) /
+        (d->max_v_samp_factor * DCTSIZE));
+    rows[c] = comp.v_samp_factor * scaled;
+    out->pitch_x[c] = double(d->max_h_samp_factor * dct) / (comp.h_samp_factor * scaled);
+    out->pitch_y[c] = double(d->max_v_samp_factor * dct) / (comp.v_samp_factor * scaled);
+    // Whole blocks: libjpeg writes every block of the component, padding included.
+    const std::uint32_t stride = (comp.width_in_blocks + comp.h_samp_factor) * scaled;
+    if (!out->planes[c].allocate(stride, imcu_rows * rows[c], 1)) {
+      s->result = Error::image_memory_limit;
+      *s->message = "out of memory for the decoded JPEG";
+      return;
+    }
+  }
+  JSAMPROW ptrs[3][2 * DCTSIZE * 4];  // v_samp_factor (<= 4) * scaled block size (<= 16) rows
+  for (int c = 0; c < 3; ++c) {
+    if (rows[c] > int(sizeof ptrs[c] / sizeof ptrs[c][0])) {
+      s->result = Error::corrupt_image;
+      *s->message = "unexpected JPEG sampling";
+      return;
+    }
+  }
+  JSAMPARRAY arrays[3] = {ptrs[0], ptrs[1], ptrs[2]};
+  const JDIMENSION lines = static_cast<JDIMENSION>(d->max_v_samp_factor * dct);
+  for (JDIMENSION imcu = 0; d->output_scanline < d->output_height; ++imcu) {
+    if (imcu >= imcu_rows) break;
+    for (int c = 0; c < 3; ++c) {
+      Bitmap& p = out->planes[c];
+      for (int r = 0; r < rows[c]; ++r) ptrs[c][r] = p.pixels.get() + (std::size_t(imcu) * rows[c] + r) * p.width;
+    }
+    if (jpeg_read_raw_data(d, arrays, lines) != lines) {
+      s->result = Error::corrupt_image;
+      *s->message = "JPEG decoder made no progress";
+      return;
+    }
+  }
+  out->ycc = true;
+  jpeg_finish_decompress(d);  // reads up to EOI: a file cut after the last row is truncated too
+}
 
 // The body that may longjmp: only state in *s survives a jump.
 void run_decode(DecodeState* s, const std::uint8_t* data, std::size_t size) {
@@ -143,7 +221,9 @@ void run_decode(DecodeState* s, const std::uint8_t* data, std::size_t size) {
     return;
   }
   const bool cmyk = d->jpeg_color_space == JCS_CMYK || d->jpeg_color_space == JCS_YCCK;
-  d->out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
+  const bool ycc = wants_ycc(o) && raw_ycc_ok(d);
+  d->out_color_space = cmyk ? JCS_CMYK : ycc ? JCS_YCbCr : JCS_RGB;
+  d->raw_data_out = ycc ? TRUE : FALSE;
   d->dct_method = JDCT_ISLOW;
   std::uint32_t need_w = 0, need_h = 0;
   decode_target(o, info, &need_w, &need_h);
@@ -169,6 +249,10 @@ void run_decode(DecodeState* s, const std::uint8_t* data, std::size_t size) {
   if (o.keep_icc && info.has_icc) jpeg_read_icc_profile(d, &s->icc, &s->icc_len);
 
   jpeg_start_decompress(d);
+  if (ycc) {
+    read_planes(s);
+    return;
+  }
   Bitmap& bmp = s->out->bitmap;
   if (!bmp.allocate(d->output_width, d->output_height, 3) || (cmyk && !s->cmyk_row.allocate(d->output_width, 1, 4))) {
     s->result = Error::image_memory_limit;
@@ -283,7 +367,11 @@ Error decode_jpeg(const std::uint8_t* data, std::size_t size, const Options* opt
     if (s->result == Error::ok) out->icc.assign(s->icc, s->icc + s->icc_len);
     std::free(s->icc);
   }
-  if (s->result != Error::ok) out->bitmap = Bitmap();
+  if (s->result != Error::ok) {
+    out->bitmap = Bitmap();
+    out->ycc = false;
+    for (Bitmap& p : out->planes) p = Bitmap();
+  }
   return s->result;
 }
 

@@ -155,6 +155,13 @@ Plan plan_variant(const VariantOptions& v, const Info& info, int orientation) {
 
 }  // namespace
 
+bool wants_ycc(const Options& o) {
+  for (const VariantOptions& v : o.variants) {
+    if (v.format != OutputFormat::webp || v.lossless) return false;
+  }
+  return !o.variants.empty();
+}
+
 void decode_target(const Options& o, const Info& info, std::uint32_t* width, std::uint32_t* height) {
   std::uint32_t w = 0, h = 0;
   const int orientation = applied_orientation(o, info);
@@ -200,6 +207,51 @@ Result fail(Result r, Error e, std::string message) {
   return r;
 }
 
+// One variant from the YCbCr planes of Decoded::ycc: each plane resized on its own (Y to the
+// variant's stored size, Cb and Cr to half of it, rounded up: WebP's 4:2:0), oriented, encoded.
+// Chroma sample j of the upright output is centred between its luma pixels 2j and 2j + 1, which
+// for an odd size is not where in/out would put it (the last chroma sample covers one pixel more
+// than the image): its pitch in input samples is 2 * (luma in / luma out) / (input luma per chroma
+// sample). The planes are resized in stored orientation and turned after, so along a stored axis
+// the orientation reverses, the chroma grid starts at the far end: one output pixel back.
+Error ycc_variant(const Decoded& d, const Plan& p, int orientation, const VariantOptions& v,
+                  const std::vector<std::uint8_t>* icc, Variant* out, std::string* msg) {
+  Bitmap kept[3];
+  View views[3];
+  const double luma_x = double(d.plane_w[0]) / p.stored_w, luma_y = double(d.plane_h[0]) / p.stored_h;
+  const bool flip_x = orientation == 2 || orientation == 3 || orientation == 7 || orientation == 8;
+  const bool flip_y = orientation == 3 || orientation == 4 || orientation == 6 || orientation == 7;
+  for (int i = 0; i < 3; ++i) {
+    const std::uint32_t w = i == 0 ? p.stored_w : (p.stored_w + 1) / 2, h = i == 0 ? p.stored_h : (p.stored_h + 1) / 2;
+    const double sx = i == 0 ? luma_x : 2 * luma_x / d.pitch_x[i], sy = i == 0 ? luma_y : 2 * luma_y / d.pitch_y[i];
+    // 2w - stored_w: the luma pixel the chroma grid overhangs (0 or 1), in input chroma samples.
+    const double ox = i == 0 || !flip_x ? 0.0 : -double(2 * w - p.stored_w) * sx / 2;
+    const double oy = i == 0 || !flip_y ? 0.0 : -double(2 * h - p.stored_h) * sy / 2;
+    views[i] = d.plane(i);
+    if (views[i].width != w || views[i].height != h || sx != 1.0 || sy != 1.0 || ox != 0.0 || oy != 0.0) {
+      kept[i] = resize_pitch(views[i], w, h, sx, sy, ox, oy);
+      if (kept[i].empty()) {
+        *msg = "out of memory resizing";
+        return Error::image_memory_limit;
+      }
+      views[i] = view_of(kept[i]);
+    }
+    if (orientation != 1) {
+      Bitmap turned = orient(views[i], orientation);
+      if (turned.empty()) {
+        *msg = "out of memory orienting";
+        return Error::image_memory_limit;
+      }
+      kept[i] = std::move(turned);
+      views[i] = view_of(kept[i]);
+    }
+  }
+  out->width = views[0].width;
+  out->height = views[0].height;
+  out->mime = "image/webp";
+  return encode_webp_ycc(views, v, icc, &out->data, msg);
+}
+
 Error decode(Format f, const std::uint8_t* data, std::size_t size, const Options* o, Decoded* out, std::string* msg) {
   switch (f) {
     case Format::jpeg: return decode_jpeg(data, size, o, out, msg);
@@ -236,13 +288,21 @@ Result process(const std::uint8_t* data, std::size_t size, const Options& option
   e = decode(f, data, size, &options, &d, &msg);
   r.info = d.info;
   if (e != Error::ok) return fail(std::move(r), e, msg);
-  if (d.bitmap.empty()) return fail(std::move(r), Error::corrupt_image, "decoder returned no pixels");
+  if (d.bitmap.empty() && !d.ycc) return fail(std::move(r), Error::corrupt_image, "decoder returned no pixels");
   const int orientation = applied_orientation(options, d.info);
   const View decoded = view_of(d.bitmap);
   const std::vector<std::uint8_t>* icc = options.keep_icc && !d.icc.empty() ? &d.icc : nullptr;
   r.variants.reserve(options.variants.size());
   for (const VariantOptions& v : options.variants) {
     const Plan p = plan_variant(v, d.info, orientation);
+    if (d.ycc) {
+      Variant out;
+      out.name = v.name;
+      e = ycc_variant(d, p, orientation, v, icc, &out, &msg);
+      if (e != Error::ok) return fail(std::move(r), e, "variant '" + v.name + "': " + msg);
+      r.variants.push_back(std::move(out));
+      continue;
+    }
     Bitmap resized, oriented;
     View img = decoded;
     if (p.stored_w != decoded.width || p.stored_h != decoded.height) {

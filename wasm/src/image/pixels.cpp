@@ -167,22 +167,25 @@ double lanczos3(double t) {
 // Per output position: the first input index, the tap count and the weights (row of max_taps).
 struct Taps {
   std::unique_ptr<std::int32_t[], FreeDeleter> start, count;
-  std::unique_ptr<std::int16_t[], FreeDeleter> weights;
+  std::unique_ptr<std::int16_t[], FreeDeleter> weights;  // row o at o * stride, zero after count[o]
   int max_taps = 0;
+  int stride = 0;  // max_taps rounded up to 8: one-channel rows read 8 taps at a time
 
-  // out positions over in positions; `scale` input pixels per output pixel (>= 1 for a downscale).
-  bool build(std::uint32_t in, std::uint32_t out, double scale) {
+  // out positions over in positions; `scale` input pixels per output pixel (>= 1 for a downscale),
+  // output pixel o centred on input (o + 0.5) * scale - 0.5 + offset.
+  bool build(std::uint32_t in, std::uint32_t out, double scale, double offset) {
     const double fs = std::max(scale, 1.0);
     const double support = 3.0 * fs;
     max_taps = static_cast<int>(std::ceil(support * 2)) + 2;
+    stride = (max_taps + 7) & ~7;
     start = alloc_array<std::int32_t>(out);
     count = alloc_array<std::int32_t>(out);
-    weights = alloc_array<std::int16_t>(std::uint64_t(out) * max_taps);
+    weights = alloc_array<std::int16_t>(std::uint64_t(out) * stride);
     auto tmp = alloc_array<double>(max_taps);
     if (!start || !count || !weights || !tmp) return false;
     for (std::uint32_t o = 0; o < out; ++o) {
       // Centre of output pixel o in input coordinates (input pixel i is centred on i).
-      const double centre = (o + 0.5) * scale - 0.5;
+      const double centre = (o + 0.5) * scale - 0.5 + offset;
       std::int64_t lo = static_cast<std::int64_t>(std::ceil(centre - support));
       std::int64_t hi = static_cast<std::int64_t>(std::floor(centre + support));
       lo = std::max<std::int64_t>(lo, 0);
@@ -196,7 +199,7 @@ struct Taps {
         for (int k = 0; k < n; ++k) tmp[k] = 0;
         tmp[0] = sum = 1;
       }
-      std::int16_t* w = weights.get() + std::size_t(o) * max_taps;
+      std::int16_t* w = weights.get() + std::size_t(o) * stride;
       int total = 0, big = 0;
       for (int k = 0; k < n; ++k) {
         w[k] = static_cast<std::int16_t>(std::lround(tmp[k] / sum * (1 << kWeightBits)));
@@ -209,6 +212,7 @@ struct Taps {
       while (first < last && w[first] == 0) ++first;
       while (last > first && w[last] == 0) --last;
       if (first > 0) std::memmove(w, w + first, sizeof(std::int16_t) * (last - first + 1));
+      std::fill(w + (last - first + 1), w + stride, std::int16_t(0));
       start[o] = static_cast<std::int32_t>(lo + first);
       count[o] = last - first + 1;
     }
@@ -228,10 +232,10 @@ inline std::uint8_t premul(std::uint8_t c, std::uint8_t a) {
 }
 
 // Horizontal pass for one row: Q0 input -> Q6 int16 output. `row` is padded: a 4-byte load at
-// any pixel stays inside it. With SSE2 (x86-64, or wasm SIMD through Emscripten's emmintrin.h:
-// _mm_madd_epi16 is i32x4.dot_i16x8_s) two taps of all channels go through one multiply-add; mid
-// gets 4 values per output, so with 3 channels one value spills into the next slot (rewritten
-// next, and the buffer has room at its end).
+// any pixel, and (one channel) an 8-byte load at any tap, stay inside it. With SSE2 (x86-64, or wasm SIMD through
+// Emscripten's emmintrin.h: _mm_madd_epi16 is i32x4.dot_i16x8_s) two taps of all channels go through one multiply-add;
+// mid gets 4 values per output, so with 3 channels one value spills into the next slot (rewritten next, and the buffer
+// has room at its end).
 template <int CH>
 void filter_row(const std::uint8_t* row, const Taps& t, std::uint32_t out_w, std::int16_t* mid) {
   constexpr int kDown = kWeightBits - kMidBits;
@@ -241,7 +245,7 @@ void filter_row(const std::uint8_t* row, const Taps& t, std::uint32_t out_w, std
     const __m128i round = _mm_set1_epi32(1 << (kDown - 1));
     for (std::uint32_t o = 0; o < out_w; ++o) {
       const std::uint8_t* p = row + std::size_t(t.start[o]) * CH;
-      const std::int16_t* w = t.weights.get() + std::size_t(o) * t.max_taps;
+      const std::int16_t* w = t.weights.get() + std::size_t(o) * t.stride;
       const int n = t.count[o];
       __m128i acc = round;
       int k = 0;
@@ -262,11 +266,42 @@ void filter_row(const std::uint8_t* row, const Taps& t, std::uint32_t out_w, std
     }
     return;
   }
+  if (CH == 1) {  // 8 taps per multiply-add (weights are zero past count[o]), four outputs per sum
+    const __m128i zero = _mm_setzero_si128();
+    const auto dot = [&](std::uint32_t o) {
+      const std::uint8_t* p = row + t.start[o];
+      const std::int16_t* w = t.weights.get() + std::size_t(o) * t.stride;
+      __m128i acc = zero;
+      for (int k = 0; k < t.count[o]; k += 8) {
+        const __m128i px = _mm_unpacklo_epi8(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + k)), zero);
+        acc = _mm_add_epi32(acc, _mm_madd_epi16(px, _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + k))));
+      }
+      return acc;
+    };
+    const __m128i round = _mm_set1_epi32(1 << (kDown - 1));
+    std::uint32_t o = 0;
+    for (; o + 4 <= out_w; o += 4) {
+      const __m128i a0 = dot(o), a1 = dot(o + 1), a2 = dot(o + 2), a3 = dot(o + 3);
+      // Transpose-add: lane i of the sum is the total of a_i.
+      const __m128i s01 = _mm_add_epi32(_mm_unpacklo_epi32(a0, a1), _mm_unpackhi_epi32(a0, a1));
+      const __m128i s23 = _mm_add_epi32(_mm_unpacklo_epi32(a2, a3), _mm_unpackhi_epi32(a2, a3));
+      const __m128i sum = _mm_add_epi32(_mm_unpacklo_epi64(s01, s23), _mm_unpackhi_epi64(s01, s23));
+      const __m128i v = _mm_srai_epi32(_mm_add_epi32(sum, round), kDown);
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(mid + o), _mm_packs_epi32(v, v));
+    }
+    for (; o < out_w; ++o) {
+      __m128i a = dot(o);
+      a = _mm_add_epi32(a, _mm_shuffle_epi32(a, 0x4E));
+      a = _mm_add_epi32(a, _mm_shuffle_epi32(a, 0xB1));
+      mid[o] = static_cast<std::int16_t>((_mm_cvtsi128_si32(a) + (1 << (kDown - 1))) >> kDown);
+    }
+    return;
+  }
 #endif
   constexpr int kRound = 1 << (kDown - 1);
   for (std::uint32_t o = 0; o < out_w; ++o) {
     const std::uint8_t* p = row + std::size_t(t.start[o]) * CH;
-    const std::int16_t* w = t.weights.get() + std::size_t(o) * t.max_taps;
+    const std::int16_t* w = t.weights.get() + std::size_t(o) * t.stride;
     const int n = t.count[o];
     std::int32_t acc[CH] = {};
     for (int k = 0; k < n; ++k) {
@@ -353,26 +388,26 @@ bool box_reduce(const View& s, std::uint32_t kx, std::uint32_t ky, Bitmap* out) 
   return true;
 }
 
-std::uint32_t box_factor(std::uint32_t in, std::uint32_t out) {
-  const double ratio = double(in) / out;
+std::uint32_t box_factor(double ratio) {
   if (ratio < 4.0) return 1;
   return static_cast<std::uint32_t>(ratio / 2.0);  // the Lanczos pass then reduces by 2..3
 }
 
 template <int CH>
 Bitmap lanczos(const View& s, bool premultiply, std::uint32_t out_w, std::uint32_t out_h, double scale_x,
-               double scale_y) {
+               double scale_y, double offset_x = 0, double offset_y = 0) {
   Bitmap out;
   Taps tx, ty;
-  if (!tx.build(s.width, out_w, scale_x) || !ty.build(s.height, out_h, scale_y)) return out;
+  if (!tx.build(s.width, out_w, scale_x, offset_x) || !ty.build(s.height, out_h, scale_y, offset_y)) return out;
   // Only the input rows some output row uses go through the horizontal pass.
   const std::uint32_t row0 = static_cast<std::uint32_t>(ty.start[0]);
   const std::uint32_t row1 = static_cast<std::uint32_t>(ty.start[out_h - 1] + ty.count[out_h - 1]);
   const std::size_t mid_stride = std::size_t(out_w) * CH;
   auto mid = alloc_array<std::int16_t>(std::uint64_t(mid_stride) * (row1 - row0) + 4);
-  auto tmp = alloc_array<std::uint8_t>(std::uint64_t(s.width) * CH + 4);  // a padded (premultiplied) row
+  constexpr int kPad = 16;
+  auto tmp = alloc_array<std::uint8_t>(std::uint64_t(s.width) * CH + kPad);  // a padded (premultiplied) row
   if (!mid || !tmp || !out.allocate(out_w, out_h, CH)) return Bitmap();
-  std::memset(tmp.get() + std::size_t(s.width) * CH, 0, 4);
+  std::memset(tmp.get() + std::size_t(s.width) * CH, 0, kPad);
   for (std::uint32_t y = row0; y < row1; ++y) {
     const std::uint8_t* row = s.pixels + std::size_t(y) * s.stride;
     if (CH == 4 && premultiply) {
@@ -399,7 +434,7 @@ Bitmap lanczos(const View& s, bool premultiply, std::uint32_t out_w, std::uint32
   for (std::uint32_t y = 0; y < out_h; ++y) {
     std::uint8_t* d = out.pixels.get() + std::size_t(y) * mid_stride;
     filter_column(mid.get() + (ty.start[y] - row0) * mid_stride, mid_stride,
-                  ty.weights.get() + std::size_t(y) * ty.max_taps, ty.count[y], mid_stride, d);
+                  ty.weights.get() + std::size_t(y) * ty.stride, ty.count[y], mid_stride, d);
     if (CH == 4) {
       for (std::uint32_t x = 0; x < out_w; ++x) {
         std::uint8_t* p = d + std::size_t(x) * 4;
@@ -416,14 +451,14 @@ Bitmap lanczos(const View& s, bool premultiply, std::uint32_t out_w, std::uint32
 }
 
 template <int CH>
-Bitmap resize_ch(const View& src, std::uint32_t out_w, std::uint32_t out_h) {
-  const std::uint32_t kx = box_factor(src.width, out_w), ky = box_factor(src.height, out_h);
-  const double sx = double(src.width) / out_w, sy = double(src.height) / out_h;
-  if (kx == 1 && ky == 1) return lanczos<CH>(src, CH == 4, out_w, out_h, sx, sy);
+Bitmap resize_ch(const View& src, std::uint32_t out_w, std::uint32_t out_h, double sx, double sy, double ox,
+                 double oy) {
+  const std::uint32_t kx = box_factor(sx), ky = box_factor(sy);
+  if (kx == 1 && ky == 1) return lanczos<CH>(src, CH == 4, out_w, out_h, sx, sy, ox, oy);
   Bitmap boxed;
   if (!box_reduce<CH>(src, kx, ky, &boxed)) return Bitmap();
-  // The boxed pixel i covers input [i*k, (i+1)*k): output centres map to (c*scale)/k - 0.5 there.
-  return lanczos<CH>(view_of(boxed), false, out_w, out_h, sx / kx, sy / ky);
+  // The boxed pixel i covers input [i*k, (i+1)*k): an input centre c is (c + 0.5) / k - 0.5 there.
+  return lanczos<CH>(view_of(boxed), false, out_w, out_h, sx / kx, sy / ky, ox / kx, oy / ky);
 }
 
 }  // namespace
@@ -431,7 +466,7 @@ Bitmap resize_ch(const View& src, std::uint32_t out_w, std::uint32_t out_h) {
 std::uint64_t resize_scratch_bytes(std::uint32_t in_w, std::uint32_t in_h, int channels, std::uint32_t out_w,
                                    std::uint32_t out_h) {
   if (out_w == 0 || out_h == 0) return 0;
-  const std::uint32_t kx = box_factor(in_w, out_w), ky = box_factor(in_h, out_h);
+  const std::uint32_t kx = box_factor(double(in_w) / out_w), ky = box_factor(double(in_h) / out_h);
   std::uint64_t bytes = 0;
   std::uint64_t w = in_w, h = in_h;
   if (kx > 1 || ky > 1) {
@@ -446,12 +481,24 @@ std::uint64_t resize_scratch_bytes(std::uint32_t in_w, std::uint32_t in_h, int c
 }
 
 Bitmap resize(const View& src, std::uint32_t out_w, std::uint32_t out_h) {
+  if (out_w == 0 || out_h == 0) return Bitmap();
+  return resize_pitch(src, out_w, out_h, double(src.width) / out_w, double(src.height) / out_h);
+}
+
+Bitmap resize_pitch(const View& src, std::uint32_t out_w, std::uint32_t out_h, double scale_x, double scale_y,
+                    double offset_x, double offset_y) {
   if (!src.pixels || src.width == 0 || src.height == 0 || out_w == 0 || out_h == 0) return Bitmap();
+  for (const double v : {scale_x, scale_y}) {
+    if (!(v > 0) || v > 1e6) return Bitmap();
+  }
+  for (const double v : {offset_x, offset_y}) {
+    if (!(v > -1e6 && v < 1e6)) return Bitmap();
+  }
   switch (src.channels) {
-    case 3: return resize_ch<3>(src, out_w, out_h);
-    case 4: return resize_ch<4>(src, out_w, out_h);
-    case 1: return resize_ch<1>(src, out_w, out_h);
-    default: return resize_ch<2>(src, out_w, out_h);
+    case 3: return resize_ch<3>(src, out_w, out_h, scale_x, scale_y, offset_x, offset_y);
+    case 4: return resize_ch<4>(src, out_w, out_h, scale_x, scale_y, offset_x, offset_y);
+    case 1: return resize_ch<1>(src, out_w, out_h, scale_x, scale_y, offset_x, offset_y);
+    default: return resize_ch<2>(src, out_w, out_h, scale_x, scale_y, offset_x, offset_y);
   }
 }
 

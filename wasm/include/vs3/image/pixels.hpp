@@ -60,6 +60,12 @@ void fit_box(std::uint32_t w, std::uint32_t h, std::uint32_t max_w, std::uint32_
 // (box) reduction by an integer factor when the ratio is above 3. Alpha (4 channels) is
 // premultiplied before filtering and unpremultiplied after. Empty on allocation failure.
 Bitmap resize(const View& src, std::uint32_t out_w, std::uint32_t out_h);
+// resize() with the sampling grid given instead of in/out: output pixel o (per axis) is centred on
+// input (o + 0.5) * scale - 0.5 + offset. For planes whose samples do not span the output's extent
+// exactly (the 4:2:0 chroma of an odd-sized image covers one luma pixel more, at the bottom/right
+// or, once the image is flipped, at the top/left). Empty on a bad scale or offset.
+Bitmap resize_pitch(const View& src, std::uint32_t out_w, std::uint32_t out_h, double scale_x, double scale_y,
+                    double offset_x = 0, double offset_y = 0);
 // Bytes of scratch resize() needs beyond its output (for the memory estimate).
 std::uint64_t resize_scratch_bytes(std::uint32_t in_w, std::uint32_t in_h, int channels, std::uint32_t out_w,
                                    std::uint32_t out_h);

@@ -4,8 +4,16 @@
 // (only when every variant is lossy WebP, only for YCbCr files) and the plane sizes it returns, that
 // its output matches the float reference of the upright image as the RGB path's does (every
 // sampling, DCT scale, orientation, odd sizes, progressive and restart intervals), the full-range
-// to video-range mapping at black, white and grey, and truncated files.
+// to video-range mapping at black, white and grey, truncated files, and the decoder's vectorised
+// 4x4 IDCT against libjpeg's (bit for bit).
 #include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+extern "C" {
+#include <turbojpeg.h>
+}
 
 #include "../../wasm/src/image/codecs.hpp"
 #include "image_helpers.hpp"
@@ -219,5 +227,60 @@ TEST(ImageYcc, ChromaStaysOnTheLumaGridAtOddSizesInEveryOrientation) {
         EXPECT_GE(p_ycc, p_rgb - 1.0) << s.first << "x" << s.second << " orientation " << o << " box " << box;
       }
     }
+  }
+}
+
+// The decoder's vectorised 4x4 IDCT (the 1/2-scale decode) against libjpeg's own, through
+// TurboJPEG (which runs libjpeg's C jpeg_idct_4x4): the same bytes, for the raw planes and for RGB.
+TEST(ImageYcc, VectorIdctIsBitExact) {
+  for (const auto& s : {std::pair<int, int>{2, 2}, {1, 1}}) {
+    imgtest::JpegOpts jo = sampling(s.first, s.second);
+    jo.quality = 90;
+    const Img im = imgtest::smooth(333, 251);
+    Img noisy = im;
+    for (std::size_t i = 0; i < noisy.px.size(); ++i)
+      noisy.px[i] = std::uint8_t(noisy.px[i] ^ ((i * 2654435761u) >> 29));
+    const Bytes file = imgtest::write_jpeg(noisy, jo);
+    tjhandle tj = tjInitDecompress();
+    ASSERT_NE(tj, nullptr);
+    const tjscalingfactor half = {1, 2};
+    const int w = TJSCALED(333, half), h = TJSCALED(251, half);
+    // Raw planes: ours (Decoded::ycc) and tjDecompressToYUVPlanes at 1/2.
+    const Decoded d = decode(file, with({webp("a", std::uint32_t(w))}));
+    ASSERT_TRUE(d.ycc);
+    ASSERT_EQ(d.plane_w[0], std::uint32_t(w));
+    int subsamp = 0, jw = 0, jh = 0, cs = 0;
+    ASSERT_EQ(tjDecompressHeader3(tj, file.data(), static_cast<unsigned long>(file.size()), &jw, &jh, &subsamp, &cs),
+              0);
+    std::vector<std::uint8_t> planes[3];
+    unsigned char* dst[3];
+    int strides[3];
+    for (int i = 0; i < 3; ++i) {
+      strides[i] = tjPlaneWidth(i, w, subsamp);
+      planes[i].resize(std::size_t(strides[i]) * tjPlaneHeight(i, h, subsamp));
+      dst[i] = planes[i].data();
+    }
+    ASSERT_EQ(tjDecompressToYUVPlanes(tj, file.data(), static_cast<unsigned long>(file.size()), dst, w, strides, h, 0),
+              0)
+        << tjGetErrorStr2(tj);
+    for (int i = 0; i < 3; ++i) {
+      const View v = d.plane(i);  // TurboJPEG pads its planes to whole MCUs; compare the image part
+      ASSERT_LE(v.width, std::uint32_t(strides[i]));
+      ASSERT_LE(std::size_t(v.height) * strides[i], planes[i].size());
+      for (std::uint32_t y = 0; y < v.height; ++y)
+        ASSERT_EQ(std::memcmp(v.pixels + y * v.stride, planes[i].data() + std::size_t(y) * strides[i], v.width), 0)
+            << "plane " << i << " row " << y << " sampling " << s.first << "x" << s.second;
+    }
+    // RGB at 1/2 (a JPEG variant keeps the RGB path): ours and tjDecompress2.
+    Options rgb = with({webp("a", std::uint32_t(w))});
+    rgb.variants[0].format = OutputFormat::jpeg;
+    const Decoded r = decode(file, rgb);
+    ASSERT_FALSE(r.ycc);
+    std::vector<std::uint8_t> px(std::size_t(w) * h * 3);
+    ASSERT_EQ(tjDecompress2(tj, file.data(), static_cast<unsigned long>(file.size()), px.data(), w, 0, h, TJPF_RGB, 0),
+              0);
+    ASSERT_EQ(r.bitmap.width, std::uint32_t(w));
+    EXPECT_EQ(std::memcmp(r.bitmap.pixels.get(), px.data(), px.size()), 0) << "sampling " << s.first << "x" << s.second;
+    tjDestroy(tj);
   }
 }

@@ -8,10 +8,13 @@
 // 4x4 IDCT against libjpeg's (bit for bit).
 #include <gtest/gtest.h>
 
+#include <cstdio>  // jpeglib.h needs FILE
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
 extern "C" {
+#include <jpeglib.h>
 #include <turbojpeg.h>
 }
 
@@ -282,5 +285,54 @@ TEST(ImageYcc, VectorIdctIsBitExact) {
     ASSERT_EQ(r.bitmap.width, std::uint32_t(w));
     EXPECT_EQ(std::memcmp(r.bitmap.pixels.get(), px.data(), px.size()), 0) << "sampling " << s.first << "x" << s.second;
     tjDestroy(tj);
+  }
+}
+
+// A JPEG whose frame has three components but whose only scan holds the first (a non-interleaved
+// sequential file cut after its first scan, EOI appended): libjpeg accepts it and runs the IDCT of
+// the other two on an all-zero table; they never get a quant table, so the vectorised IDCT must
+// not be installed for them (it read quant_table->quantval: a null dereference).
+TEST(ImageYcc, ComponentsWithoutAScanDecode) {
+  jpeg_compress_struct c;
+  jpeg_error_mgr e;
+  c.err = jpeg_std_error(&e);
+  jpeg_create_compress(&c);
+  unsigned char* buf = nullptr;
+  unsigned long len = 0;
+  jpeg_mem_dest(&c, &buf, &len);
+  const Img im = imgtest::smooth(64, 48);
+  c.image_width = im.w;
+  c.image_height = im.h;
+  c.input_components = 3;
+  c.in_color_space = JCS_RGB;
+  jpeg_set_defaults(&c);
+  static const jpeg_scan_info scans[3] = {{1, {0}, 0, 63, 0, 0}, {1, {1}, 0, 63, 0, 0}, {1, {2}, 0, 63, 0, 0}};
+  c.scan_info = scans;
+  c.num_scans = 3;
+  jpeg_start_compress(&c, TRUE);
+  while (c.next_scanline < c.image_height) {
+    JSAMPROW row = const_cast<JSAMPROW>(im.at(0, c.next_scanline));
+    jpeg_write_scanlines(&c, &row, 1);
+  }
+  jpeg_finish_compress(&c);
+  jpeg_destroy_compress(&c);
+  Bytes file(buf, buf + len);
+  std::free(buf);
+  // Cut at the second SOS marker and end the file there.
+  int sos = 0;
+  std::size_t cut = 0;
+  for (std::size_t i = 2; i + 1 < file.size() && !cut; ++i) {
+    if (file[i] == 0xFF && file[i + 1] == 0xDA && ++sos == 2) cut = i;
+  }
+  ASSERT_GT(cut, 0u);
+  file.resize(cut);
+  file.push_back(0xFF);
+  file.push_back(0xD9);
+  Options rgb = with({webp("a", 32), webp("b", 16)});
+  rgb.variants[1].format = OutputFormat::jpeg;
+  for (const Options& o : {with({webp("a", 32)}), rgb}) {  // the plane path, then the RGB path, at 1/2
+    const Result r = process(file.data(), file.size(), o);
+    ASSERT_EQ(r.error, Error::ok) << r.message;
+    EXPECT_EQ(r.variants[0].width, 32u);
   }
 }

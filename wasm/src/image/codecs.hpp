@@ -45,9 +45,12 @@ bool wants_ycc(const Options& options);
 // a variant wants the original size.
 void decode_target(const Options& options, const Info& info, std::uint32_t* width, std::uint32_t* height);
 // ok, image_too_large or image_memory_limit (with *message) for a decode to (dw, dh) x channels
-// that needs decoder_bytes of the decoder's own memory on top of the output bitmap.
+// that needs decoder_bytes of the decoder's own memory on top of the output. decoded_bytes, when
+// not 0, is what the decode's output really takes (the padded planes of a ycc decode); ycc: every
+// variant resizes (chroma planes are resized even for an output at the decoded size).
 Error check_budget(const Options& options, const Info& info, std::uint32_t dw, std::uint32_t dh, int channels,
-                   std::uint64_t decoder_bytes, std::string* message);
+                   std::uint64_t decoder_bytes, std::string* message, std::uint64_t decoded_bytes = 0,
+                   bool ycc = false);
 
 // options == nullptr: header only (probe). Otherwise decode, checking the limits first.
 Error decode_jpeg(const std::uint8_t* data, std::size_t size, const Options* options, Decoded* out,

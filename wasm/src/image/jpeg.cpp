@@ -122,7 +122,8 @@ std::uint64_t libjpeg_bytes(j_decompress_ptr d) {
 // time: its wasm build has no SIMD and this is 1/5 of a 1/2-scale decode there. The same integer
 // arithmetic in the same order, so the output is bit for bit libjpeg's (its shortcuts for zero AC
 // terms give the values the full formula gives); only out-of-range values of corrupt data clamp
-// where libjpeg's range-limit table wraps.
+// where libjpeg's range-limit table wraps, and (native builds only, where libjpeg keeps its
+// multipliers in shorts) 16-bit quantizers above 32767 differ.
 typedef std::int32_t v4si __attribute__((vector_size(16)));
 
 inline v4si widen_s16(const JCOEF* p) {  // 4 coefficients, sign-extended
@@ -197,7 +198,11 @@ void idct_4x4_simd(j_decompress_ptr, jpeg_component_info* comp, JCOEFPTR coef, J
 void use_fast_idct(j_decompress_ptr d) {
 #if defined(__SSE2__)
   for (int c = 0; c < d->num_components; ++c) {
-    if (d->comp_info[c].DCT_scaled_size == 4 && d->dct_method == JDCT_ISLOW) d->idct->inverse_DCT[c] = idct_4x4_simd;
+    // No quant table: the component is in no scan (libjpeg accepts that and runs its IDCT on a
+    // zero multiplier table); libjpeg's own IDCT stays for it.
+    const jpeg_component_info& comp = d->comp_info[c];
+    if (comp.DCT_scaled_size == 4 && comp.quant_table && d->dct_method == JDCT_ISLOW)
+      d->idct->inverse_DCT[c] = idct_4x4_simd;
   }
 #else
   (void)d;
@@ -226,15 +231,38 @@ struct DecodeState {
   unsigned icc_len = 0;
 };
 
+// libjpeg scales subsampled 4:2:0 chroma up inside its IDCT when the image is scaled down (at
+// 1/2, chroma comes out at the luma size, through the 8x8 IDCT). TurboJPEG's YUV decoder undoes
+// that so the planes stay subsampled, and so does read_planes: the chroma components take the
+// luma's scaled IDCT and block size (a quarter of the chroma samples, and a cheaper IDCT).
+bool keeps_chroma_subsampled(j_decompress_ptr d) {
+  return d->max_h_samp_factor == 2 && d->max_v_samp_factor == 2 && d->min_DCT_scaled_size < DCTSIZE;
+}
+// The block size component c is decoded at in read_planes (valid from jpeg_calc_output_dimensions).
+int plane_block(j_decompress_ptr d, int c) {
+  return c > 0 && keeps_chroma_subsampled(d) ? d->min_DCT_scaled_size : d->comp_info[c].DCT_scaled_size;
+}
+JDIMENSION imcu_rows_of(j_decompress_ptr d) {
+  return (d->image_height + d->max_v_samp_factor * DCTSIZE - 1) / (d->max_v_samp_factor * DCTSIZE);
+}
+// Plane c's buffer: whole blocks (libjpeg writes every block of the component, padding included)
+// plus one MCU of columns, and whole iMCU rows.
+std::uint32_t plane_stride(j_decompress_ptr d, int c) {
+  return (d->comp_info[c].width_in_blocks + d->comp_info[c].h_samp_factor) * plane_block(d, c);
+}
+std::uint64_t plane_bytes(j_decompress_ptr d) {
+  std::uint64_t bytes = 0;
+  for (int c = 0; c < 3; ++c) {
+    bytes += std::uint64_t(plane_stride(d, c)) * imcu_rows_of(d) * d->comp_info[c].v_samp_factor * plane_block(d, c);
+  }
+  return bytes;
+}
+
 // After jpeg_start_decompress with raw_data_out: every iMCU row straight into three planes.
 void read_planes(DecodeState* s) {
   j_decompress_ptr d = &s->cinfo;
   const int dct = d->min_DCT_scaled_size;
-  // libjpeg scales subsampled 4:2:0 chroma up inside its IDCT when the image is scaled down (at
-  // 1/2, chroma comes out at the luma size, through the 8x8 IDCT). TurboJPEG's YUV decoder undoes
-  // that so the planes stay subsampled, and so does this: the chroma components take the luma's
-  // scaled IDCT and block size (a quarter of the chroma samples, and a cheaper IDCT).
-  if (d->max_h_samp_factor == 2 && d->max_v_samp_factor == 2 && dct < DCTSIZE) {
+  if (keeps_chroma_subsampled(d)) {
     for (int c = 1; c < 3; ++c) {
       jpeg_component_info* comp = &d->comp_info[c];
       comp->DCT_scaled_size = dct;
@@ -244,8 +272,7 @@ void read_planes(DecodeState* s) {
   }
   use_fast_idct(d);
   Decoded* out = s->out;
-  const JDIMENSION imcu_rows =
-      (d->image_height + d->max_v_samp_factor * DCTSIZE - 1) / (d->max_v_samp_factor * DCTSIZE);
+  const JDIMENSION imcu_rows = imcu_rows_of(d);
   int rows[3];
   for (int c = 0; c < 3; ++c) {
     const jpeg_component_info& comp = d->comp_info[c];
@@ -259,9 +286,7 @@ void read_planes(DecodeState* s) {
     rows[c] = comp.v_samp_factor * scaled;
     out->pitch_x[c] = double(d->max_h_samp_factor * dct) / (comp.h_samp_factor * scaled);
     out->pitch_y[c] = double(d->max_v_samp_factor * dct) / (comp.v_samp_factor * scaled);
-    // Whole blocks: libjpeg writes every block of the component, padding included.
-    const std::uint32_t stride = (comp.width_in_blocks + comp.h_samp_factor) * scaled;
-    if (!out->planes[c].allocate(stride, imcu_rows * rows[c], 1)) {
+    if (!out->planes[c].allocate(plane_stride(d, c), imcu_rows * rows[c], 1)) {
       s->result = Error::image_memory_limit;
       *s->message = "out of memory for the decoded JPEG";
       return;
@@ -331,7 +356,8 @@ void run_decode(DecodeState* s, const std::uint8_t* data, std::size_t size) {
   }
   jpeg_calc_output_dimensions(d);
   const std::uint64_t own = libjpeg_bytes(d) + (cmyk ? std::uint64_t(d->output_width) * 4 : 0);
-  s->result = check_budget(o, info, d->output_width, d->output_height, 3, own, s->message);
+  s->result =
+      check_budget(o, info, d->output_width, d->output_height, 3, own, s->message, ycc ? plane_bytes(d) : 0, ycc);
   if (s->result != Error::ok) return;
   // libjpeg's own cap (a long: 2 GiB at most in wasm32); its coefficient buffer above it fails
   // with "Backing store not supported" -> image_memory_limit.

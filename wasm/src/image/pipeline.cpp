@@ -175,15 +175,17 @@ void decode_target(const Options& o, const Info& info, std::uint32_t* width, std
 }
 
 Error check_budget(const Options& o, const Info& info, std::uint32_t dw, std::uint32_t dh, int channels,
-                   std::uint64_t decoder_bytes, std::string* message) {
-  const std::uint64_t decoded = std::uint64_t(dw) * dh * channels;
+                   std::uint64_t decoder_bytes, std::string* message, std::uint64_t decoded_bytes, bool ycc) {
+  // The per-variant terms count channels (3) bytes per pixel; a ycc variant needs 1.5 (Y and two
+  // quarter-size chroma planes), so they bound it too.
+  const std::uint64_t decoded = decoded_bytes ? decoded_bytes : std::uint64_t(dw) * dh * channels;
   const int orientation = applied_orientation(o, info);
   std::uint64_t worst = 0, outputs = 0;
   for (const VariantOptions& v : o.variants) {
     const Plan p = plan_variant(v, info, orientation);
     const std::uint64_t px = std::uint64_t(p.out_w) * p.out_h;
     std::uint64_t work = encoder_bytes(v, p.out_w, p.out_h);
-    if (p.stored_w != dw || p.stored_h != dh) {
+    if (ycc || p.stored_w != dw || p.stored_h != dh) {
       work += resize_scratch_bytes(dw, dh, channels, p.stored_w, p.stored_h) + px * channels;
     }
     if (orientation != 1) work += px * channels;

@@ -213,6 +213,11 @@ Bytes write_jpeg(const Img& im, const JpegOpts& o) {
     c.comp_info[0].v_samp_factor = o.luma_v;
   }
   if (o.restart) c.restart_interval = static_cast<unsigned>(o.restart);
+  static const jpeg_scan_info kSeparate[3] = {{1, {0}, 0, 63, 0, 0}, {1, {1}, 0, 63, 0, 0}, {1, {2}, 0, 63, 0, 0}};
+  if (o.separate_scans && c.num_components == 3) {
+    c.scan_info = kSeparate;
+    c.num_scans = 3;
+  }
   jpeg_start_compress(&c, TRUE);
   if (o.exif) {
     const Bytes app1 = exif_app1(*o.exif);

@@ -41,12 +41,13 @@ struct JpegOpts {
   bool cmyk = false;            // Adobe inverted CMYK from the RGB input (K = 255 - max(R, G, B) inverted)
   const Bytes* exif = nullptr;  // TIFF; written as APP1 "Exif\0\0" + tiff
   const Bytes* icc = nullptr;
-  bool comment = false;        // a COM marker
-  bool adobe = true;           // with cmyk: false writes plain (non-inverted) CMYK without an Adobe marker
-  bool ycck = true;            // with cmyk and adobe: false stores the inverted CMYK as is (Adobe transform 0)
-  bool full_chroma = false;    // 4:4:4 instead of 4:2:0 (YCbCr)
-  int luma_h = 0, luma_v = 0;  // YCbCr luma sampling factors (chroma 1x1) when set: 2x1 is 4:2:2, 1x2 4:4:0
-  int restart = 0;             // restart interval in MCUs; 0: no restart markers
+  bool comment = false;         // a COM marker
+  bool adobe = true;            // with cmyk: false writes plain (non-inverted) CMYK without an Adobe marker
+  bool ycck = true;             // with cmyk and adobe: false stores the inverted CMYK as is (Adobe transform 0)
+  bool full_chroma = false;     // 4:4:4 instead of 4:2:0 (YCbCr)
+  bool separate_scans = false;  // sequential, one scan per component (non-interleaved), YCbCr
+  int luma_h = 0, luma_v = 0;   // YCbCr luma sampling factors (chroma 1x1) when set: 2x1 is 4:2:2, 1x2 4:4:0
+  int restart = 0;              // restart interval in MCUs; 0: no restart markers
 };
 Bytes write_jpeg(const Img& im, const JpegOpts& o = {});
 

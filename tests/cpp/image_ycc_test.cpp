@@ -8,13 +8,10 @@
 // 4x4 IDCT against libjpeg's (bit for bit).
 #include <gtest/gtest.h>
 
-#include <cstdio>  // jpeglib.h needs FILE
-#include <cstdlib>
 #include <cstring>
 #include <vector>
 
 extern "C" {
-#include <jpeglib.h>
 #include <turbojpeg.h>
 }
 
@@ -293,31 +290,9 @@ TEST(ImageYcc, VectorIdctIsBitExact) {
 // the other two on an all-zero table; they never get a quant table, so the vectorised IDCT must
 // not be installed for them (it read quant_table->quantval: a null dereference).
 TEST(ImageYcc, ComponentsWithoutAScanDecode) {
-  jpeg_compress_struct c;
-  jpeg_error_mgr e;
-  c.err = jpeg_std_error(&e);
-  jpeg_create_compress(&c);
-  unsigned char* buf = nullptr;
-  unsigned long len = 0;
-  jpeg_mem_dest(&c, &buf, &len);
-  const Img im = imgtest::smooth(64, 48);
-  c.image_width = im.w;
-  c.image_height = im.h;
-  c.input_components = 3;
-  c.in_color_space = JCS_RGB;
-  jpeg_set_defaults(&c);
-  static const jpeg_scan_info scans[3] = {{1, {0}, 0, 63, 0, 0}, {1, {1}, 0, 63, 0, 0}, {1, {2}, 0, 63, 0, 0}};
-  c.scan_info = scans;
-  c.num_scans = 3;
-  jpeg_start_compress(&c, TRUE);
-  while (c.next_scanline < c.image_height) {
-    JSAMPROW row = const_cast<JSAMPROW>(im.at(0, c.next_scanline));
-    jpeg_write_scanlines(&c, &row, 1);
-  }
-  jpeg_finish_compress(&c);
-  jpeg_destroy_compress(&c);
-  Bytes file(buf, buf + len);
-  std::free(buf);
+  imgtest::JpegOpts jo;
+  jo.separate_scans = true;
+  Bytes file = imgtest::write_jpeg(imgtest::smooth(64, 48), jo);
   // Cut at the second SOS marker and end the file there.
   int sos = 0;
   std::size_t cut = 0;

@@ -165,7 +165,7 @@ void idct_4x4_simd(j_decompress_ptr, jpeg_component_info* comp, JCOEFPTR coef, J
   const UINT16* q = comp->quant_table->quantval;
   // Pass 1 over columns: lanes are columns 0..3 (lo) and 4..7 (hi); x[r] is input row r.
   v4si lo[8], hi[8];
-  for (int r = 0; r < 8; ++r) {
+  for (std::ptrdiff_t r = 0; r < 8; ++r) {
     if (r == 4) continue;
     lo[r] = widen_s16(coef + r * 8) * widen_u16(q + r * 8);
     hi[r] = widen_s16(coef + r * 8 + 4) * widen_u16(q + r * 8 + 4);
@@ -189,7 +189,7 @@ void idct_4x4_simd(j_decompress_ptr, jpeg_component_info* comp, JCOEFPTR coef, J
   const __m128i bytes = _mm_packus_epi16(r01, r23);  // row k in bytes 4k..4k+3, clamped to 0..255
   alignas(16) std::uint8_t rows[16];
   _mm_store_si128(reinterpret_cast<__m128i*>(rows), bytes);
-  for (int k = 0; k < 4; ++k) std::memcpy(out[k] + col, rows + 4 * k, 4);
+  for (std::ptrdiff_t k = 0; k < 4; ++k) std::memcpy(out[k] + col, rows + 4 * k, 4);
 }
 #endif
 
@@ -277,12 +277,12 @@ void read_planes(DecodeState* s) {
   for (int c = 0; c < 3; ++c) {
     const jpeg_component_info& comp = d->comp_info[c];
     const int scaled = comp.DCT_scaled_size;
-    out->plane_w[c] = static_cast<std::uint32_t>(
-        (std::uint64_t(d->image_width) * comp.h_samp_factor * scaled + d->max_h_samp_factor * DCTSIZE - 1) /
-        (d->max_h_samp_factor * DCTSIZE));
-    out->plane_h[c] = static_cast<std::uint32_t>(
-        (std::uint64_t(d->image_height) * comp.v_samp_factor * scaled + d->max_v_samp_factor * DCTSIZE - 1) /
-        (d->max_v_samp_factor * DCTSIZE));
+    const std::uint64_t across = std::uint64_t(d->max_h_samp_factor) * DCTSIZE,
+                        down = std::uint64_t(d->max_v_samp_factor) * DCTSIZE;
+    out->plane_w[c] =
+        static_cast<std::uint32_t>((std::uint64_t(d->image_width) * comp.h_samp_factor * scaled + across - 1) / across);
+    out->plane_h[c] =
+        static_cast<std::uint32_t>((std::uint64_t(d->image_height) * comp.v_samp_factor * scaled + down - 1) / down);
     rows[c] = comp.v_samp_factor * scaled;
     out->pitch_x[c] = double(d->max_h_samp_factor * dct) / (comp.h_samp_factor * scaled);
     out->pitch_y[c] = double(d->max_v_samp_factor * dct) / (comp.v_samp_factor * scaled);

@@ -266,7 +266,9 @@ void read_planes(DecodeState* s) {
     for (int c = 1; c < 3; ++c) {
       jpeg_component_info* comp = &d->comp_info[c];
       comp->DCT_scaled_size = dct;
-      comp->MCU_sample_width = comp->MCU_width * dct;
+      // (MCU_width is h_samp_factor in an interleaved scan; it is only set for the components of
+      // the current scan, and only single-scan decoding reads MCU_sample_width.)
+      comp->MCU_sample_width = comp->h_samp_factor * dct;
       d->idct->inverse_DCT[c] = d->idct->inverse_DCT[0];
     }
   }

@@ -7,19 +7,10 @@
 // build/fuzz/corpus/sniff/: every signature, markup openings, the image seeds). Reproduce with
 //   build/fuzz/bin/fuzz_sniff build/fuzz/crashes/sniff-crash-<sha1>
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 
+#include "fuzz_require.hpp"
 #include "vs3/sniff.hpp"
-
-#define VS3_FUZZ_REQUIRE(cond)                                                                      \
-  do {                                                                                              \
-    if (!(cond)) {                                                                                  \
-      std::fprintf(stderr, "vs3 fuzz: %s:%d: requirement failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                                 \
-    }                                                                                               \
-  } while (0)
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::size_t n = 0;

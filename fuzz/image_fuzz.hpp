@@ -10,22 +10,12 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 
+#include "fuzz_require.hpp"
 #include "vs3/image/image.hpp"
 
 namespace vs3_fuzz {
-
-// A broken promise is a finding: print it and abort (libFuzzer saves the input).
-#define VS3_FUZZ_REQUIRE(cond)                                                                      \
-  do {                                                                                              \
-    if (!(cond)) {                                                                                  \
-      std::fprintf(stderr, "vs3 fuzz: %s:%d: requirement failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                                 \
-    }                                                                                               \
-  } while (0)
 
 inline bool starts_with(const std::uint8_t* d, std::size_t n, const char* magic, std::size_t len, std::size_t at = 0) {
   return n >= at + len && std::memcmp(d + at, magic, len) == 0;

@@ -97,6 +97,32 @@ export async function evaluate(cdp, sessionId, expression) {
   return r.result.value;
 }
 
+/**
+ * Attaches to the bench page and waits until it sets `window.benchReady` (at most ~15 s; throws with
+ * the page's HTML otherwise), then 300 ms more for its marker worker's thread. Returns the session.
+ */
+export async function attachBenchPage(cdp) {
+  const session = await cdp.attachPage();
+  for (let i = 0; ; i++) {
+    if (await evaluate(cdp, session, 'window.benchReady === true')) break;
+    if (i > 150) throw new Error(`bench page did not load: ${await evaluate(cdp, session, 'document.documentElement.outerHTML')}`);
+    await sleep(100);
+  }
+  await sleep(300); // the marker worker's thread
+  return session;
+}
+
+/** A renderer's RSS once settled: a forced GC in the page, 500 ms, then the median of 5 samples 60 ms apart. */
+export async function settledRss(cdp, sessionId, pid) {
+  await cdp.send('HeapProfiler.collectGarbage', {}, sessionId);
+  await sleep(500);
+  const s = [];
+  for (let i = 0; i < 5; i++) s.push(rssBytes(pid)), await sleep(60);
+  return s.sort((a, b) => a - b)[2];
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
 // ---------------------------------------------------------------- process memory (Linux /proc)
 
 function readProc(pid, file) {

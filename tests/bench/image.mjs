@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { cpuSeconds, evaluate, findRenderer, launch, rssBytes, sampleRss } from './cdp.mjs';
+import { attachBenchPage, cpuSeconds, evaluate, findRenderer, launch, sampleRss, settledRss } from './cdp.mjs';
 import { TYPES, fileUnder } from './static.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -108,7 +108,6 @@ function hwmBytes(pid) {
 
 // ---------------------------------------------------------------- the run
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const vs3Available = existsSync(VS3_ENTRY);
 const isVs3 = (n) => n.startsWith('vs3');
 const active = names.filter((n) => !isVs3(n) || vs3Available);
@@ -119,22 +118,10 @@ const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
 info.loadBefore = loadavg();
 const browser = await launch(`${origin}/`);
 try {
-  const session = await browser.attachPage();
-  for (let i = 0; ; i++) {
-    if (await evaluate(browser, session, 'window.benchReady === true')) break;
-    if (i > 150) throw new Error(`bench page did not load: ${await evaluate(browser, session, 'document.documentElement.outerHTML')}`);
-    await sleep(100);
-  }
-  await sleep(300); // the marker worker's thread
+  const session = await attachBenchPage(browser);
   const renderer = findRenderer(browser.pid);
   await browser.send('HeapProfiler.enable', {}, session);
-  const settle = async () => {
-    await browser.send('HeapProfiler.collectGarbage', {}, session);
-    await sleep(500);
-    const s = [];
-    for (let i = 0; i < 5; i++) s.push(rssBytes(renderer.pid)), await sleep(60);
-    return s.sort((a, b) => a - b)[2];
-  };
+  const settle = () => settledRss(browser, session, renderer.pid);
   info.renderer = renderer;
   info.idle = await settle();
   info.source = await evaluate(browser, session, `bench.makeSource(${SRC.width}, ${SRC.height})`);

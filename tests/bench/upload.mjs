@@ -22,7 +22,7 @@ import { AwsClient } from 'aws4fetch';
 import * as esbuild from 'esbuild';
 import { ensureBucket, s3OptionsFromEnv } from 'vs3/node';
 import { createHandler, defineRoute, s3Storage } from 'vs3/server';
-import { cpuSeconds, descendants, evaluate, findRenderer, launch, rssBytes, sampleRss } from './cdp.mjs';
+import { attachBenchPage, cpuSeconds, descendants, evaluate, findRenderer, launch, rssBytes, sampleRss, settledRss } from './cdp.mjs';
 import { TYPES, fileUnder } from './static.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -182,29 +182,16 @@ async function verifyAndDelete(key) {
 
 // ---------------------------------------------------------------- the run
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const mib = (b) => b / MiB;
 const browser = await launch(`${origin}/`);
 const results = Object.fromEntries(names.map((n) => [n, []]));
 let failed = false;
 let info = {};
 try {
-  const session = await browser.attachPage();
-  for (let i = 0; ; i++) {
-    if (await evaluate(browser, session, 'window.benchReady === true')) break;
-    if (i > 150) throw new Error(`bench page did not load: ${await evaluate(browser, session, 'document.documentElement.outerHTML')}`);
-    await sleep(100);
-  }
-  await sleep(300); // the marker worker's thread
+  const session = await attachBenchPage(browser);
   const renderer = findRenderer(browser.pid);
   const gc = () => browser.send('HeapProfiler.collectGarbage', {}, session);
-  const settle = async () => {
-    await gc();
-    await sleep(500);
-    const s = [];
-    for (let i = 0; i < 5; i++) s.push(rssBytes(renderer.pid)), await sleep(60);
-    return s.sort((a, b) => a - b)[2];
-  };
+  const settle = () => settledRss(browser, session, renderer.pid);
   await browser.send('HeapProfiler.enable', {}, session);
   const idle = await settle();
   const t0 = performance.now();
